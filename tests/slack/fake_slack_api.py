@@ -1,0 +1,455 @@
+"""A local fake of the Slack Web API: a real HTTP server on 127.0.0.1 for adapter tests and the bench.
+
+Why a real server and not a mocked client: the adapter's behaviour under failure (429 with
+Retry-After, 5xx, a call that hangs past the client's timeout) lives in slack_sdk's HTTP code and
+ours together, and only real HTTP exercises both. The fake keeps just enough state to be checked
+the way a person would look at Slack: which messages exist in which conversation and what they
+say now (after ``chat.update``), which Home tab each person sees, which modal was opened.
+
+It records every call (failed ones too) and can be told to fail the next N calls of a method.
+Only the methods policybot uses are implemented; anything else answers ``unknown_method`` like
+Slack does, so a new call in the adapter shows up as a clear test failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+BOT_TOKEN = "xoxb-test-0000000000-policybot"
+TEAM_ID = "T0COUNCIL"
+BOT_USER_ID = "UBOTPOLICY"
+BOT_ID = "BBOTPOLICY"
+
+# Parameters that slack_sdk sends as JSON strings inside form bodies; decoded so tests can read them.
+_JSON_PARAMS = ("blocks", "view", "attachments", "metadata")
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    status: int  # the HTTP status the fake answered with
+    error: str | None  # Slack's "error" field when ok was false (or the injected failure)
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.error is None
+
+
+@dataclass
+class Failure:
+    """An injected failure for the next call(s) of one method."""
+
+    status: int = 429
+    retry_after: int | None = 1
+    delay: float = 0.0  # seconds to wait before answering (a timeout when longer than the client's)
+    error: str | None = None  # answer 200 with ok=false and this error instead of an HTTP error
+    apply_after_delay: bool = (
+        False  # with delay: the call still takes effect (Slack got it, we lost the reply)
+    )
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    metadata: dict[str, Any] | None = None
+    updates: int = 0
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    real_name: str
+    email: str | None
+    is_bot: bool = False
+    deleted: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        profile: dict[str, Any] = {"real_name": self.real_name, "display_name": self.name}
+        if self.email:
+            profile["email"] = self.email
+        return {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "real_name": self.real_name,
+            "deleted": self.deleted,
+            "is_bot": self.is_bot,
+            "tz": "Europe/London",
+            "profile": profile,
+        }
+
+
+class FakeSlackAPI:
+    """The fake Web API. Use as a context manager or call ``start``/``stop``.
+
+    ``base_url`` is what a ``slack_sdk.WebClient(base_url=...)`` needs.
+    """
+
+    def __init__(self, *, token: str = BOT_TOKEN) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.ephemeral: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.opened_views: list[dict[str, Any]] = []
+        self.users: dict[str, User] = {}
+        self.channels: set[str] = set()
+        self._failures: dict[str, list[Failure]] = {}
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._ts = itertools.count(1)
+        self._view_ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> FakeSlackAPI:
+        fake = self
+
+        class Handler(_Handler):
+            api = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="fake-slack-api", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeSlackAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    # ----------------------------------------------------------------- set-up helpers
+
+    def add_user(self, user_id: str, name: str, email: str | None, real_name: str | None = None) -> User:
+        user = User(id=user_id, name=name, real_name=real_name or name.title(), email=email)
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def add_channel(self, channel_id: str) -> None:
+        """A channel the bot is a member of (posting elsewhere answers ``not_in_channel``)."""
+        with self._lock:
+            self.channels.add(channel_id)
+
+    def fail_next(
+        self,
+        method: str,
+        times: int = 1,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        delay: float = 0.0,
+        error: str | None = None,
+        apply_after_delay: bool = False,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail.
+
+        ``status=429`` answers rate-limited with ``Retry-After``; ``status=500..599`` a server error;
+        ``error="..."`` a 200 with ``ok: false``; ``delay`` holds the answer back (a client timeout).
+        """
+        failure = Failure(
+            status=status,
+            retry_after=retry_after,
+            delay=delay,
+            error=error,
+            apply_after_delay=apply_after_delay,
+        )
+        with self._lock:
+            self._failures.setdefault(method, []).extend([failure] * times)
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # ----------------------------------------------------------------- inspection helpers
+
+    def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+
+    def wait_for(
+        self, method: str, count: int = 1, *, timeout: float = 10.0, ok_only: bool = True
+    ) -> list[Call]:
+        """Block until ``count`` calls of ``method`` arrived; listeners run after ack(), in the background.
+
+        Raises AssertionError with what did arrive, so a failing test says what the adapter did.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [(c.method, c.status, c.error) for c in self.calls]
+                    raise AssertionError(f"expected {count} x {method}, got {len(found)}; calls: {seen}")
+                self._changed.wait(remaining)
+
+    def wait_until(self, predicate: Any, *, timeout: float = 10.0, what: str = "condition") -> None:
+        """Block until ``predicate()`` is true (checked after every call the fake receives)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [(c.method, c.status, c.error) for c in self.calls]
+                    raise AssertionError(f"timed out waiting for {what}; calls: {seen}")
+                self._changed.wait(remaining)
+
+    def messages_in(self, channel: str) -> list[Message]:
+        """Messages currently in a conversation, oldest first (as Slack would show them)."""
+        with self._lock:
+            found = [m for (ch, _), m in self.messages.items() if ch == channel]
+        return sorted(found, key=lambda m: float(m.ts))
+
+    def message(self, channel: str, ts: str) -> Message:
+        with self._lock:
+            return self.messages[(channel, ts)]
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id the fake gives the bot's DM with a person (what conversations.open returns)."""
+        return "D" + user_id
+
+    def iter_calls(self) -> Iterator[Call]:
+        with self._lock:
+            yield from list(self.calls)
+
+    # ----------------------------------------------------------------- the API
+
+    def _take_failure(self, method: str) -> Failure | None:
+        with self._lock:
+            queue = self._failures.get(method)
+            if queue:
+                return queue.pop(0)
+        return None
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def handle(
+        self, method: str, params: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], dict]:
+        """Answer one call: (HTTP status, extra headers, JSON body)."""
+        failure = self._take_failure(method)
+        if failure is not None:
+            if failure.delay:
+                time.sleep(failure.delay)
+            if failure.apply_after_delay:
+                failure = None  # the effect happens; only the (late) answer was the problem
+        if failure is not None:
+            if failure.error is not None:
+                self._record(Call(method, params, token, 200, failure.error))
+                return 200, {}, {"ok": False, "error": failure.error}
+            headers = {}
+            if failure.status == 429 and failure.retry_after is not None:
+                headers["Retry-After"] = str(failure.retry_after)
+            error = "ratelimited" if failure.status == 429 else "fatal_error"
+            self._record(Call(method, params, token, failure.status, error))
+            return failure.status, headers, {"ok": False, "error": error}
+
+        if token != self.token:
+            self._record(Call(method, params, token, 200, "invalid_auth"))
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
+
+        impl = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if impl is None:
+            body: dict[str, Any] = {"ok": False, "error": "unknown_method"}
+        else:
+            with self._lock:
+                body = impl(params)
+        self._record(Call(method, params, token, 200, None if body.get("ok") else body.get("error")))
+        return 200, {}, body
+
+    def _next_ts(self) -> str:
+        return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
+
+    def _resolve_channel(self, channel: str | None) -> str | None:
+        """Slack accepts a user id as the channel of chat.postMessage: the app's DM with that person."""
+        if not channel:
+            return None
+        if channel.startswith(("U", "W")) and channel in self.users:
+            return self.dm_channel(channel)
+        if channel.startswith("D") and channel[1:] in self.users:
+            return channel
+        if channel in self.channels:
+            return channel
+        return None
+
+    def _api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://test-council.slack.com/",
+            "team": "Test Council",
+            "user": "policybot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+        }
+
+    def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        channel = self._resolve_channel(params.get("channel"))
+        if channel is None:
+            known = params.get("channel", "")
+            return {"ok": False, "error": "not_in_channel" if known.startswith("C") else "channel_not_found"}
+        ts = self._next_ts()
+        message = Message(
+            channel=channel,
+            ts=ts,
+            text=params.get("text") or "",
+            blocks=params.get("blocks") or [],
+            thread_ts=params.get("thread_ts"),
+            metadata=params.get("metadata"),
+        )
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": message.text, "ts": ts}}
+
+    def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self._resolve_channel(params.get("channel"))
+        key = (channel or "", str(params.get("ts")))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        message = self.messages[key]
+        if "text" in params:
+            message.text = params["text"] or ""
+        if "blocks" in params:
+            message.blocks = params["blocks"] or []
+        message.updates += 1
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message.text}
+
+    def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if self._resolve_channel(channel) is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if params.get("user") not in self.users:
+            return {"ok": False, "error": "user_not_in_channel"}
+        self.ephemeral.append(params)
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or "").split(",")
+        if len(users) != 1 or users[0] not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
+
+    def _api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = params.get("user_id")
+        view = params.get("view")
+        if user_id not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        view_id = f"VHOME{next(self._view_ids)}"
+        self.home_views[str(user_id)] = view
+        return {"ok": True, "view": {**view, "id": view_id}}
+
+    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return {"ok": False, "error": "invalid_arguments"}
+        self.opened_views.append(params)
+        return {"ok": True, "view": {**view, "id": f"VMODAL{next(self._view_ids)}"}}
+
+    def _api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(params.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user.as_json()}
+
+    def _api_users_lookupByEmail(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email") or "").lower()
+        for user in self.users.values():
+            if user.email and user.email.lower() == email:
+                return {"ok": True, "user": user.as_json()}
+        return {"ok": False, "error": "users_not_found"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: FakeSlackAPI
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read calls, not access logs
+        return
+
+    def _params(self) -> dict[str, Any]:
+        parsed = urlparse(self.path)
+        params: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        if raw:
+            if (self.headers.get("Content-Type") or "").startswith("application/json"):
+                params.update(json.loads(raw))
+            else:
+                params.update({k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()})
+        for key in _JSON_PARAMS:
+            value = params.get(key)
+            if isinstance(value, str) and value[:1] in ("[", "{"):
+                params[key] = json.loads(value)
+        return params
+
+    def _answer(self) -> None:
+        path = urlparse(self.path).path
+        method = path.rsplit("/", 1)[-1]
+        params = self._params()
+        auth = self.headers.get("Authorization") or ""
+        token = auth.removeprefix("Bearer ").strip() or params.pop("token", None)
+        status, headers, body = self.api.handle(method, params, token)
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        # The client may have given up (a timeout test); the call is recorded all the same.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._answer()
