@@ -8,10 +8,10 @@ no adapter has to look anything up or make a policy decision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """The closed set of answers a flow can give."""
 
     GO = "go"  # yes
@@ -143,7 +143,7 @@ class Explanation:
     citations: list[CitationView]
 
 
-class NoticeKind(str, Enum):
+class NoticeKind(StrEnum):
     INFO = "info"
     STALE = "stale"  # an old button was clicked; the current question follows
     DUPLICATE = "duplicate"  # the same delivery arrived twice and was applied once

@@ -63,8 +63,8 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def load_yaml_text(text: str, filename: str) -> Any:
@@ -84,8 +84,10 @@ def load_yaml_text(text: str, filename: str) -> Any:
         loader.dispose()
     if loader.duplicate_keys:
         raise FileProblems(
-            [Problem(filename, line, f"the key '{key}' appears twice here; keep one")
-             for line, key in loader.duplicate_keys]
+            [
+                Problem(filename, line, f"the key '{key}' appears twice here; keep one")
+                for line, key in loader.duplicate_keys
+            ]
         )
     return data
 

@@ -1,0 +1,30 @@
+"""``policybot chat``: the terminal conversation on the configured store (SQLite by default)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+
+from adapters.console.chat import ConsoleChat
+from bot.cli.options import CliContext, pass_cli
+from bot.events import Actor
+
+
+@click.command("chat")
+@click.option(
+    "--user",
+    "user_id",
+    default=None,
+    help="Who you are in the directory (default: your login name). Used for resuming and escalations.",
+)
+@click.option("--name", default=None, help="Your display name (default: your login name).")
+@click.option("--email", default=None, help="Your work email, used to find you in the directory.")
+@pass_cli
+def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None) -> None:
+    """Talk to policybot in the terminal."""
+    login = user_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
+    runtime = ctx.runtime()
+    actor = Actor(user_id=f"console:{login}", display_name=name or login, email=email, platform="console")
+    ConsoleChat(runtime.engine, actor).run()

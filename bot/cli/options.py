@@ -1,0 +1,54 @@
+"""Shared CLI state: where the settings, flows and database are, loaded only when a command needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from bot.citations import Registry, load_registry
+from bot.library import FlowLibrary, default_flows_dir
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings, load_settings
+
+
+@dataclass
+class CliContext:
+    settings_path: Path | None
+    flows_dir: Path | None
+    database_url: str | None
+    _settings: Settings | None = field(default=None, init=False)
+    _library: FlowLibrary | None = field(default=None, init=False)
+    _runtime: Runtime | None = field(default=None, init=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.settings_path)
+        return self._settings
+
+    @property
+    def flows_folder(self) -> Path:
+        return self.flows_dir or default_flows_dir()
+
+    def registry(self) -> Registry:
+        local = self.flows_folder / "citations.yaml"
+        from bot.citations import default_registry_path
+
+        return load_registry(local if local.is_file() else default_registry_path())
+
+    @property
+    def library(self) -> FlowLibrary:
+        if self._library is None:
+            self._library = FlowLibrary.load(self.flows_dir, self.settings)
+        return self._library
+
+    def runtime(self, **kwargs: object) -> Runtime:
+        """The whole core (store included), built once per command."""
+        if self._runtime is None:
+            self._runtime = build_runtime(self.settings_path, self.database_url, flows_dir=self.flows_dir, **kwargs)  # type: ignore[arg-type]
+        return self._runtime
+
+
+pass_cli = click.make_pass_decorator(CliContext)

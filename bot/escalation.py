@@ -1,0 +1,90 @@
+"""What leaves the engine when an outcome escalates, and the ports that take it from there.
+
+The engine builds a ``CaseDraft`` and hands it to a ``CaseOpener`` inside the same database
+transaction that finishes the conversation, so a case is never opened for a turn that did not
+commit, and a committed escalating turn always has its case. The case lifecycle itself (outbox,
+re-escalation, acknowledgement) lives behind that port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from bot.events import Actor
+from bot.flow_model import Duration
+from bot.replies import AnswerView, CitationView, Verdict
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """Everything a case records about the conversation that opened it."""
+
+    conversation_id: str
+    employee: Actor
+    flow_id: str
+    flow_version: str
+    flow_title: str
+    outcome_state: str
+    verdict: Verdict
+    advice: str
+    answers: tuple[AnswerView, ...]
+    citations: tuple[CitationView, ...]
+    targets: tuple[str, ...]
+    then: tuple[str, ...]
+    deadline: Duration | None
+    urgency: str
+    summary: str
+    note: str | None = None
+
+
+class CaseOpener(Protocol):
+    def open_case(self, conn: Connection, draft: CaseDraft) -> str:
+        """Record the case and queue its first notifications; return the case id."""
+        ...
+
+
+class PeopleDirectory(Protocol):
+    """Who a chat user is in the organisation: name, manager, roles (for templates and targets)."""
+
+    def describe(self, actor: Actor) -> dict[str, Any]:
+        """The ``user`` that templates see: id, name, first_name, email, manager_name, roles, platform."""
+        ...
+
+
+class NoDirectory:
+    """Used when no directory file is configured: the person is known only by what the chat says."""
+
+    def describe(self, actor: Actor) -> dict[str, Any]:
+        name = actor.display_name or actor.user_id
+        return {
+            "id": actor.user_id,
+            "name": name,
+            "first_name": name.split()[0] if name.split() else name,
+            "email": actor.email,
+            "manager_name": None,
+            "roles": [],
+            "platform": actor.platform,
+        }
+
+
+def default_summary(
+    employee_name: str,
+    flow_title: str,
+    verdict: Verdict,
+    answers: tuple[AnswerView, ...],
+    citations: tuple[CitationView, ...],
+    note: str | None,
+) -> str:
+    """The text a recipient gets when the flow gives no summary template of its own."""
+    lines = [f'{employee_name} used the policy check "{flow_title}" and was told: {verdict.headline}.']
+    if answers:
+        lines.append("Their answers:")
+        lines += [f"- {a.question} {a.answer}" for a in answers]
+    if citations:
+        lines.append("Policy: " + "; ".join(f"{c.policy_title}, {c.clause}" for c in citations))
+    if note:
+        lines.append(f"Their note: {note}")
+    return "\n".join(lines)

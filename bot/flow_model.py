@@ -1,0 +1,117 @@
+"""The flow model: what a loaded, validated flow is made of.
+
+Flows are immutable once loaded. A flow's ``version`` is the hash of its file's bytes, so a
+conversation can say exactly which text it started on and finish on it after the YAML changes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.replies import Verdict
+
+QUESTION = "question"
+BRANCH = "branch"
+OUTCOME = "outcome"
+
+DEFAULT_TARGETS = ("line_manager", "comms", "legal", "hr", "safeguarding")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d|wh)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """An escalation deadline. ``working_hours`` means only the org's working hours count."""
+
+    seconds: int
+    working_hours: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"'{text}' is not a duration like 30m, 2h, 1d or 4wh")
+        amount, unit = int(match.group(1)), match.group(2)
+        seconds = amount * {"m": 60, "h": 3600, "d": 86400, "wh": 3600}[unit]
+        return cls(seconds=seconds, working_hours=unit == "wh")
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    next: str
+    line: int
+    feedback: str | None = None
+    correct: bool | None = None
+
+
+@dataclass(frozen=True)
+class BranchRule:
+    """``if`` is a Jinja expression over org/user/answers; ``condition`` None means 'else'."""
+
+    condition: str | None
+    next: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Escalation:
+    to: tuple[str, ...]
+    then: tuple[str, ...] = ()
+    unacknowledged_after: Duration | None = None
+    required: bool = False
+    urgency: str = "normal"
+    summary: str | None = None
+
+    @property
+    def all_targets(self) -> list[str]:
+        """First recipients then re-escalation targets, each once, in order."""
+        seen: list[str] = []
+        for target in (*self.to, *self.then):
+            if target not in seen:
+                seen.append(target)
+        return seen
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    kind: str  # QUESTION, BRANCH or OUTCOME
+    line: int
+    ask: str | None = None
+    intro: str | None = None
+    options: tuple[Option, ...] = ()
+    branch: tuple[BranchRule, ...] = ()
+    verdict: Verdict | None = None
+    say: str | None = None
+    checklist: tuple[str, ...] = ()
+    cite: tuple[str, ...] = ()
+    escalate: Escalation | None = None
+
+    @property
+    def successors(self) -> list[str]:
+        if self.kind == QUESTION:
+            return [o.next for o in self.options]
+        if self.kind == BRANCH:
+            return [r.next for r in self.branch]
+        return []
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    title: str
+    description: str
+    triggers: tuple[str, ...]
+    start: str
+    states: dict[str, State]
+    version: str  # sha256 of the source text, first 16 hex digits
+    source: str  # the YAML text itself, kept so old versions can be reloaded from the store
+    path: str
+    cite: tuple[str, ...] = ()
+    lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
+
+    @property
+    def outcomes(self) -> list[State]:
+        return [s for s in self.states.values() if s.kind == OUTCOME]

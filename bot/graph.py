@@ -1,0 +1,69 @@
+"""Draw a flow: Mermaid (renders on GitHub) or Graphviz dot.
+
+Questions are boxes, branches are diamonds, outcomes are rounded and coloured by verdict; option
+labels sit on the edges.
+"""
+
+from __future__ import annotations
+
+from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow
+
+VERDICT_COLOURS = {"go": "#2e7d32", "care": "#f9a825", "stop": "#c62828", "act": "#1565c0"}
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mermaid_text(text: str) -> str:
+    return _clip(text).replace('"', "#quot;").replace("{{", "").replace("}}", "")
+
+
+def mermaid(flow: Flow) -> str:
+    lines = ["flowchart TD"]
+    for state in flow.states.values():
+        if state.kind == QUESTION:
+            lines.append(f'    {state.name}["{_mermaid_text(state.ask or state.name)}"]')
+        elif state.kind == BRANCH:
+            lines.append(f'    {state.name}{{"{state.name.replace("_", " ")}"}}')
+        else:
+            verdict = state.verdict.value if state.verdict else "go"
+            lines.append(f'    {state.name}(["{verdict.upper()}: {_mermaid_text(state.say or "")}"])')
+            lines.append(f"    class {state.name} {verdict}")
+    for state in flow.states.values():
+        for option in state.options:
+            lines.append(f'    {state.name} -->|"{_mermaid_text(option.label)}"| {option.next}')
+        for rule in state.branch:
+            label = _mermaid_text(rule.condition) if rule.condition else "otherwise"
+            lines.append(f'    {state.name} -.->|"{label}"| {rule.next}')
+    for verdict, colour in VERDICT_COLOURS.items():
+        lines.append(f"    classDef {verdict} fill:{colour},color:#ffffff,stroke:{colour}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_text(text: str) -> str:
+    return _clip(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def dot(flow: Flow) -> str:
+    lines = [f'digraph "{flow.id}" {{', "    rankdir=TB;", '    node [fontname="Helvetica"];']
+    for state in flow.states.values():
+        if state.kind == QUESTION:
+            lines.append(f'    {state.name} [shape=box, label="{_dot_text(state.ask or state.name)}"];')
+        elif state.kind == BRANCH:
+            lines.append(f'    {state.name} [shape=diamond, label="{state.name}"];')
+        elif state.kind == OUTCOME:
+            verdict = state.verdict.value if state.verdict else "go"
+            lines.append(
+                f'    {state.name} [shape=box, style="rounded,filled", fillcolor="{VERDICT_COLOURS[verdict]}", '
+                f'fontcolor=white, label="{verdict.upper()}: {_dot_text(state.say or "")}"];'
+            )
+    for state in flow.states.values():
+        for option in state.options:
+            lines.append(f'    {state.name} -> {option.next} [label="{_dot_text(option.label)}"];')
+        for rule in state.branch:
+            label = _dot_text(rule.condition) if rule.condition else "otherwise"
+            lines.append(f'    {state.name} -> {rule.next} [style=dashed, label="{label}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,106 @@
+"""The set of flows the bot offers, validated together, with their compiled machines.
+
+Compiled machines are cached by flow version (content hash): every conversation on the same
+version shares one machine, and a conversation on an older version gets that version's machine
+compiled from the text kept in the store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.citations import Registry, default_registry_path, load_registry
+from bot.errors import FileProblems, Problem, UnknownFlow
+from bot.flow_checks import check_flow
+from bot.flow_loader import flow_files, load_flow_file, parse_flow
+from bot.flow_model import Flow
+from bot.machine import CompiledFlow
+from bot.schema_check import did_you_mean
+from bot.settings import Settings
+
+
+def default_flows_dir() -> Path:
+    """The flows shipped with the package (the repository's flows/ folder)."""
+    import flows
+
+    return Path(flows.__file__).parent
+
+
+def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tuple[list[Flow], list[Problem]]:
+    """Load and check every flow file; return the good flows and every problem found."""
+    good: list[Flow] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for path in flow_files(paths):
+        try:
+            flow = load_flow_file(path)
+        except FileProblems as err:
+            problems.extend(err.problems)
+            continue
+        flow_problems = check_flow(flow, registry, settings)
+        if flow.id in seen:
+            flow_problems.append(
+                Problem(flow.path, flow.lines.get("id", 1), f"flow id '{flow.id}' is already used by {seen[flow.id]}")
+            )
+        seen.setdefault(flow.id, flow.path)
+        problems.extend(flow_problems)
+        if not flow_problems:
+            good.append(flow)
+    return good, problems
+
+
+class FlowLibrary:
+    """Current flows by id, plus compiled machines for any version a conversation is on."""
+
+    def __init__(self, flows: list[Flow], registry: Registry, settings: Settings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self._flows = {flow.id: flow for flow in flows}
+        self._compiled: dict[str, CompiledFlow] = {}
+
+    @classmethod
+    def load(cls, flows_dir: Path | None, settings: Settings, registry_path: Path | None = None) -> FlowLibrary:
+        """Load and validate a folder of flows; any problem in any file stops the load with all of them."""
+        flows_dir = flows_dir or default_flows_dir()
+        registry = load_registry(registry_path or _registry_beside(flows_dir))
+        flows, problems = check_files([flows_dir], registry, settings)
+        if problems:
+            raise FileProblems(problems)
+        return cls(flows, registry, settings)
+
+    def all(self) -> list[Flow]:
+        return sorted(self._flows.values(), key=lambda f: f.id)
+
+    def __contains__(self, flow_id: str) -> bool:
+        return flow_id in self._flows
+
+    def get(self, flow_id: str) -> Flow:
+        try:
+            return self._flows[flow_id]
+        except KeyError:
+            raise UnknownFlow(
+                f"there is no flow called '{flow_id}'{did_you_mean(flow_id, self._flows)}; `policybot flows` lists them"
+            ) from None
+
+    def compiled(self, flow: Flow) -> CompiledFlow:
+        found = self._compiled.get(flow.version)
+        if found is None:
+            found = self._compiled[flow.version] = CompiledFlow(flow)
+        return found
+
+    def compiled_version(self, flow_id: str, version: str, source: str | None) -> CompiledFlow:
+        """The machine for a given version: cached, current, or re-parsed from the stored source text."""
+        found = self._compiled.get(version)
+        if found is not None:
+            return found
+        current = self._flows.get(flow_id)
+        if current is not None and current.version == version:
+            return self.compiled(current)
+        if source is None:
+            raise UnknownFlow(f"version {version} of flow '{flow_id}' is not stored any more")
+        return self.compiled(parse_flow(source, f"{flow_id}.yaml (version {version})"))
+
+
+def _registry_beside(flows_dir: Path) -> Path:
+    candidate = flows_dir / "citations.yaml"
+    return candidate if candidate.is_file() else default_registry_path()

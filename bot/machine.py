@@ -1,0 +1,98 @@
+"""One compiled ``transitions`` machine per flow version, shared by every conversation.
+
+A conversation is only a row (flow id, version, state, answers). To step it, the engine asks the
+shared machine which state an event leads to from the conversation's state; no machine or model
+object is ever created per conversation. (bench/bench_engine.py measures this against the naive
+way, a new Machine per conversation.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from transitions import Machine
+
+from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow, State
+from bot.templates import evaluate
+
+
+def option_trigger(index: int) -> str:
+    return f"choose_{index}"
+
+
+def branch_trigger(index: int) -> str:
+    return f"branch_{index}"
+
+
+def machine_spec(flow: Flow) -> dict[str, Any]:
+    """States and transitions for ``transitions.Machine``: one trigger per option or branch rule."""
+    transitions: list[dict[str, str]] = []
+    for state in flow.states.values():
+        for i, option in enumerate(state.options):
+            transitions.append({"trigger": option_trigger(i), "source": state.name, "dest": option.next})
+        for i, rule in enumerate(state.branch):
+            transitions.append({"trigger": branch_trigger(i), "source": state.name, "dest": rule.next})
+    return {"states": list(flow.states), "transitions": transitions, "initial": flow.start}
+
+
+@dataclass
+class CompiledFlow:
+    """A flow version with its shared machine and the facts the engine needs at every step."""
+
+    flow: Flow
+    machine: Machine = field(init=False)
+    _questions_ahead: dict[str, int] = field(init=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.machine = Machine(model=None, auto_transitions=False, **machine_spec(self.flow))
+        self._questions_ahead = _longest_question_runs(self.flow)
+
+    def state(self, name: str) -> State:
+        return self.flow.states[name]
+
+    def destination(self, source: str, trigger: str) -> str:
+        """Where ``trigger`` leads from ``source``, read from the shared machine's transition table."""
+        event = self.machine.events.get(trigger)
+        if event is None or source not in event.transitions:
+            raise KeyError(f"no transition '{trigger}' from '{source}' in flow {self.flow.id}")
+        return str(event.transitions[source][0].dest)
+
+    def choose(self, source: str, option: int) -> str:
+        return self.destination(source, option_trigger(option))
+
+    def settle(self, name: str, context: Mapping[str, Any]) -> str:
+        """Follow automatic branches from ``name`` until a question or an outcome."""
+        seen = set()
+        while self.flow.states[name].kind == BRANCH:
+            if name in seen:  # the validator refuses such flows; this guards an unvalidated one
+                raise RuntimeError(f"branches loop at '{name}' in flow {self.flow.id}")
+            seen.add(name)
+            rules = self.flow.states[name].branch
+            index = next(i for i, r in enumerate(rules) if r.condition is None or evaluate(r.condition, context))
+            name = self.destination(name, branch_trigger(index))
+        return name
+
+    def questions_ahead(self, name: str) -> int:
+        """The most questions left from ``name`` (itself included) before an outcome."""
+        return self._questions_ahead.get(name, 0)
+
+
+def _longest_question_runs(flow: Flow) -> dict[str, int]:
+    memo: dict[str, int] = {}
+
+    def longest(name: str, on_path: frozenset[str]) -> int:
+        if name in memo:
+            return memo[name]
+        state = flow.states.get(name)
+        if state is None or state.kind == OUTCOME:
+            return 0
+        own = 1 if state.kind == QUESTION else 0
+        ahead = [longest(n, on_path | {name}) for n in state.successors if n not in on_path]
+        result = own + max(ahead, default=0)
+        if not (set(state.successors) & on_path):  # only memoise results not cut short by a cycle
+            memo[name] = result
+        return result
+
+    return {name: longest(name, frozenset()) for name in flow.states}

@@ -1,0 +1,117 @@
+"""JSON Schema checks that speak in ``file:line: plain words``.
+
+jsonschema finds what is wrong; this module says where (using the line numbers kept by
+bot.yamlload) and rewrites the commonest messages for a non-developer, including a
+"did you mean" for misspelt keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from bot.errors import Problem
+from bot.yamlload import LineDict, LineList
+
+
+def line_at(root: Any, path: Iterable[Any]) -> int:
+    """The line of the value at ``path`` (keys and list indexes), or of its nearest parent."""
+    node: Any = root
+    line = int(getattr(root, "line", 1))
+    for step in path:
+        found = (isinstance(node, LineDict) and isinstance(step, str) and step in node) or (
+            isinstance(node, LineList) and isinstance(step, int) and step < len(node)
+        )
+        if not found:
+            break
+        line, node = node.line_of(step), node[step]
+    return line
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _describe(error: ValidationError) -> tuple[list[Any], str]:
+    path = list(error.absolute_path)
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    instance: Any = error.instance
+    where = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "this value"
+    if error.validator == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        extra = sorted(set(instance) - set(allowed)) if isinstance(instance, dict) else []
+        messages = [f"unknown key '{key}'{did_you_mean(key, allowed)}" for key in extra]
+        # report on the line of the first unknown key
+        return [*path, extra[0]] if extra else path, "; ".join(messages) or error.message
+    if error.validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else error.message
+        return path, f"'{missing}' is missing here"
+    if error.validator == "type":
+        return path, f"{where} should be {_a(error.validator_value)}, not {_a(type(instance).__name__)}"
+    if error.validator == "enum":
+        values: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
+        choices = ", ".join(str(v) for v in values)
+        hint = did_you_mean(str(instance), [str(v) for v in values])
+        return path, f"{where} is '{error.instance}' but must be one of: {choices}{hint}"
+    if error.validator == "pattern":
+        return (
+            path,
+            f"{where} '{instance}' is not in the expected form "
+            f"({schema.get('description') or error.validator_value})",
+        )
+    if error.validator in ("minItems", "minProperties"):
+        return path, f"{where} must not be empty"
+    if error.validator == "minLength":
+        return path, f"{where} must not be empty"
+    return path, error.message
+
+
+def _a(type_name: Any) -> str:
+    names = {
+        "string": "text",
+        "str": "text",
+        "array": "a list",
+        "list": "a list",
+        "object": "a mapping",
+        "dict": "a mapping",
+        "LineDict": "a mapping",
+        "LineList": "a list",
+        "boolean": "true or false",
+        "bool": "true or false",
+        "integer": "a whole number",
+        "int": "a whole number",
+        "NoneType": "empty",
+        "null": "empty",
+        "number": "a number",
+        "float": "a number",
+    }
+    if isinstance(type_name, list):
+        return " or ".join(names.get(str(t), str(t)) for t in type_name)
+    return names.get(type_name, str(type_name))
+
+
+def schema_problems(data: Any, schema: dict[str, Any], filename: str) -> list[Problem]:
+    """Every schema violation in ``data`` as a Problem, deepest first, without repeats."""
+    validator = Draft202012Validator(schema)
+    problems: list[Problem] = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        leaves = _leaf_errors(error)
+        for leaf in leaves:
+            path, message = _describe(leaf)
+            problems.append(Problem(filename, line_at(data, path), message))
+    return list(dict.fromkeys(problems))
+
+
+def _leaf_errors(error: ValidationError) -> list[ValidationError]:
+    """For oneOf/anyOf, report the branch that got furthest instead of 'is not valid under any'."""
+    if error.context:
+        best = max(error.context, key=lambda e: len(list(e.absolute_path)))
+        deepest = [e for e in error.context if len(list(e.absolute_path)) == len(list(best.absolute_path))]
+        return [leaf for e in deepest[:1] for leaf in _leaf_errors(e)]
+    return [error]

@@ -1,0 +1,201 @@
+"""Organisation settings: who the council is, where escalations go, and which rule applies
+where the four source policies differ.
+
+Everything has a default so ``policybot chat`` runs with no settings file. A council copies
+flows/policybot.example.yaml to policybot.yaml and changes what it needs; docs/settings.md
+explains every key.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import FileProblems, Problem
+from bot.schema_check import schema_problems
+from bot.yamlload import load_yaml_file
+
+# Where the councils' policies differ, the organisation chooses. Each rule names its options and
+# the default, and docs/settings.md says which policy paragraph each option comes from.
+RULE_CHOICES: dict[str, tuple[Any, ...]] = {
+    # Unnamed council, Appendix B: no personal social media on council IT at all.
+    # Nottinghamshire paragraph 18: personal use allowed in break periods.
+    "personal_use_on_council_it": ("never", "breaks_only"),
+    # Denbighshire: the Welsh Language Standards apply to its accounts. Councils outside Wales: false.
+    "welsh_language_standards": (False, True),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "org": {
+        "name": "Example Council",
+        "short_name": "the council",
+        "digital_team": "the digital communications team",
+        "intranet_policy_url": "",
+        # The wording Appendix B (002) suggests; Devon (000, section 1) suggests a similar sentence.
+        "disclaimer": "The views I express here are mine alone and do not reflect the views of my employer.",
+    },
+    "rules": {"personal_use_on_council_it": "breaks_only", "welsh_language_standards": False},
+    "escalation": {
+        "line_manager": {"name": "your line manager"},
+        "comms": {"name": "the Communications team"},
+        "legal": {"name": "Legal Services"},
+        "hr": {"name": "HR"},
+        "safeguarding": {"name": "the safeguarding lead"},
+    },
+    "working_hours": {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "09:00",
+        "end": "17:00",
+        "timezone": "Europe/London",
+        "bank_holidays": [],
+    },
+    "directory": None,
+    "database_url": None,
+    "retention_days": 90,
+}
+
+_CONTACT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "email": {"type": "string"},
+        "slack_channel": {"type": "string"},
+        "teams_channel": {"type": "string"},
+    },
+}
+
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "org": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {k: {"type": "string"} for k in DEFAULTS["org"]},
+        },
+        "rules": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: {"enum": list(choices)} for name, choices in RULE_CHOICES.items()},
+        },
+        "escalation": {
+            "type": "object",
+            "additionalProperties": _CONTACT,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+        },
+        "working_hours": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "days": {"type": "array", "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
+                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "HH:MM"},
+                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "HH:MM"},
+                "timezone": {"type": "string"},
+                "bank_holidays": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$", "description": "YYYY-MM-DD"},
+                },
+            },
+        },
+        "directory": {"type": ["string", "null"]},
+        "database_url": {"type": ["string", "null"]},
+        "retention_days": {"type": "integer", "minimum": 1},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The merged settings (defaults overlaid with the file). ``data`` is plain dicts and lists."""
+
+    data: dict[str, Any]
+    path: Path | None = None
+
+    @property
+    def org(self) -> dict[str, Any]:
+        return dict(self.data["org"])
+
+    @property
+    def rules(self) -> dict[str, Any]:
+        return dict(self.data["rules"])
+
+    @property
+    def targets(self) -> dict[str, dict[str, Any]]:
+        """Escalation target name -> contact (name, email, slack_channel, teams_channel)."""
+        return {k: dict(v) for k, v in self.data["escalation"].items()}
+
+    def target_name(self, target: str) -> str:
+        return str(self.targets.get(target, {}).get("name", target.replace("_", " ")))
+
+    @property
+    def retention_days(self) -> int:
+        return int(self.data["retention_days"])
+
+    @property
+    def directory_path(self) -> Path | None:
+        raw = self.data.get("directory")
+        if not raw:
+            return None
+        path = Path(raw)
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+    @property
+    def database_url(self) -> str | None:
+        return self.data.get("database_url")
+
+    def template_org(self) -> dict[str, Any]:
+        """What flow templates see as ``org``: the org block plus ``rules`` and target names."""
+        org = self.org
+        org["rules"] = self.rules
+        org["contacts"] = {target: self.target_name(target) for target in self.targets}
+        return org
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        """A copy with some values replaced (scenario tests try each rule choice this way)."""
+        return Settings(_merge(self.data, overrides), self.path)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load settings from ``path``, else $POLICYBOT_SETTINGS, else ./policybot.yaml, else defaults."""
+    if path is None:
+        env = os.environ.get("POLICYBOT_SETTINGS")
+        if env:
+            path = Path(env)
+        elif Path("policybot.yaml").is_file():
+            path = Path("policybot.yaml")
+    if path is None:
+        return Settings(copy.deepcopy(DEFAULTS))
+    raw = load_yaml_file(path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise FileProblems([Problem(str(path), 1, "the settings file should be a mapping of keys to values")])
+    problems = schema_problems(raw, SETTINGS_SCHEMA, str(path))
+    if problems:
+        raise FileProblems(problems)
+    return Settings(_merge(DEFAULTS, _plain(raw)), path)

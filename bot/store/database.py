@@ -1,0 +1,221 @@
+"""Opening the database and the conversation, audit and delivery rows the engine needs.
+
+The same Core statements run on SQLite and PostgreSQL. SQLite is put in WAL mode so readers do
+not block the writer and a crash loses no committed turn. Every write happens inside
+``Store.transaction()``, so a turn (conversation, audit row, any case it opens) commits whole or
+not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from bot.conversation import ACTIVE, Answer, Conversation
+from bot.errors import PolicybotError, StaleConversation
+from bot.flow_model import Flow
+from bot.store.schema import audit, conversations, deliveries, flow_versions, metadata
+
+
+def default_database_url() -> str:
+    """$POLICYBOT_DATABASE_URL, else a SQLite file in the user's data folder (created on first run)."""
+    env = os.environ.get("POLICYBOT_DATABASE_URL")
+    if env:
+        return env
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "policybot"
+    base.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{base / 'policybot.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed transactions survive a process crash
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, poolclass=StaticPool if in_memory else None
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class Store:
+    """Conversations, audit, flow versions and delivery de-duplication."""
+
+    def __init__(self, url: str | None = None, *, create: bool = True) -> None:
+        self.url = url or default_database_url()
+        self.engine = create_db_engine(self.url)
+        if create:
+            try:
+                metadata.create_all(self.engine)
+            except OperationalError as err:
+                raise PolicybotError(f"cannot open the database {_safe_url(self.url)}: {err.orig}") from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- flow versions ---------------------------------------------------------------------
+    def remember_flow_version(self, conn: Connection, flow: Flow, now: datetime) -> None:
+        """Keep the flow's text so conversations on this version can finish after the file changes."""
+        found = conn.execute(select(flow_versions.c.version).where(flow_versions.c.version == flow.version)).first()
+        if found is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        insert(flow_versions).values(
+                            version=flow.version, flow_id=flow.id, source=flow.source, first_seen=now
+                        )
+                    )
+            except IntegrityError:
+                pass  # another replica stored it first: same content, same hash
+
+    def flow_source(self, conn: Connection, version: str) -> str | None:
+        row = conn.execute(select(flow_versions.c.source).where(flow_versions.c.version == version)).first()
+        return None if row is None else str(row.source)
+
+    # -- conversations -------------------------------------------------------------------------
+    def insert_conversation(self, conn: Connection, conv: Conversation) -> None:
+        conn.execute(insert(conversations).values(**_row(conv)))
+
+    def save_conversation(self, conn: Connection, conv: Conversation) -> None:
+        """Write ``conv`` if the stored row is still at ``conv.version - 1``; else StaleConversation."""
+        values = _row(conv)
+        values.pop("id")
+        result = conn.execute(
+            update(conversations)
+            .where(conversations.c.id == conv.id, conversations.c.version == conv.version - 1)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleConversation("this conversation was changed by another action at the same time")
+
+    def load_conversation(self, conn: Connection, conversation_id: str) -> Conversation | None:
+        query = select(conversations).where(conversations.c.id == conversation_id)
+        row = conn.execute(query).mappings().first()
+        return None if row is None else _conversation(row)
+
+    def active_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
+        row = (
+            conn.execute(
+                select(conversations)
+                .where(conversations.c.user_id == user_id, conversations.c.status == ACTIVE)
+                .order_by(conversations.c.updated_at.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _conversation(row)
+
+    def latest_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
+        row = (
+            conn.execute(
+                select(conversations)
+                .where(conversations.c.user_id == user_id)
+                .order_by(conversations.c.updated_at.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _conversation(row)
+
+    # -- audit and de-duplication ---------------------------------------------------------
+    def record(
+        self, conn: Connection, conv: Conversation, action: str, now: datetime, detail: str | None = None
+    ) -> None:
+        conn.execute(
+            insert(audit).values(
+                at=now,
+                user_id=conv.user_id,
+                conversation_id=conv.id,
+                flow_id=conv.flow_id,
+                flow_version=conv.flow_version,
+                state=conv.state,
+                action=action,
+                detail=detail,
+            )
+        )
+
+    def claim_delivery(self, conn: Connection, key: str, now: datetime) -> bool:
+        """True the first time ``key`` is seen; False for a repeat delivery (applied once already)."""
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(deliveries).values(key=key[:250], at=now))
+        except IntegrityError:
+            return False
+        return True
+
+
+def _row(conv: Conversation) -> dict[str, Any]:
+    return {
+        "id": conv.id,
+        "user_id": conv.user_id,
+        "platform": conv.platform,
+        "flow_id": conv.flow_id,
+        "flow_version": conv.flow_version,
+        "state": conv.state,
+        "status": conv.status,
+        "answers": json.dumps([a.to_json() for a in conv.answers], separators=(",", ":")),
+        "version": conv.version,
+        "case_id": conv.case_id,
+        "created_at": conv.created_at,
+        "updated_at": conv.updated_at,
+    }
+
+
+def _conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        user_id=row["user_id"],
+        platform=row["platform"],
+        flow_id=row["flow_id"],
+        flow_version=row["flow_version"],
+        state=row["state"],
+        status=row["status"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        case_id=row["case_id"],
+        answers=tuple(Answer.from_json(a) for a in json.loads(row["answers"])),
+    )
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

@@ -1,0 +1,88 @@
+"""The database tables, as SQLAlchemy Core metadata shared by SQLite and PostgreSQL.
+
+Other parts of the core add their tables to the same ``metadata`` (cases, outbox, timers), so
+one ``create_all`` (or one Alembic migration history) covers the whole store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python on every backend (SQLite keeps no zone, PostgreSQL does)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+flow_versions = Table(
+    "flow_versions",
+    metadata,
+    Column("version", String(32), primary_key=True),  # content hash of the flow file
+    Column("flow_id", String(100), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("first_seen", UTCDateTime(), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(200), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("flow_id", String(100), nullable=False),
+    Column("flow_version", String(32), nullable=False),
+    Column("state", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("answers", Text, nullable=False),  # JSON list of {state, option, label, question}
+    Column("version", Integer, nullable=False),  # optimistic concurrency counter
+    Column("case_id", String(32), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_conversations_user_status", "user_id", "status"),
+    Index("ix_conversations_updated", "updated_at"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("conversation_id", String(32), nullable=False),
+    Column("flow_id", String(100), nullable=False),
+    Column("flow_version", String(32), nullable=False),
+    Column("state", String(100), nullable=False),
+    Column("action", String(30), nullable=False),  # start, answer, back, restart, cancel, outcome, ...
+    Column("detail", Text, nullable=True),  # the answer given, or what happened
+    Index("ix_audit_conversation", "conversation_id"),
+    Index("ix_audit_at", "at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # One row per platform delivery id (Slack retry, Teams activity id) already applied.
+    Column("key", String(250), primary_key=True),
+    Column("at", UTCDateTime(), nullable=False),
+)
