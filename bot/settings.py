@@ -26,6 +26,11 @@ RULE_CHOICES: dict[str, tuple[Any, ...]] = {
     "personal_use_on_council_it": ("never", "breaks_only"),
     # Denbighshire: the Welsh Language Standards apply to its accounts. Councils outside Wales: false.
     "welsh_language_standards": (False, True),
+    # Joining an online discussion as an employee (flow speak-for-council).
+    # Nottinghamshire 22 and 37-42, Devon 2.1: any employee may contribute, saying who they are
+    # ("encouraged"). Appendix B, 'Use of Social Media at work' bullet 1: only people their
+    # Strategic/Service Lead has authorised comment for the council ("authorised_only").
+    "speaking_as_employee": ("encouraged", "authorised_only"),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -37,7 +42,11 @@ DEFAULTS: dict[str, Any] = {
         # The wording Appendix B (002) suggests; Devon (000, section 1) suggests a similar sentence.
         "disclaimer": "The views I express here are mine alone and do not reflect the views of my employer.",
     },
-    "rules": {"personal_use_on_council_it": "breaks_only", "welsh_language_standards": False},
+    "rules": {
+        "personal_use_on_council_it": "breaks_only",
+        "welsh_language_standards": False,
+        "speaking_as_employee": "encouraged",
+    },
     "escalation": {
         "line_manager": {"name": "your line manager"},
         "comms": {"name": "the Communications team"},
