@@ -1,0 +1,565 @@
+"""The Bolt app: every Slack entry point turned into engine events, every reply posted as Block Kit.
+
+Each listener does the same two things: ``ack()`` straight away (Slack's three-second window,
+and retries when it is missed), then hands the real work to the per-person ``Worker``. The work
+is: find who this is (``SlackPeople``), convert the payload to an engine event, call the engine
+with a delivery id (so a Slack retry or a double click is applied once), and render the replies.
+
+Private by design: whatever the entry point (a slash command in a busy channel, an @mention), the
+conversation itself happens in the person's DM with the bot; the channel only sees a line that
+only that person can see.
+
+No policy here: which flow, which question, what verdict and who is told all come from the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.context.ack import Ack
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from adapters.slack import actions as A
+from adapters.slack import render as R
+from adapters.slack.config import SlackConfig
+from adapters.slack.people import SlackPeople
+from adapters.slack.worker import Worker
+from bot.errors import PolicybotError
+from bot.events import (
+    Actor,
+    Back,
+    Cancel,
+    Choose,
+    ConfirmEscalation,
+    DeclineEscalation,
+    Event,
+    FreeText,
+    Restart,
+    Start,
+    Why,
+)
+from bot.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+SORRY = (
+    "Something went wrong on my side, so that was not applied. Nothing you did before is lost: "
+    "try again in a moment, or type restart."
+)
+MOVED_TO_DM = "I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps."
+
+
+def make_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
+    """The Web API client for conversations: a brief 429 or 5xx is retried before giving up,
+    because the person is waiting for their next question."""
+    kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout}
+    if config.api_url:
+        kwargs["base_url"] = config.api_url
+    client = WebClient(**kwargs)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=1),
+    ]
+    return client
+
+
+def delivery_id(*parts: object) -> str:
+    """A short, stable id for one Slack delivery (the store keeps at most 250 characters)."""
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
+
+
+def _notice_kinds(replies: list[Reply]) -> set[NoticeKind]:
+    return {r.kind for r in replies if isinstance(r, Notice)}
+
+
+def _applied(replies: list[Reply]) -> bool:
+    """Did the engine act on the click (rather than refuse it as stale, duplicate or invalid)?"""
+    return not (_notice_kinds(replies) & {NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID})
+
+
+class SlackBot:
+    """The Bolt ``App`` plus what its listeners share: the engine, the Web API client, the worker."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        config: SlackConfig,
+        *,
+        client: WebClient | None = None,
+        worker_threads: int = 8,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.engine = runtime.engine
+        self.config = config
+        self.web = client or make_client(config)
+        self.people = SlackPeople(self.web)
+        self.worker = Worker(worker_threads)
+        # process_before_response: the listener body (ack, then a hand-off to the worker) runs
+        # before the HTTP response, so the response goes out the moment the listener returns,
+        # without Bolt's 10 ms polling for ack; the same code serves Socket Mode unchanged.
+        self.app = App(
+            client=self.web,
+            signing_secret=config.signing_secret,
+            process_before_response=True,
+            logger=logger,
+            raise_error_for_unhandled_request=False,
+        )
+        self._register()
+
+    # ------------------------------------------------------------------------------ registration
+
+    def _register(self) -> None:
+        app = self.app
+        app.command(A.COMMAND)(self.on_command)
+        app.shortcut(A.SHORTCUT)(self.on_shortcut)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.view(A.START_MODAL)(self.on_start_submitted)
+        app.view(A.NOTE_MODAL)(self.on_note_submitted)
+        app.action(A.CHOOSE_PATTERN)(self.on_choose)
+        app.action(A.MENU)(self.on_menu)
+        app.action(A.START_FLOW_PATTERN)(self.on_start_flow)
+        app.action(A.START_CHECK)(self.on_open_start_modal)
+        app.action(A.NEW_CHECK)(self.on_open_start_modal)
+        app.action(A.CONTINUE)(self.on_continue)
+        app.action(A.ESCALATE_SEND)(self.on_escalate_send)
+        app.action(A.ESCALATE_NOTE)(self.on_escalate_note)
+        app.action(A.ESCALATE_DECLINE)(self.on_escalate_decline)
+        self._register_case_listeners()
+        # Catch-alls, registered last (Bolt runs the first listener that matches): Slack never
+        # sees a 404, even for an event or button added to the manifest before the code.
+        app.event(re.compile(".*"))(self.on_anything_else)
+        app.action(re.compile(".*"))(self.on_anything_else)
+        app.view(re.compile(".*"))(self.on_anything_else)
+        app.shortcut(re.compile(".*"))(self.on_anything_else)
+        app.command(re.compile(".*"))(self.on_anything_else)
+
+    def _register_case_listeners(self) -> None:
+        """Case buttons (Acknowledge / Resolved / Message the employee); wired in by the case desk."""
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def later(self, user_id: str, job: Callable[[], object], *, channel: str | None = None) -> None:
+        """Run ``job`` in the background, in order for this person; failures are told to them."""
+
+        def guarded() -> None:
+            try:
+                job()
+            except PolicybotError as err:
+                log.warning("policybot refused a Slack request: %s", err)
+                self._tell(user_id, channel, str(err), NoticeKind.ERROR)
+            except SlackApiError as err:
+                log.error("Slack Web API call failed: %s", err.response.get("error") if err.response else err)
+                self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
+            except Exception:
+                log.exception("a Slack request failed")
+                self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
+
+        self.worker.submit(user_id, guarded)
+
+    def _tell(self, user_id: str, channel: str | None, text: str, kind: NoticeKind) -> None:
+        message = R.render_notice(Notice(text, kind))
+        if message is None:
+            return
+        try:
+            self.web.chat_postMessage(
+                channel=channel or self.people.dm_channel(user_id), text=message.text, blocks=message.blocks
+            )
+        except Exception:
+            log.exception("could not tell the person that their request failed")
+
+    def actor_for(self, body: dict[str, Any], user_id: str) -> Actor:
+        team = body.get("team")
+        team_id = (
+            (team.get("id") if isinstance(team, dict) else None)
+            or body.get("team_id")
+            or (body.get("user") or {}).get("team_id")
+            or body.get("enterprise_id")
+            or "T"
+        )
+        return self.people.actor(str(team_id), user_id)
+
+    def post(self, channel: str, replies: list[Reply], *, thread_ts: str | None = None) -> list[str]:
+        """Post each reply as its own message; returns the timestamps (message ids) posted."""
+        posted = []
+        for reply in replies:
+            message = R.render_reply(reply)
+            if message is None:
+                continue
+            kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
+            if message.in_thread and thread_ts:
+                kwargs["thread_ts"] = thread_ts
+            posted.append(str(self.web.chat_postMessage(**kwargs)["ts"]))
+        return posted
+
+    def update(self, channel: str, ts: str, message: R.SlackMessage) -> None:
+        self.web.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    def handle_and_post(
+        self, body: dict[str, Any], user_id: str, event: Event, *, delivery: str | None, channel: str | None = None
+    ) -> list[Reply]:
+        actor = self.actor_for(body, user_id)
+        replies = self.engine.handle(actor, event, delivery_id=delivery)
+        if NoticeKind.DUPLICATE in _notice_kinds(replies) and len(replies) == 1:
+            return replies
+        self.post(channel or self.people.dm_channel(user_id), replies)
+        return replies
+
+    @staticmethod
+    def clicked(body: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(channel, message ts) of the message whose button was clicked; (None, None) on the Home tab."""
+        container = body.get("container") or {}
+        if container.get("type") != "message":
+            return None, None
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        return channel, container.get("message_ts")
+
+    @staticmethod
+    def click_delivery(body: dict[str, Any], action: dict[str, Any]) -> str:
+        """The same button on the same message by the same person is one delivery: a double click
+        (or a retried request) is then applied once."""
+        container = body.get("container") or {}
+        where = container.get("message_ts") or container.get("view_id") or ""
+        value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
+        return delivery_id("click", (body.get("user") or {}).get("id"), where, action.get("action_id"), value)
+
+    @staticmethod
+    def message_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+        blocks = (body.get("message") or {}).get("blocks")
+        return blocks if isinstance(blocks, list) else []
+
+    @staticmethod
+    def question_parts(body: dict[str, Any]) -> tuple[str, str | None]:
+        """The clicked question's text and progress line, as the message shows them."""
+        text, progress = "", None
+        for block in SlackBot.message_blocks(body):
+            if block.get("block_id") == R.QUESTION_BLOCK:
+                text = str((block.get("text") or {}).get("text") or "")
+            elif block.get("type") == "context":
+                elements = block.get("elements") or []
+                if elements and isinstance(elements[0], dict):
+                    progress = str(elements[0].get("text") or "") or progress
+        return text or "*(question)*", progress
+
+    # ------------------------------------------------------------------------------ entry points
+
+    def on_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        """``/policy`` or ``/policy <what is happening>``, from any channel or DM."""
+        user_id = str(body.get("user_id") or "")
+        channel_id = str(body.get("channel_id") or "")
+        in_bot_dm = self.people.known_dm(user_id) == channel_id
+        if in_bot_dm:
+            ack()
+        else:
+            ack(text=MOVED_TO_DM)
+        if not user_id:
+            return
+        text = str(body.get("text") or "").strip()
+        event = Start(text=text or None)
+        trigger = body.get("trigger_id") or ""
+        self.later(user_id, lambda: self.handle_and_post(body, user_id, event, delivery=delivery_id("cmd", trigger)))
+
+    def on_message(self, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A message in the bot's DM (its Messages tab): an answer, a command word, or a new situation."""
+        ack()
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # edits, joins and other bots' messages are not someone talking to us
+        user_id, text = str(event.get("user") or ""), str(event.get("text") or "").strip()
+        if not user_id or not text:
+            return
+        channel = str(event.get("channel") or "")
+        delivery = delivery_id("event", body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+        self.later(
+            user_id,
+            lambda: self.handle_and_post(body, user_id, FreeText(text), delivery=delivery, channel=channel or None),
+            channel=channel or None,
+        )
+
+    def on_mention(self, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """``@policybot ...`` in a channel: answered in private, never in the channel."""
+        ack()
+        user_id = str(event.get("user") or "")
+        if not user_id:
+            return
+        text = MENTION.sub("", str(event.get("text") or "")).strip()
+        channel = str(event.get("channel") or "")
+        delivery = delivery_id("event", body.get("event_id") or event.get("ts"))
+
+        def job() -> None:
+            replies = self.handle_and_post(body, user_id, Start(text=text or None), delivery=delivery)
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            if channel and not channel.startswith("D"):
+                self.web.chat_postEphemeral(channel=channel, user=user_id, text=MOVED_TO_DM.replace("*", ""))
+
+        self.later(user_id, job)
+
+    def on_home_opened(self, ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ack()
+        if event.get("tab") != "home":
+            return
+        user_id = str(event.get("user") or "")
+        if user_id:
+            self.later(user_id, lambda: self.publish_home(body, user_id))
+
+    def on_shortcut(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        self._open_start_modal(body)
+
+    def on_open_start_modal(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        self._open_start_modal(body)
+
+    def _open_start_modal(self, body: dict[str, Any]) -> None:
+        user_id = str((body.get("user") or {}).get("id") or "")
+        trigger = body.get("trigger_id")
+        if not user_id or not trigger:
+            return
+        flows = [(f.id, f.title) for f in self.runtime.library.all()]
+        self.later(user_id, lambda: self.web.views_open(trigger_id=trigger, view=R.render_start_modal(flows)))
+
+    def on_start_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        text = ((values.get(R.START_TEXT_BLOCK) or {}).get(R.START_TEXT_ACTION) or {}).get("value") or ""
+        chosen = ((values.get(R.START_FLOW_BLOCK) or {}).get(A.START_FLOW) or {}).get("selected_option") or {}
+        flow_id = chosen.get("value") if isinstance(chosen, dict) else None
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        if not user_id:
+            return
+        event = Start(flow_id=flow_id) if flow_id else Start(text=text.strip() or None)
+        delivery = delivery_id("view", view.get("id"), view.get("hash"))
+        self.later(user_id, lambda: self.handle_and_post(body, user_id, event, delivery=delivery))
+
+    # ------------------------------------------------------------------------------ conversation buttons
+
+    def on_choose(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """An option button: answer the question, then show the answer in place of the buttons."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+
+        def job() -> None:
+            try:
+                value = A.ChoiceValue.decode(action.get("value"))
+            except A.BadValue:
+                self._tell(
+                    user_id, channel, "That button could not be read. Here is a fresh start.", NoticeKind.INVALID
+                )
+                self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
+                return
+            event = Choose(value.conversation_id, value.state, value.option, value.turn)
+            actor = self.actor_for(body, user_id)
+            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            target = channel or self.people.dm_channel(user_id)
+            if _applied(replies) and channel and ts:
+                question, progress = self.question_parts(body)
+                label = str(((action.get("text") or {}).get("text")) or "")
+                self.update(channel, ts, R.render_answered(question, label, progress))
+            self.post(target, replies, thread_ts=ts)
+
+        self.later(user_id, job, channel=channel)
+
+    def on_menu(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """The question's overflow menu: Why? / Go back / Start again / Stop."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+        raw = (action.get("selected_option") or {}).get("value")
+
+        def job() -> None:
+            try:
+                choice, conversation_id = A.decode_menu_value(raw)
+            except A.BadValue:
+                self._tell(user_id, channel, "That menu item could not be read.", NoticeKind.INVALID)
+                return
+            make: dict[str, Callable[[str], Event]] = {
+                A.MENU_WHY: Why,
+                A.MENU_BACK: Back,
+                A.MENU_RESTART: Restart,
+                A.MENU_CANCEL: Cancel,
+            }
+            event = make[choice](conversation_id)
+            actor = self.actor_for(body, user_id)
+            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            target = channel or self.people.dm_channel(user_id)
+            if choice != A.MENU_WHY and _applied(replies) and channel and ts:
+                question, _ = self.question_parts(body)
+                reason = {
+                    A.MENU_BACK: "You went back to the previous question.",
+                    A.MENU_RESTART: "You started this check again.",
+                    A.MENU_CANCEL: "You stopped this check.",
+                }[choice]
+                self.update(channel, ts, R.render_closed_question(question, reason))
+            self.post(target, replies, thread_ts=ts)
+
+        self.later(user_id, job, channel=channel)
+
+    def on_start_flow(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A situation picked from a list of likely flows (buttons or a select menu)."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+        option = action.get("selected_option") or {}
+        flow_id = action.get("value") or option.get("value")
+        title = ((action.get("text") or option.get("text") or {}).get("text")) or flow_id
+
+        def job() -> None:
+            try:
+                chosen = A.decode_plain_id(flow_id, "flow")
+            except A.BadValue:
+                self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
+                return
+            actor = self.actor_for(body, user_id)
+            replies = self.engine.handle(actor, Start(flow_id=chosen), delivery_id=self.click_delivery(body, action))
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            if _applied(replies) and channel and ts:
+                self.update(channel, ts, R.render_answered("*What's the situation?*", str(title), None))
+            self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job, channel=channel)
+
+    def on_continue(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Home tab "Carry on": the unfinished conversation's question again, in the DM."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+
+        def job() -> None:
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            replies = self.engine.resume(self.actor_for(body, user_id), conversation_id)
+            self.post(self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
+
+    # ------------------------------------------------------------------------------ escalation offer
+
+    def on_escalate_send(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+
+        def job() -> None:
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            self._send_escalation(body, user_id, conversation_id, None, channel, ts, self.click_delivery(body, action))
+
+        self.later(user_id, job, channel=channel)
+
+    def _send_escalation(
+        self,
+        body: dict[str, Any],
+        user_id: str,
+        conversation_id: str,
+        note: str | None,
+        channel: str | None,
+        ts: str | None,
+        delivery: str,
+    ) -> None:
+        actor = self.actor_for(body, user_id)
+        replies = self.engine.handle(actor, ConfirmEscalation(conversation_id, note), delivery_id=delivery)
+        if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+            return
+        if channel and ts and any(isinstance(r, EscalationSent) for r in replies):
+            # Re-render the outcome from the engine: it now carries the case, so the offer shows as sent.
+            current = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
+            if current:
+                self.update(channel, ts, R.render_outcome(current[0]))
+        self.post(channel or self.people.dm_channel(user_id), replies)
+
+    def on_escalate_note(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+        trigger = body.get("trigger_id")
+
+        def job() -> None:
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            actor = self.actor_for(body, user_id)
+            outcomes = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
+            if not outcomes or outcomes[0].escalation is None or outcomes[0].case_id:
+                self._tell(user_id, channel, "There is nothing left to send from this check.", NoticeKind.INFO)
+                return
+            metadata = "|".join([conversation_id, channel or "", ts or ""])
+            view = R.render_note_modal(metadata, outcomes[0].escalation.preview)
+            self.web.views_open(trigger_id=trigger, view=view)
+
+        self.later(user_id, job, channel=channel)
+
+    def on_note_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        note = str(((values.get(R.NOTE_BLOCK) or {}).get(R.NOTE_ACTION) or {}).get("value") or "").strip()
+        if not note:
+            ack(response_action="errors", errors={R.NOTE_BLOCK: "Write a short note, or close this and use Send."})
+            return
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        conversation_id, _, rest = str(view.get("private_metadata") or "").partition("|")
+        channel, _, ts = rest.partition("|")
+        delivery = delivery_id("view", view.get("id"), view.get("hash"))
+
+        def job() -> None:
+            A.decode_plain_id(conversation_id, "conversation")
+            self._send_escalation(body, user_id, conversation_id, note, channel or None, ts or None, delivery)
+
+        self.later(user_id, job, channel=channel or None)
+
+    def on_escalate_decline(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        channel, ts = self.clicked(body)
+
+        def job() -> None:
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            actor = self.actor_for(body, user_id)
+            replies = self.engine.handle(
+                actor, DeclineEscalation(conversation_id), delivery_id=self.click_delivery(body, action)
+            )
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            if _applied(replies) and channel and ts:
+                settled = R.render_outcome_escalation_settled(self.message_blocks(body), "Not sent: you chose not to.")
+                self.update(channel, ts, settled)
+            self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job, channel=channel)
+
+    # ------------------------------------------------------------------------------ Home tab
+
+    def home_data(self, actor: Actor) -> R.HomeData:
+        unfinished = self.engine.unfinished(actor)
+        return R.HomeData(
+            unfinished=R.HomeUnfinished(unfinished.conversation_id, unfinished.flow_title, unfinished.question)
+            if unfinished is not None
+            else None,
+        )
+
+    def publish_home(self, body: dict[str, Any], user_id: str) -> None:
+        actor = self.actor_for(body, user_id)
+        self.web.views_publish(user_id=user_id, view=R.render_home(self.home_data(actor)))
+
+    # ------------------------------------------------------------------------------ the rest
+
+    def on_anything_else(self, ack: Ack, body: dict[str, Any]) -> None:
+        """Acknowledge what this version does not handle, so Slack neither retries nor shows an error."""
+        ack()
+        log.info("ignored a Slack request of type %s", body.get("type") or body.get("command") or "unknown")

@@ -1,0 +1,151 @@
+"""HTTP mode: the Bolt app behind aiohttp, for running behind a load balancer.
+
+Bolt's own ``App.start`` is a development server (``http.server``, one blocking call); aiohttp is
+a production server that the Teams adapter already uses. Bolt's ``dispatch`` is synchronous, so
+it runs in a small thread pool: it only verifies the signature, parses, and calls a listener that
+acknowledges and queues the work, which keeps every request short.
+
+Signature verification happens inside Bolt on the raw body exactly as received, with Slack's
+five-minute timestamp window. A request whose timestamp header is not even a number is refused
+here with the same 401, rather than surfacing as a 500 from deep inside the verifier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from slack_bolt import App
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request import BoltRequest
+
+from adapters.slack.actions import ENDPOINT_PATH
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not from Slack
+
+
+class SlackHTTPServer:
+    """Serves ``POST /slack/events`` (commands, interactivity, events) and ``GET /healthz``."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        path: str = ENDPOINT_PATH,
+        threads: int = 8,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="slack-http")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self.bound_port: int | None = None
+
+    def web_app(self) -> web.Application:
+        web_app = web.Application(client_max_size=MAX_BODY)
+        web_app.router.add_post(self.path, self._handle)
+        web_app.router.add_get("/healthz", self._health)
+        return web_app
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not timestamp.isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
+        headers: dict[str, str | Sequence[str]] = {}
+        for name, value in request.headers.items():
+            previous = headers.get(name.lower())
+            headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
+        bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        loop = asyncio.get_running_loop()
+        bolt_response = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    # ---------------------------------------------------------------- running
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=512)
+        await site.start()
+        addresses = self._runner.addresses
+        self.bound_port = int(addresses[0][1]) if addresses else self.port
+
+    async def _stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.bound_port or self.port}{self.path}"
+
+    def start_in_thread(self) -> str:
+        """Start on a background thread (tests, the bench); returns the endpoint URL. Port 0 picks a free one."""
+        ready = threading.Event()
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._start())
+            except BaseException as err:  # reported to the caller below
+                errors.append(err)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._stop())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="slack-http-server", daemon=True)
+        self._thread.start()
+        ready.wait(30)
+        if errors:
+            raise errors[0]
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._thread = None
+        self._executor.shutdown(wait=False)
+
+    def run_forever(self) -> None:
+        """Serve until interrupted (``policybot serve slack`` in HTTP mode)."""
+
+        async def main() -> None:
+            await self._start()
+            log.info("Slack endpoint listening on http://%s:%s%s", self.host, self.bound_port, self.path)
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await self._stop()
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._executor.shutdown(wait=True)

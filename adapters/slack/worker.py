@@ -1,0 +1,79 @@
+"""The slow half of every listener, run after ``ack()``: in the background, in order per person.
+
+Slack wants an answer within three seconds and retries (sending the same thing again) when it
+does not get one, so every listener acknowledges first and hands the real work here. Jobs for
+the same person run one after another in the order they arrived: a double click, or a typed
+answer followed by a click, is then seen by the engine in order instead of racing. Different
+people run in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], object]
+
+
+class Worker:
+    def __init__(self, threads: int = 8, *, name: str = "slack-worker") -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queues: dict[str, deque[Job]] = {}
+        self._pending = 0
+        self._closed = False
+
+    def submit(self, key: str, job: Job) -> None:
+        """Run ``job`` after every earlier job with the same ``key``."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the Slack worker is shutting down")
+            self._pending += 1
+            queue = self._queues.get(key)
+            if queue is not None:
+                queue.append(job)
+                return
+            self._queues[key] = deque([job])
+        self._pool.submit(self._run, key)
+
+    def _run(self, key: str) -> None:
+        while True:
+            with self._lock:
+                queue = self._queues[key]
+                if not queue:
+                    del self._queues[key]
+                    return
+                job = queue.popleft()
+            try:
+                job()
+            except Exception:  # one failing job must not stop the person's next one
+                log.exception("a background Slack job failed")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._idle.notify_all()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._pending
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted job has finished; False if ``timeout`` passed first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def shutdown(self, timeout: float | None = 30.0) -> bool:
+        """Refuse new jobs, finish the queued ones (so no click is dropped on a deploy), stop."""
+        with self._lock:
+            self._closed = True
+        done = self.drain(timeout)
+        self._pool.shutdown(wait=done, cancel_futures=not done)
+        return done
