@@ -71,6 +71,8 @@ COMMAND_WORDS: dict[str, str] = {
     "stop": "cancel",
     "exit": "cancel",
 }
+FUZZY_MATCH = 80  # rapidfuzz WRatio a typed answer needs to count as an option ("counsil acount")
+FUZZY_MARGIN = 10  # ...and how far ahead of the next option it must be, so a vague answer is asked again
 NOTE_LIMIT = 500  # characters kept from an employee's note on an escalation
 MENU_PROMPT = "Which of these is closest to your situation?"
 
@@ -304,7 +306,7 @@ class Engine:
         if text.casefold() in folded:
             return folded.index(text.casefold())
         best = process.extract(text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=2)
-        if best and best[0][1] >= 86 and (len(best) == 1 or best[0][1] - best[1][1] >= 5):
+        if best and best[0][1] >= FUZZY_MATCH and (len(best) == 1 or best[0][1] - best[1][1] >= FUZZY_MARGIN):
             return int(best[0][2])
         return None
 

@@ -59,8 +59,11 @@ def _state_kind(raw: LineDict) -> str | None:
     return None
 
 
-def parse_flow(text: str, filename: str) -> Flow:
-    """Parse one flow's YAML text. Raises FileProblems listing every structural problem."""
+def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flow:
+    """Parse one flow's YAML text. Raises FileProblems listing every structural problem.
+
+    ``check_file_name`` is off for versions reloaded from the store, which have no file.
+    """
     data = load_yaml_text(text, filename)
     if not isinstance(data, LineDict):
         raise FileProblems(
@@ -105,7 +108,7 @@ def parse_flow(text: str, filename: str) -> Flow:
     if problems:
         raise FileProblems(problems)
     stem = Path(filename).name.removesuffix(FLOW_SUFFIX)
-    if stem != data["id"]:
+    if check_file_name and stem != data["id"]:
         raise FileProblems(
             [
                 Problem(

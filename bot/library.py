@@ -98,7 +98,7 @@ class FlowLibrary:
             return self.compiled(current)
         if source is None:
             raise UnknownFlow(f"version {version} of flow '{flow_id}' is not stored any more")
-        return self.compiled(parse_flow(source, f"{flow_id}.yaml (version {version})"))
+        return self.compiled(parse_flow(source, f"{flow_id}.yaml (stored version {version})", check_file_name=False))
 
 
 def _registry_beside(flows_dir: Path) -> Path:

@@ -34,7 +34,7 @@ class LineList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that builds LineDict / LineList and refuses duplicate keys."""
 
     duplicate_keys: list[tuple[int, str]]

@@ -3,7 +3,14 @@
 The same Core statements run on SQLite and PostgreSQL. SQLite is put in WAL mode so readers do
 not block the writer and a crash loses no committed turn. Every write happens inside
 ``Store.transaction()``, so a turn (conversation, audit row, any case it opens) commits whole or
-not at all.
+not at all. The tables are created and kept up to date by Alembic migrations (bot.store.migrate).
+
+On SQLite every transaction starts with ``BEGIN IMMEDIATE``. Python's sqlite3 module otherwise
+starts a transaction only at the first INSERT/UPDATE, so a turn's reads ran outside it and a
+SAVEPOINT issued first (the delivery claim) committed on its own: a turn that then failed still
+left its delivery marked as done, and the platform's retry was dropped as a duplicate. Taking
+the write lock at the start also makes concurrent writers queue (busy_timeout) instead of
+failing with "database is locked" when a read snapshot goes stale.
 """
 
 from __future__ import annotations
@@ -17,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from bot.conversation import ACTIVE, Answer, Conversation
 from bot.errors import PolicybotError, StaleConversation
 from bot.flow_model import Flow
-from bot.store.schema import audit, conversations, deliveries, flow_versions, metadata
+from bot.store import migrate
+from bot.store.schema import audit, conversations, deliveries, flow_versions
 
 
 def default_database_url() -> str:
@@ -37,12 +45,28 @@ def default_database_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event below issue BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed transactions survive a process crash
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    dbapi_connection.isolation_level = None  # the driver issues no BEGIN of its own: see _sqlite_begin
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock when a turn starts, not half-way through it.
+
+    With the default deferred BEGIN, two turns that both read and then write fail with
+    "database is locked" instead of waiting. BEGIN IMMEDIATE makes them queue (busy_timeout), so
+    the second turn sees the first one's commit and the version check refuses it politely.
+    """
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -56,6 +80,7 @@ def create_db_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False}, poolclass=StaticPool if in_memory else None
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -68,9 +93,9 @@ class Store:
         self.engine = create_db_engine(self.url)
         if create:
             try:
-                metadata.create_all(self.engine)
-            except OperationalError as err:
-                raise PolicybotError(f"cannot open the database {_safe_url(self.url)}: {err.orig}") from None
+                migrate.upgrade(self.engine)
+            except PolicybotError as err:
+                raise PolicybotError(f"cannot open the database {_safe_url(self.url)}: {err}") from None
 
     @property
     def dialect(self) -> str:
