@@ -45,7 +45,6 @@ def default_database_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event below issue BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed transactions survive a process crash
@@ -56,16 +55,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _begin_immediate(conn: Connection) -> None:
-    """Take SQLite's write lock when a turn starts, not half-way through it.
-
-    With the default deferred BEGIN, two turns that both read and then write fail with
-    "database is locked" instead of waiting. BEGIN IMMEDIATE makes them queue (busy_timeout), so
-    the second turn sees the first one's commit and the version check refuses it politely.
-    """
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
