@@ -57,9 +57,7 @@ class Failure:
     retry_after: int | None = 1
     delay: float = 0.0  # seconds to wait before answering (a timeout when longer than the client's)
     error: str | None = None  # answer 200 with ok=false and this error instead of an HTTP error
-    apply_after_delay: bool = (
-        False  # with delay: the call still takes effect (Slack got it, we lost the reply)
-    )
+    apply_after_delay: bool = False  # with delay: the call still takes effect (Slack got it, we lost the reply)
 
 
 @dataclass
@@ -204,9 +202,7 @@ class FakeSlackAPI:
         with self._lock:
             return [c for c in self.calls if c.method == method and (c.ok or not ok_only)]
 
-    def wait_for(
-        self, method: str, count: int = 1, *, timeout: float = 10.0, ok_only: bool = True
-    ) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, *, timeout: float = 10.0, ok_only: bool = True) -> list[Call]:
         """Block until ``count`` calls of ``method`` arrived; listeners run after ack(), in the background.
 
         Raises AssertionError with what did arrive, so a failing test says what the adapter did.
@@ -266,9 +262,7 @@ class FakeSlackAPI:
             self.calls.append(call)
             self._changed.notify_all()
 
-    def handle(
-        self, method: str, params: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, str], dict]:
+    def handle(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict]:
         """Answer one call: (HTTP status, extra headers, JSON body)."""
         failure = self._take_failure(method)
         if failure is not None:

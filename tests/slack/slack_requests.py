@@ -101,9 +101,7 @@ class SlackSender:
 # --------------------------------------------------------------------- payload builders
 
 
-def slash_command(
-    user_id: str, text: str = "", *, channel_id: str = "C0GENERAL", command: str = "/policy"
-) -> dict:
+def slash_command(user_id: str, text: str = "", *, channel_id: str = "C0GENERAL", command: str = "/policy") -> dict:
     n = next(_counter)
     return {
         "token": "legacy-verification-token",
@@ -215,9 +213,7 @@ def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> dic
         "type": "event_callback",
         "event_id": event_id or f"Ev{n:08d}",
         "event_time": int(time.time()),
-        "authorizations": [
-            {"enterprise_id": None, "team_id": TEAM_ID, "user_id": "UBOTPOLICY", "is_bot": True}
-        ],
+        "authorizations": [{"enterprise_id": None, "team_id": TEAM_ID, "user_id": "UBOTPOLICY", "is_bot": True}],
     }
 
 

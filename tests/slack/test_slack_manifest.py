@@ -45,9 +45,7 @@ def validator() -> jsonschema.protocols.Validator:
 
 
 @pytest.mark.parametrize("kind", sorted(MANIFESTS))
-def test_manifest_is_valid_against_slacks_schema(
-    kind: str, validator: jsonschema.protocols.Validator
-) -> None:
+def test_manifest_is_valid_against_slacks_schema(kind: str, validator: jsonschema.protocols.Validator) -> None:
     errors = sorted(validator.iter_errors(load(kind)), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors)
 
@@ -109,8 +107,6 @@ def test_every_scope_is_justified_in_the_admin_guide() -> None:
     justified = dict(re.findall(r"^\|\s*`([a-z_.:]+)`\s*\|\s*(.+?)\s*\|", text, flags=re.MULTILINE))
     for scope in scopes:
         assert scope in justified, f"{scope} has no row in the scope table of {DOCS.name}"
-        assert len(justified[scope]) > 20, (
-            f"{scope}: the reason in {DOCS.name} is too short to explain anything"
-        )
+        assert len(justified[scope]) > 20, f"{scope}: the reason in {DOCS.name} is too short to explain anything"
     extra = set(justified) - set(scopes)
     assert not extra, f"{DOCS.name} justifies scopes the manifest does not ask for: {sorted(extra)}"

@@ -1,0 +1,74 @@
+"""The escalation offer on an outcome: what will be sent is shown before anything is sent.
+
+Uses the test flow tests/slack/flows/slack-offer.yaml (an optional escalation to the line manager).
+These run without a case desk: sending then tells the person to contact the manager themselves.
+"""
+
+from __future__ import annotations
+
+from conftest import EMPLOYEE, SlackHarness, all_text, button_labels, find_button
+from slack_requests import view_submission
+
+LONG_LABEL = "Yes, and I would like my line manager to know about it before anything else happens to it today"
+
+
+def reach_offer(slack: SlackHarness) -> None:
+    slack.slash(EMPLOYEE, "slack adapter offer test")
+    question = slack.last_dm(EMPLOYEE)
+    slack.click(EMPLOYEE, question, LONG_LABEL[:74] + "…")
+
+
+def test_a_label_longer_than_a_button_is_cut_on_the_button_and_shown_whole_above(slack: SlackHarness) -> None:
+    slack.slash(EMPLOYEE, "slack adapter offer test")
+    question = slack.last_dm(EMPLOYEE)
+    labels = button_labels(question)
+    assert labels[0] == LONG_LABEL[:74] + "…" and len(labels[0]) == 75
+    assert LONG_LABEL in all_text(question)
+
+
+def test_the_offer_shows_exactly_what_will_be_sent_and_asks_first(slack: SlackHarness) -> None:
+    reach_offer(slack)
+    outcome = slack.last_dm(EMPLOYEE)
+    text = all_text(outcome)
+    assert outcome.blocks[0]["text"]["text"] == "🟡 Go ahead, with care"
+    assert "Here is exactly what will be sent" in text
+    assert "> Alice Employee used the policy check" in text  # the preview, quoted
+    assert "within 2 hours" in text  # and who hears if nobody acknowledges
+    assert button_labels(outcome)[:3] == ["Send to your line manager", "Add a note first", "Don't send"]
+    _, send = find_button(outcome, "Send to your line manager")
+    assert send["confirm"]["confirm"]["text"] == "Send"  # Slack asks "are you sure?" before sending
+    assert slack.fake.calls_to("chat.postMessage")[-1].params["channel"] == "D" + EMPLOYEE  # only the DM
+
+
+def test_dont_send_removes_the_offer_buttons_and_says_so(slack: SlackHarness) -> None:
+    reach_offer(slack)
+    outcome = slack.last_dm(EMPLOYEE)
+    slack.click(EMPLOYEE, outcome, "Don't send")
+    updated = slack.fake.message(outcome.channel, outcome.ts)
+    assert "Send to your line manager" not in button_labels(updated)
+    assert "Not sent" in all_text(updated)
+    assert "Nothing was sent" in slack.last_dm(EMPLOYEE).text
+
+
+def test_send_without_a_case_desk_tells_the_person_to_do_it_themselves(slack: SlackHarness) -> None:
+    reach_offer(slack)
+    outcome = slack.last_dm(EMPLOYEE)
+    slack.click(EMPLOYEE, outcome, "Send to your line manager")
+    assert "not switched on" in slack.last_dm(EMPLOYEE).text
+    assert slack.fake.calls_to("users.lookupByEmail") == []
+
+
+def test_add_a_note_opens_the_preview_and_an_empty_note_is_refused_in_the_modal(slack: SlackHarness) -> None:
+    reach_offer(slack)
+    outcome = slack.last_dm(EMPLOYEE)
+    slack.click(EMPLOYEE, outcome, "Add a note first")
+    [opened] = slack.fake.opened_views
+    view = opened["view"]
+    assert view["callback_id"] == "escalation_note_modal"
+    assert "Alice Employee used the policy check" in str(view["blocks"])
+    empty = {"note": {"note_text": {"type": "plain_text_input", "value": "  "}}}
+    resp = slack.sender.interactive(
+        view_submission(EMPLOYEE, "escalation_note_modal", empty, private_metadata=view["private_metadata"])
+    )
+    assert resp.status == 200
+    assert resp.json()["response_action"] == "errors" and "note" in resp.json()["errors"]
