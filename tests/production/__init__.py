@@ -1,0 +1,1 @@
+"""Production-scale tests: PostgreSQL, concurrency, replicas, crash safety, fuzzing."""
