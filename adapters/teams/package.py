@@ -127,9 +127,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 @click.command("teams-package")
-@click.option(
-    "--app-id", envvar="MICROSOFT_APP_ID", help="The Azure Bot's Microsoft App ID [env MICROSOFT_APP_ID]."
-)
+@click.option("--app-id", envvar="MICROSOFT_APP_ID", help="The Azure Bot's Microsoft App ID [env MICROSOFT_APP_ID].")
 @click.option(
     "--domain",
     envvar="POLICYBOT_TEAMS_DOMAIN",
@@ -180,6 +178,4 @@ def teams_package(
         path = build_package(options, output, manifest_dir)
     except TeamsPackageError as err:
         raise click.ClickException(str(err)) from err
-    click.echo(
-        f"Wrote {path}: upload it in the Teams admin centre (Teams apps > Manage apps > Upload new app)."
-    )
+    click.echo(f"Wrote {path}: upload it in the Teams admin centre (Teams apps > Manage apps > Upload new app).")

@@ -197,11 +197,7 @@ class _Checker:
         self._enum(action, "style", ACTION_STYLES, path)
         if not isinstance(action.get("title"), str) or not action["title"].strip():
             self.problems.append(f"{path}: an action shown as a button needs a title")
-        if (
-            kind in ("Action.Submit", "Action.Execute")
-            and "data" in action
-            and not isinstance(action["data"], dict)
-        ):
+        if kind in ("Action.Submit", "Action.Execute") and "data" in action and not isinstance(action["data"], dict):
             self.problems.append(f"{path}.data must be an object so Teams can add its own fields")
         if kind == "Action.Execute":
             if not action.get("verb"):

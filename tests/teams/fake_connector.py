@@ -34,7 +34,7 @@ class ConnectorCall:
 
     method: str
     path: str
-    operation: str  # create_conversation | send | reply | update | delete | get_members | unknown
+    operation: str  # create_conversation | send | reply | update | delete | get_member(s) | unknown
     conversation_id: str | None
     activity_id: str | None
     body: dict[str, Any] | None
@@ -75,6 +75,7 @@ class FakeConnector:
         self._delay_seconds = 0.0
         self._delay_count = 0
         self.members: dict[str, list[dict[str, Any]]] = {}  # conversation id -> members to report
+        self.people: dict[str, dict[str, Any]] = {}  # Teams user id -> TeamsChannelAccount JSON
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-connector", daemon=True)
@@ -131,11 +132,7 @@ class FakeConnector:
 
     def successful(self, operation: str | None = None) -> list[ConnectorCall]:
         with self._lock:
-            return [
-                c
-                for c in self.calls
-                if 200 <= c.status < 300 and (operation is None or c.operation == operation)
-            ]
+            return [c for c in self.calls if 200 <= c.status < 300 and (operation is None or c.operation == operation)]
 
     def sent_to(self, conversation_id: str) -> list[StoredActivity]:
         """Activities posted to a conversation, in the order they were first sent."""
@@ -216,14 +213,17 @@ class FakeConnector:
         if operation == "update":
             assert conversation_id is not None and activity_id is not None
             if (conversation_id, activity_id) not in self.activities:
-                return 404, {
-                    "error": {"code": "ActivityNotFoundInConversation", "message": "no such activity"}
-                }
+                return 404, {"error": {"code": "ActivityNotFoundInConversation", "message": "no such activity"}}
             self._store(conversation_id, activity_id, body)
             return 200, {"id": activity_id}
         if operation == "delete":
             self.activities.pop((conversation_id or "", activity_id or ""), None)
             return 200, {}
+        if operation == "get_member":
+            person = self.people.get(activity_id or "")
+            if person is None:
+                return 404, {"error": {"code": "MemberNotFoundInConversation", "message": "not a member"}}
+            return 200, person
         if operation == "get_members":
             return 200, {"members": self.members.get(conversation_id or "", [])}
         return 404, {"error": {"code": "NotFound", "message": "the fake connector does not know this call"}}
@@ -278,6 +278,8 @@ def _classify(method: str, parts: list[str]) -> tuple[str, str | None, str | Non
     conversation_id = rest[0]
     if len(rest) == 2 and rest[1] == "members" and method == "GET":
         return "get_members", conversation_id, None
+    if len(rest) == 3 and rest[1] == "members" and method == "GET":
+        return "get_member", conversation_id, rest[2]  # the member id travels in activity_id
     if len(rest) == 2 and rest[1] == "activities" and method == "POST":
         return "send", conversation_id, None
     if len(rest) == 3 and rest[1] == "activities":

@@ -127,18 +127,10 @@ class FakeGraph:
             return self._token(form)
         if method == "POST" and parts[1:] == ["oauth2", "v2.0", "token"]:
             return 400, {"error": "invalid_request", "error_description": "AADSTS90002: Tenant not found."}
-        if (
-            method == "GET"
-            and len(parts) == 4
-            and parts[0] == "v1.0"
-            and parts[1] == "users"
-            and parts[3] == "manager"
-        ):
+        if method == "GET" and len(parts) == 4 and parts[0] == "v1.0" and parts[1] == "users" and parts[3] == "manager":
             token = (auth or "").removeprefix("Bearer ")
             if token not in self.valid_tokens:
-                return 401, _error(
-                    "InvalidAuthenticationToken", "Access token has expired or is not yet valid."
-                )
+                return 401, _error("InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
             user = self.users.get(parts[2]) or self.users.get(parts[2].lower())
             if user is None:
                 return 404, _error("Request_ResourceNotFound", f"Resource '{parts[2]}' does not exist.")

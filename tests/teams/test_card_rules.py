@@ -58,9 +58,7 @@ def test_version_above_1_5_is_refused() -> None:
 
 def test_unknown_element_and_action_types_are_refused() -> None:
     assert any("unknown element type" in p for p in broken(lambda c: c["body"].append({"type": "Carousel"})))
-    assert any(
-        "unknown action type" in p for p in broken(lambda c: c["actions"].append({"type": "Action.Http"}))
-    )
+    assert any("unknown action type" in p for p in broken(lambda c: c["actions"].append({"type": "Action.Http"})))
 
 
 def test_missing_required_fields_are_refused() -> None:
@@ -71,15 +69,11 @@ def test_missing_required_fields_are_refused() -> None:
 
 def test_execute_needs_a_submit_fallback_with_the_same_data() -> None:
     assert any("fallback" in p for p in broken(lambda c: c["actions"][0].pop("fallback")))
-    assert any(
-        "same data" in p for p in broken(lambda c: c["actions"][0]["fallback"]["data"].update(option=1))
-    )
+    assert any("same data" in p for p in broken(lambda c: c["actions"][0]["fallback"]["data"].update(option=1)))
 
 
 def test_toggle_must_target_an_existing_id_and_ids_are_unique() -> None:
-    assert any(
-        "unknown element id" in p for p in broken(lambda c: c["actions"][1].update(targetElements=["nope"]))
-    )
+    assert any("unknown element id" in p for p in broken(lambda c: c["actions"][1].update(targetElements=["nope"])))
     assert any("duplicate id" in p for p in broken(lambda c: c["body"][0].update(id="why")))
 
 

@@ -100,19 +100,13 @@ def test_outline_icon_is_32_square_white_on_transparent() -> None:
     visible = [px for px in pixels if px[3] > 0]
     assert visible, "the outline icon is empty"
     assert all(px[:3] == (255, 255, 255) for px in visible), "outline icon pixels must be white"
-    assert sum(1 for px in pixels if px[3] == 0) > len(pixels) // 2, (
-        "most of the outline icon must be transparent"
-    )
+    assert sum(1 for px in pixels if px[3] == 0) > len(pixels) // 2, "most of the outline icon must be transparent"
     for x, y in ((0, 0), (31, 0), (0, 31), (31, 31)):
         assert png.pixels[y][x][3] == 0
 
 
-def test_package_zips_files_at_root_with_real_bot_id(
-    tmp_path: Path, validator: jsonschema.protocols.Validator
-) -> None:
-    out = build_package(
-        PackageOptions(bot_app_id=BOT_ID, domain="policybot.council.gov.uk"), tmp_path / "app.zip"
-    )
+def test_package_zips_files_at_root_with_real_bot_id(tmp_path: Path, validator: jsonschema.protocols.Validator) -> None:
+    out = build_package(PackageOptions(bot_app_id=BOT_ID, domain="policybot.council.gov.uk"), tmp_path / "app.zip")
     with zipfile.ZipFile(out) as archive:
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(archive.read("manifest.json"))
@@ -136,9 +130,7 @@ def test_package_command_reads_app_id_from_environment(tmp_path: Path) -> None:
 
 
 def test_package_command_without_app_id_explains_where_to_find_it(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        teams_package, ["--output", str(tmp_path / "x.zip")], env={"MICROSOFT_APP_ID": ""}
-    )
+    result = CliRunner().invoke(teams_package, ["--output", str(tmp_path / "x.zip")], env={"MICROSOFT_APP_ID": ""})
     assert result.exit_code == 1
     assert "Microsoft App ID" in result.output
     assert not (tmp_path / "x.zip").exists()

@@ -1,0 +1,147 @@
+"""The aiohttp application: ``POST /api/messages`` for Teams, ``GET /healthz`` for the load balancer.
+
+``CloudAdapter`` with ``ConfigurationBotFrameworkAuthentication`` (botbuilder 4.17) checks each
+request's Bot Framework JWT in production mode (``process_activity``); in local mode the SDK sees no app id and accepts
+unauthenticated requests, which is why local mode is loopback-only (config.py). Replies go to the
+``serviceUrl`` of the incoming activity, or back in the HTTP body when the activity asks for
+``deliveryMode: expectReplies``.
+
+Bad requests (not JSON, no activity type, unreadable activity) get a 4xx with one line of
+explanation; anything unexpected gets a 500 with a reference that matches the log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+
+from adapters.teams.bot import CaseDesk, TeamsBot
+from adapters.teams.config import TeamsConfig
+from adapters.teams.connector import ConnectorLimits
+from adapters.teams.storage import TeamsStorage
+from bot.engine import Engine
+
+log = logging.getLogger("policybot.teams")
+
+MESSAGES_PATH = "/api/messages"
+APP_KEY: web.AppKey[TeamsService] = web.AppKey("policybot.teams", object)  # type: ignore[arg-type]
+
+
+@dataclass
+class TeamsService:
+    """Everything one running Teams adapter is made of (the notifier needs the same pieces)."""
+
+    config: TeamsConfig
+    adapter: CloudAdapter
+    bot: TeamsBot
+    storage: TeamsStorage
+    executor: ThreadPoolExecutor
+
+
+def build_service(
+    engine: Engine,
+    storage: TeamsStorage,
+    config: TeamsConfig,
+    *,
+    cases: CaseDesk | None = None,
+    workers: int = 8,
+) -> TeamsService:
+    config.check()
+    auth = ConfigurationBotFrameworkAuthentication(config.sdk_configuration())
+    adapter = CloudAdapter(auth)
+    adapter.use(ConnectorLimits(config.connector_timeout_seconds))
+
+    async def on_turn_error(context: TurnContext, error: Exception) -> None:
+        # The bot handles its own errors; this catches failures in the SDK's pipeline around it.
+        correlation = uuid.uuid4().hex[:10]
+        log.error("teams pipeline error [%s]: %s: %s", correlation, type(error).__name__, str(error)[:300])
+
+    adapter.on_turn_error = on_turn_error
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policybot-teams")
+    bot = TeamsBot(engine, storage, executor=executor, turn_seconds=config.turn_seconds, cases=cases)
+    return TeamsService(config=config, adapter=adapter, bot=bot, storage=storage, executor=executor)
+
+
+def create_app(service: TeamsService) -> web.Application:
+    app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
+    app[APP_KEY] = service
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _problem(415, "Send the activity as application/json.")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _problem(400, "The body is not valid JSON.")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return _problem(400, "The body is not a Bot Framework activity (no type).")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return _problem(400, "The activity could not be read.")
+        if not activity.type:
+            return _problem(400, "The body is not a Bot Framework activity (no type).")
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke_response = await service.adapter.process_activity(auth_header, activity, service.bot.on_turn)
+        except PermissionError:
+            return _problem(401, "The request is not signed by the Bot Framework for this bot.")
+        if invoke_response is None:
+            return web.Response(status=201)
+        return web.json_response(data=_plain(invoke_response.body), status=invoke_response.status)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "mode": service.config.mode})
+
+    async def shutdown(_app: web.Application) -> None:
+        service.executor.shutdown(wait=False, cancel_futures=True)
+
+    app.router.add_post(MESSAGES_PATH, messages)
+    app.router.add_get("/healthz", healthz)
+    app.on_cleanup.append(shutdown)
+    return app
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPUnauthorized:
+        return _problem(401, "The request is not signed by the Bot Framework for this bot.")
+    except web.HTTPException:
+        raise
+    except PermissionError:
+        return _problem(401, "The request is not signed by the Bot Framework for this bot.")
+    except Exception as err:
+        correlation = uuid.uuid4().hex[:10]
+        log.error("teams request failed [%s]: %s: %s", correlation, type(err).__name__, str(err)[:300], exc_info=True)
+        return _problem(500, f"Internal error; reference {correlation}.")
+
+
+def _plain(body: Any) -> Any:
+    """The invoke or expectReplies body as JSON data.
+
+    CloudAdapter.process in botbuilder 4.17 serialises this body once more even when the SDK has
+    already turned it into a dict (expectReplies, and the SDK's own adaptive card invoke path), and
+    fails; so the route calls ``process_activity`` and serialises here, exactly once.
+    """
+    if body is None or isinstance(body, dict | list | str | int | float | bool):
+        return body
+    return serializer_helper(body)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    body: dict[str, Any] = {"error": message}
+    return web.json_response(body, status=status)

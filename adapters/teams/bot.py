@@ -1,0 +1,512 @@
+"""The Teams bot: one turn in, engine events out, Adaptive Cards back.
+
+``TeamsBot`` is the SDK's TeamsActivityHandler with our handlers: messages (typed text, @mentions,
+command-list entries, Action.Submit clicks), ``adaptiveCard/action`` invokes (Action.Execute
+clicks, answered with the clicked card redrawn in place), installs and conversation updates (which
+hand us the conversation references proactive escalations need).
+
+It holds no policy logic: text and clicks become engine events, replies become cards. Engine and
+database calls run on a thread pool so the event loop keeps serving other turns, under a time
+budget that keeps every turn well inside Teams' 15 seconds. A failure in a turn gives the person a
+short apology with a reference that matches the log line, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    Attachment,
+)
+from msrest.serialization import Model
+
+from adapters.teams import actions as act
+from adapters.teams import cards
+from adapters.teams.connector import failure_of, status_of
+from adapters.teams.inbound import (
+    Clicked,
+    Said,
+    Unreadable,
+    aad_object_id,
+    actor_for,
+    command_of,
+    intent_of,
+    invoke_intent,
+    tenant_id,
+)
+from adapters.teams.storage import TeamsStorage, channel_key, person_keys
+from bot.engine import Engine
+from bot.events import (
+    Actor,
+    Back,
+    Cancel,
+    Choose,
+    ConfirmEscalation,
+    DeclineEscalation,
+    Event,
+    FreeText,
+    Restart,
+    Start,
+)
+from bot.replies import (
+    EscalationSent,
+    Explanation,
+    Feedback,
+    FlowChoice,
+    Notice,
+    NoticeKind,
+    Outcome,
+    Question,
+    Reply,
+)
+
+log = logging.getLogger("policybot.teams")
+
+CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+EMAIL_RETRY_SECONDS = 600.0  # after a failed member lookup, don't ask again for a while
+SEND_RETRY_LIMIT_SECONDS = 2.0  # a throttled reply is retried once if the wait is this short
+
+T = TypeVar("T")
+
+
+class CaseDesk(Protocol):
+    """What a case card's buttons and "my cases" need from the case service (bot/cases)."""
+
+    def act(self, actor: Actor, case_id: str, action: str, text: str | None, *, delivery_id: str | None) -> str:
+        """Apply acknowledge / resolve / message_employee; return the status line for the card."""
+        ...
+
+    def summary_for(self, actor: Actor) -> str:
+        """The person's open cases, as text."""
+        ...
+
+
+class MessageInvokeResponse(Model):
+    """An invoke answer that shows a short message instead of replacing the card.
+
+    AdaptiveCardInvokeResponse types ``value`` as an object, so a text value cannot go through it.
+    """
+
+    _attribute_map = {  # noqa: RUF012 (msrest's declaration style)
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.status_code = 200
+        self.type = MESSAGE_RESPONSE
+        self.value = text
+
+
+@dataclass
+class ClickResult:
+    updated_card: cards.Card | None  # the clicked card redrawn, or None to leave it
+    replies: list[Reply]
+    toast: str | None = None  # for an invoke that leaves the card: a short confirmation
+
+
+class TeamsBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        engine: Engine,
+        storage: TeamsStorage,
+        *,
+        executor: Executor | None = None,
+        turn_seconds: float = 10.0,
+        cases: CaseDesk | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.storage = storage
+        self.executor = executor
+        self.turn_seconds = turn_seconds
+        self.cases = cases
+        self._emails: dict[str, tuple[str | None, float]] = {}  # user id -> (email, when looked up)
+
+    # ---- the turn ---------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(super().on_turn(turn_context), timeout=self.turn_seconds)
+        except Exception as err:  # every failure ends here: apology + reference, details in the log
+            correlation = uuid.uuid4().hex[:10]
+            activity = turn_context.activity
+            log.error(
+                "teams turn failed [%s]: %s %s (activity %s) after %.1fs: %s",
+                correlation,
+                activity.type,
+                activity.name or "",
+                activity.id,
+                time.monotonic() - started,
+                _describe(err),
+                exc_info=not isinstance(err, TimeoutError),
+            )
+            await self._apologise(turn_context, correlation)
+
+    async def _apologise(self, ctx: TurnContext, correlation: str) -> None:
+        text = cards.error_text(correlation)
+        try:
+            if ctx.activity.type == ActivityTypes.invoke:
+                await ctx.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(status=200, body=MessageInvokeResponse(text)),
+                    )
+                )
+            else:
+                await ctx.send_activity(Activity(type=ActivityTypes.message, text=text))
+        except Exception as err:  # the connector itself may be what failed
+            log.warning("could not send the apology [%s]: %s", correlation, _describe(err))
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking engine or database call off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    # ---- messages ---------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        ctx = turn_context
+        actor = await self._actor(ctx)
+        intent = intent_of(ctx.activity)
+        if isinstance(intent, Unreadable):
+            log.info("teams: unreadable submit from %s: %s", actor.user_id, intent.reason)
+            await self._send(
+                ctx, [Notice("That button is from a card I can't use any more. Type help to start again.")]
+            )
+            return
+        if isinstance(intent, Clicked):
+            result = await self._click(ctx, actor, intent.action)
+            if result.updated_card is not None and ctx.activity.reply_to_id:
+                await self._update_card(ctx, ctx.activity.reply_to_id, result.updated_card)
+            await self._send(ctx, result.replies)
+            return
+        assert isinstance(intent, Said)
+        await self._send(ctx, await self._said(ctx, actor, intent.text))
+
+    async def _said(self, ctx: TurnContext, actor: Actor, text: str) -> list[Reply | cards.Card]:
+        command = command_of(text) if text else ("menu", None)
+        if command is not None:
+            kind, flow_id = command
+            if kind == "start":
+                return list(await self._handle(actor, Start(flow_id=flow_id), ctx.activity.id))
+            if kind == "cases":
+                if self.cases is None:
+                    return [Notice("Case tracking is not switched on in this installation.")]
+                return [Notice(await self._call(self.cases.summary_for, actor))]
+            unfinished = await self._call(self.engine.unfinished, actor)
+            out: list[Reply | cards.Card] = []
+            if unfinished is not None:
+                out.append(cards.resume_card(unfinished.conversation_id, unfinished.flow_title, unfinished.question))
+            out.append(self.engine.menu())
+            return out
+        return list(await self._handle(actor, FreeText(text=text), ctx.activity.id))
+
+    # ---- card clicks ------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """``adaptiveCard/action`` (Action.Execute) is answered here, everything else by the SDK.
+
+        The body is left as a model for CloudAdapter to serialise once (the SDK's own
+        on_adaptive_card_invoke path serialises it twice and fails under CloudAdapter in 4.17).
+        """
+        if turn_context.activity.name == "adaptiveCard/action":
+            return InvokeResponse(status=200, body=await self._card_action_invoke(turn_context))
+        return await super().on_invoke_activity(turn_context)
+
+    async def _card_action_invoke(self, ctx: TurnContext) -> Model:
+        actor = await self._actor(ctx)
+        intent = invoke_intent(ctx.activity.value)
+        if not isinstance(intent, Clicked):
+            reason = intent.reason if isinstance(intent, Unreadable) else "unknown"
+            log.info("teams: unreadable card action from %s: %s", actor.user_id, reason)
+            return MessageInvokeResponse("That button is from a card I can't use any more. Type help to start again.")
+        result = await self._click(ctx, actor, intent.action)
+        await self._send(ctx, result.replies)
+        if result.updated_card is not None:
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_RESPONSE, value=result.updated_card)
+        return MessageInvokeResponse(result.toast or "Done.")
+
+    async def _click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
+        delivery = ctx.activity.id
+        verb, shown = action.verb, action.shown
+        if verb in act.CASE_VERBS.values():
+            return await self._case_click(ctx, actor, action)
+        if verb == act.MENU:
+            return ClickResult(None, [self.engine.menu()], toast="Here are the checks I know.")
+        if verb == act.START:
+            assert action.flow_id is not None
+            replies = await self._handle(actor, Start(flow_id=action.flow_id), delivery)
+            return ClickResult(cards.answered_card(shown, f"✔ {shown.get('a') or 'Started'}"), replies)
+        conversation_id = action.conversation_id
+        assert conversation_id is not None
+        if verb == act.RESUME:
+            replies = await self._call(self.engine.resume, actor, conversation_id)
+            return ClickResult(None, replies, toast="Carrying on.")
+        if verb == act.CHOOSE:
+            assert action.state is not None and action.option is not None and action.turn is not None
+            event: Event = Choose(conversation_id, action.state, action.option, action.turn)
+            replies = await self._handle(actor, event, delivery)
+            moved_on = any(isinstance(r, Notice) and r.kind in (NoticeKind.STALE, NoticeKind.INVALID) for r in replies)
+            status = (
+                "This question had already moved on; the current one is below."
+                if moved_on
+                else cards.chosen_status(shown)
+            )
+            return ClickResult(cards.answered_card(shown, status), replies)
+        if verb == act.BACK:
+            replies = await self._handle(actor, Back(conversation_id), delivery)
+            return ClickResult(cards.answered_card(shown, "↩ You went back to the previous question."), replies)
+        if verb == act.CANCEL:
+            replies = await self._handle(actor, Cancel(conversation_id), delivery)
+            return ClickResult(cards.answered_card(shown, "Stopped. Nothing was sent to anyone."), replies)
+        if verb == act.RESTART:
+            replies = await self._handle(actor, Restart(conversation_id), delivery)
+            return ClickResult(None, replies, toast="Starting again.")
+        if verb == act.ESCALATE:
+            replies = await self._handle(actor, ConfirmEscalation(conversation_id, action.text), delivery)
+            sent = any(isinstance(r, EscalationSent) for r in replies) or _is_duplicate(replies)
+            updated = await self._outcome_card(actor, conversation_id, "sent") if sent else None
+            rest: list[Reply] = [r for r in replies if not isinstance(r, EscalationSent)] if updated else replies
+            return ClickResult(updated, rest)
+        if verb == act.DECLINE:
+            replies = await self._handle(actor, DeclineEscalation(conversation_id), delivery)
+            updated = await self._outcome_card(actor, conversation_id, "declined")
+            return ClickResult(updated, replies)
+        return ClickResult(None, [Notice("That button does nothing any more.")])
+
+    async def _outcome_card(self, actor: Actor, conversation_id: str, state: str) -> cards.Card | None:
+        current = await self._call(self.engine.resume, actor, conversation_id)
+        outcome = next((r for r in current if isinstance(r, Outcome)), None)
+        return None if outcome is None else cards.outcome_card(outcome, escalation_state=state)
+
+    async def _case_click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
+        if self.cases is None:
+            return ClickResult(None, [], toast="Case tracking is not switched on in this installation.")
+        name = next(k for k, v in act.CASE_VERBS.items() if v == action.verb)
+        assert action.case_id is not None
+        status = await self._call(self.cases.act, actor, action.case_id, name, action.text, delivery_id=ctx.activity.id)
+        notification_id = _notification_id(ctx.activity)
+        previous = None
+        if notification_id:
+            sent = await self._call(self.storage.sent_card, notification_id)
+            previous = sent.card if sent else None
+        if name == "resolve":
+            updated = cards.case_card_after(previous, status)
+        else:  # acknowledged or messaged: the remaining buttons stay usable
+            updated = cards.case_card_after(previous, status, keep_actions=True)
+            if name == "acknowledge":
+                updated = _without_actions(updated, {"acknowledge"})
+        if notification_id and previous is not None:
+            await self._call(self.storage.update_sent_card, notification_id, updated)
+        return ClickResult(updated, [])
+
+    # ---- installs and membership ----------------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        ctx = turn_context
+        await self._remember(ctx)
+        if _conversation_type(ctx.activity) == "personal":
+            await self._send(ctx, [self._welcome()])
+        else:
+            await self._send(
+                ctx,
+                [
+                    Notice(
+                        "Hello! I'm Policybot. Mention me with what's happening (for example: "
+                        "@Policybot check a post), or message me directly to keep it private."
+                    )
+                ],
+            )
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        ctx = turn_context
+        keys = self._reference_keys(ctx.activity)
+        await self._call(self.storage.forget, keys)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        await super().on_conversation_update_activity(turn_context)
+
+    def _welcome(self) -> cards.Card:
+        return cards.flow_choice_card(
+            self.engine.menu(),
+            intro="Hello! I help with social media decisions at work: whether to post something, how to answer "
+            "a comment, friend requests, legal threats and more. Every answer cites the policy. "
+            "Pick a situation, or just tell me what's happening.",
+        )
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    async def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
+        return await self._call(self.engine.handle, actor, event, delivery_id=delivery_id)
+
+    async def _actor(self, ctx: TurnContext) -> Actor:
+        """Who is talking (with their email, for the directory), and remember how to reach them."""
+        activity = ctx.activity
+        email = await self._email(ctx)
+        await self._remember(ctx, email=email)
+        return actor_for(activity, email)
+
+    async def _email(self, ctx: TurnContext) -> str | None:
+        activity = ctx.activity
+        user_id = activity.from_property.id
+        cached = self._emails.get(user_id)
+        if cached is not None and (cached[0] is not None or time.monotonic() - cached[1] < EMAIL_RETRY_SECONDS):
+            return cached[0]
+        keys = person_keys(teams_id=user_id, aad_id=aad_object_id(activity))
+        email = await self._call(self.storage.email_of, keys)
+        if email is None:
+            try:
+                member = await TeamsInfo.get_member(ctx, user_id)
+                email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+            except Exception as err:  # no roster access, emulator, connector down: carry on without
+                log.info("teams: could not look up the member's email (%s)", _describe(err))
+        self._emails[user_id] = (email, time.monotonic())
+        return email
+
+    def _reference_keys(self, activity: Activity, email: str | None = None) -> list[str]:
+        keys: list[str] = []
+        conversation_type = _conversation_type(activity)
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        if conversation_type == "personal":
+            who = activity.from_property
+            if who is not None and who.id:
+                actor = actor_for(activity)
+                keys += person_keys(teams_id=who.id, aad_id=aad_object_id(activity), email=email, user_id=actor.user_id)
+        channel = (data.get("channel") or {}).get("id")
+        team = (data.get("team") or {}).get("id")
+        if channel:
+            keys.append(channel_key(channel))
+        if team:
+            keys.append(f"team:{team}")
+        return keys
+
+    async def _remember(self, ctx: TurnContext, email: str | None = None) -> None:
+        activity = ctx.activity
+        keys = self._reference_keys(activity, email)
+        if not keys:
+            return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        if _conversation_type(activity) == "channel":  # the channel itself, not this thread
+            conversation = dict(reference.get("conversation") or {})
+            conversation["id"] = str(conversation.get("id", "")).split(";messageid=")[0]
+            reference["conversation"] = conversation
+        reference.pop("activityId", None)
+        who = activity.from_property
+        await self._call(
+            self.storage.remember,
+            keys,
+            reference,
+            tenant_id=tenant_id(activity),
+            name=getattr(who, "name", None) if _conversation_type(activity) == "personal" else None,
+            email=email,
+        )
+
+    async def _send(self, ctx: TurnContext, replies: list[Any]) -> None:
+        """Render and send replies in order; a throttled send is retried once if the wait is short."""
+        for activity in render_activities(replies):
+            try:
+                await ctx.send_activity(activity)
+            except Exception as err:
+                failure = failure_of(err, "sending a reply")
+                wait = failure.retry_after if failure.retry_after is not None else 1.0
+                if failure.permanent or wait > SEND_RETRY_LIMIT_SECONDS:
+                    raise
+                await asyncio.sleep(wait)
+                await ctx.send_activity(activity)
+
+    async def _update_card(self, ctx: TurnContext, activity_id: str, content: cards.Card) -> None:
+        update = Activity(
+            id=activity_id,
+            type=ActivityTypes.message,
+            attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
+        )
+        try:
+            await ctx.update_activity(update)
+        except Exception as err:  # the answer is saved; only the old card keeps its buttons
+            log.warning("teams: could not update the clicked card (%s, status %s)", _describe(err), status_of(err))
+
+
+def render_activities(replies: list[Any]) -> list[Activity]:
+    """Engine replies (or ready-made cards) as outgoing activities, in order."""
+    out: list[Activity] = []
+    for reply in replies:
+        content: cards.Card | None = None
+        if isinstance(reply, dict):
+            content = reply
+        elif isinstance(reply, Question):
+            content = cards.question_card(reply)
+        elif isinstance(reply, Outcome):
+            content = cards.outcome_card(reply)
+        elif isinstance(reply, FlowChoice):
+            content = cards.flow_choice_card(reply)
+        elif isinstance(reply, Explanation):
+            content = cards.explanation_card(reply)
+        elif isinstance(reply, Feedback):
+            content = cards.feedback_card(reply)
+        elif isinstance(reply, EscalationSent):
+            content = cards.escalation_sent_card(reply)
+        elif isinstance(reply, Notice):
+            if cards.notice_is_worth_showing(reply):
+                out.append(Activity(type=ActivityTypes.message, text=cards.notice_text(reply)))
+            continue
+        else:
+            log.warning("teams: no renderer for %s", type(reply).__name__)
+            continue
+        out.append(
+            Activity(
+                type=ActivityTypes.message,
+                attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
+            )
+        )
+    return out
+
+
+def _is_duplicate(replies: list[Reply]) -> bool:
+    return any(isinstance(r, Notice) and r.kind == NoticeKind.DUPLICATE for r in replies)
+
+
+def _conversation_type(activity: Activity) -> str:
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    return str(kind or "personal")
+
+
+def _notification_id(activity: Activity) -> str | None:
+    value = activity.value if isinstance(activity.value, dict) else {}
+    data = value.get("action", {}).get("data") if isinstance(value.get("action"), dict) else value
+    raw = data.get("n") if isinstance(data, dict) else None
+    return raw if isinstance(raw, str) else None
+
+
+def _without_actions(content: cards.Card, names: set[str]) -> cards.Card:
+    titles = {cards.CASE_BUTTON_TITLES[n] for n in names}
+    kept = [a for a in content.get("actions", []) if a.get("title") not in titles]
+    out = dict(content)
+    if kept:
+        out["actions"] = kept
+    else:
+        out.pop("actions", None)
+    return out
+
+
+def _describe(err: BaseException) -> str:
+    """A log-safe description: the exception type and its message, never request headers."""
+    return f"{type(err).__name__}: {str(err)[:300]}"

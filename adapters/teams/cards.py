@@ -1,0 +1,470 @@
+"""Adaptive Cards (schema 1.5, what Teams renders) for every engine reply and case notification.
+
+Pure functions from transport-neutral replies to card JSON: no Bot Framework types, no I/O, no
+policy decisions (the engine already said what to show). Every clickable action is an
+``Action.Execute`` (Teams updates the card in place from our invoke response) with an
+``Action.Submit`` fallback carrying the same data, for clients without Universal Actions.
+
+Cards stay under Teams' ~28 KB message limit: long texts are clipped, and if a card still comes
+out too big it is rebuilt in a compact form (citations without their quotes, a shorter preview).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from adapters.teams import actions as act
+from bot.notify import Notification
+from bot.replies import (
+    CitationView,
+    EscalationOffer,
+    EscalationSent,
+    Explanation,
+    Feedback,
+    FlowChoice,
+    Notice,
+    NoticeKind,
+    Outcome,
+    Question,
+    Verdict,
+)
+
+CARD_VERSION = "1.5"
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 27 * 1024  # Teams refuses a message over ~28 KB; keep a margin for the envelope
+TEXT_LIMIT = 2000
+PREVIEW_LIMIT = 3000
+
+VERDICT_COLOURS = {Verdict.GO: "Good", Verdict.CARE: "Warning", Verdict.STOP: "Attention", Verdict.ACT: "Accent"}
+VERDICT_STYLES = {Verdict.GO: "good", Verdict.CARE: "warning", Verdict.STOP: "attention", Verdict.ACT: "accent"}
+TARGET_LABELS = {
+    "line_manager": "your line manager",
+    "comms": "Communications",
+    "legal": "Legal",
+    "hr": "HR",
+    "safeguarding": "Safeguarding",
+}
+
+Card = dict[str, Any]
+
+
+# ---- building blocks -------------------------------------------------------------------------
+
+
+def clip(text: str, limit: int = TEXT_LIMIT) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": clip(text) or " ", "wrap": True, **style}
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+    out: Card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def execute(title: str, payload: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+    """A button: Action.Execute, falling back to Action.Submit with the same data."""
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": payload["verb"], "data": payload}
+    fallback: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
+    if style:
+        action["style"] = style
+        fallback["style"] = style
+    action["fallback"] = fallback
+    return action
+
+
+def attachment(content: Card) -> dict[str, Any]:
+    return {"contentType": CONTENT_TYPE, "content": content}
+
+
+def size_of(content: Card) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+
+
+def fitted(build: Callable[[bool], Card]) -> Card:
+    """Build the full card; if it is too big for Teams, build the compact one instead."""
+    full = build(False)
+    if size_of(full) <= MAX_CARD_BYTES:
+        return full
+    compact = build(True)
+    if size_of(compact) <= MAX_CARD_BYTES:
+        return compact
+    return _hard_clip(compact)
+
+
+def _hard_clip(content: Card) -> Card:
+    """Last resort: shorten every text until the card fits (nothing else may grow that large)."""
+    limit = 400
+    clipped = content
+    while size_of(clipped) > MAX_CARD_BYTES and limit >= 50:
+        clipped = _map_text(content, lambda t, n=limit: clip(t, n))  # type: ignore[misc]
+        limit //= 2
+    return clipped
+
+
+def _map_text(node: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(node, dict):
+        return {k: (change(v) if k == "text" and isinstance(v, str) else _map_text(v, change)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_map_text(v, change) for v in node]
+    return node
+
+
+def progress_text(step: int, max_steps: int) -> str:
+    if max_steps <= step:
+        return f"Question {step} (the last one)" if step > 1 else "One question"
+    return f"Question {step} of up to {max_steps}"
+
+
+def citation_blocks(citations: list[CitationView], *, compact: bool = False) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for c in citations:
+        blocks.append(text_block(f"**{c.policy_title}**, {c.clause}", spacing="Medium"))
+        if c.summary:
+            blocks.append(text_block(c.summary, spacing="None"))
+        if c.quote and not compact:
+            blocks.append(text_block(f"“{clip(c.quote, 600)}”", isSubtle=True, spacing="Small"))
+    return blocks
+
+
+def why_toggle(
+    citations: list[CitationView], *, compact: bool, element_id: str = "why"
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A hidden container of citations and the "Why?" button that shows it (no round trip)."""
+    if not citations:
+        return None, None
+    container = {
+        "type": "Container",
+        "id": element_id,
+        "isVisible": False,
+        "style": "emphasis",
+        "items": [
+            text_block("Why: the policy behind this", weight="Bolder"),
+            *citation_blocks(citations, compact=compact),
+        ],
+    }
+    button = {"type": "Action.ToggleVisibility", "title": "Why?", "targetElements": [element_id]}
+    return container, button
+
+
+# ---- conversation cards ----------------------------------------------------------------------
+
+
+def question_card(q: Question) -> Card:
+    def build(compact: bool) -> Card:
+        progress = progress_text(q.step, q.max_steps)
+        shown = {"ft": clip(q.flow_title, 200), "q": clip(q.text, 600), "p": progress}
+        body: list[dict[str, Any]] = [
+            text_block(q.flow_title, size="Small", isSubtle=True, weight="Bolder"),
+        ]
+        if q.intro:
+            body.append(text_block(q.intro, spacing="Small"))
+        body.append(text_block(q.text, size="Medium", weight="Bolder"))
+        body.append(text_block(progress, size="Small", isSubtle=True, spacing="None"))
+        buttons = [
+            execute(
+                option.label[:200],
+                act.data(
+                    act.CHOOSE,
+                    c=q.conversation_id,
+                    s=q.state,
+                    o=option.index,
+                    t=q.turn,
+                    v={**shown, "a": clip(option.label, 300)},
+                ),
+            )
+            for option in q.options
+        ]
+        body.append({"type": "ActionSet", "actions": buttons})
+        container, why = why_toggle(q.citations, compact=compact)
+        if container:
+            body.append(container)
+        extra: list[dict[str, Any]] = [why] if why else []
+        if q.can_go_back:
+            extra.append(execute("Back", act.data(act.BACK, c=q.conversation_id, v=shown)))
+        extra.append(execute("Stop", act.data(act.CANCEL, c=q.conversation_id, v=shown)))
+        return card(body, extra)
+
+    return fitted(build)
+
+
+def answered_card(shown: dict[str, Any], status: str) -> Card:
+    """The clicked question card redrawn from its own data: the question, the outcome of the
+    click, and no buttons left (so nobody clicks it twice)."""
+    body: list[dict[str, Any]] = []
+    if shown.get("ft"):
+        body.append(text_block(str(shown["ft"]), size="Small", isSubtle=True, weight="Bolder"))
+    if shown.get("q"):
+        body.append(text_block(str(shown["q"]), weight="Bolder"))
+    if shown.get("p"):
+        body.append(text_block(str(shown["p"]), size="Small", isSubtle=True, spacing="None"))
+    body.append(text_block(status, color="Accent"))
+    return card(body)
+
+
+def chosen_status(shown: dict[str, Any]) -> str:
+    return f"✔ You answered: {shown.get('a') or 'done'}"
+
+
+def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
+    """The answer. ``escalation_state``: None while the offer is open, or "sent" / "declined"."""
+
+    def build(compact: bool) -> Card:
+        body: list[dict[str, Any]] = [
+            text_block(o.flow_title, size="Small", isSubtle=True, weight="Bolder"),
+            {
+                "type": "Container",
+                "style": VERDICT_STYLES[o.verdict],
+                "items": [
+                    text_block(o.verdict.headline, size="Large", weight="Bolder", color=VERDICT_COLOURS[o.verdict])
+                ],
+            },
+            text_block(o.text),
+        ]
+        if o.score is not None:
+            body.append(text_block(f"You got {o.score.correct} of {o.score.total} right.", weight="Bolder"))
+        if o.checklist:
+            body.append(text_block("Checklist", weight="Bolder", spacing="Medium"))
+            body.append(text_block("\n".join(f"- {clip(item, 500)}" for item in o.checklist), spacing="Small"))
+        if o.citations:
+            body.append(text_block("Policy", weight="Bolder", spacing="Medium"))
+            body.extend(citation_blocks(o.citations, compact=compact))
+        buttons: list[dict[str, Any]] = []
+        if o.escalation is not None:
+            body.extend(escalation_blocks(o, o.escalation, escalation_state, compact=compact))
+            if escalation_state is None and not o.escalation.required and o.case_id is None:
+                names = _names(o.escalation, o.escalation.targets)
+                buttons.append(
+                    execute(f"Send to {names}"[:60], act.data(act.ESCALATE, c=o.conversation_id), style="positive")
+                )
+                buttons.append(execute("Don't send", act.data(act.DECLINE, c=o.conversation_id)))
+        buttons.append(execute("Start again", act.data(act.RESTART, c=o.conversation_id)))
+        buttons.append(execute("Something else", act.data(act.MENU)))
+        return card(body, buttons)
+
+    return fitted(build)
+
+
+def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, compact: bool) -> list[dict[str, Any]]:
+    names = _names(offer, offer.targets)
+    items: list[dict[str, Any]] = []
+    if o.case_id is not None or state == "sent":
+        reference = f" Reference: {o.case_id}." if o.case_id else ""
+        items.append(
+            text_block(f"✔ Sent to {names}. You will be told when they pick it up.{reference}", weight="Bolder")
+        )
+    elif state == "declined":
+        items.append(text_block("Not sent. Type restart if you change your mind.", weight="Bolder"))
+    elif offer.required:
+        items.append(
+            text_block(
+                f"The policy says {names} must be told now. Escalations are not switched on in this "
+                "installation, so please contact them yourself and show them this.",
+                weight="Bolder",
+            )
+        )
+    else:
+        items.append(text_block(f"Tell {names}?", weight="Bolder"))
+    if offer.then:
+        wait = _duration(offer.unacknowledged_after_seconds)
+        later = _names(offer, offer.then)
+        items.append(
+            text_block(f"If nobody acknowledges it{wait}, {later} will be told.", size="Small", spacing="Small")
+        )
+    items.append(text_block("What they will receive:", size="Small", isSubtle=True, spacing="Medium"))
+    items.append(text_block(clip(offer.preview, 800 if compact else PREVIEW_LIMIT), size="Small", spacing="Small"))
+    if state is None and o.case_id is None and not offer.required:
+        items.append(
+            {
+                "type": "Input.Text",
+                "id": act.NOTE_INPUT,
+                "label": "Add a note (optional)",
+                "placeholder": "Anything they should know",
+                "isMultiline": True,
+                "maxLength": act.NOTE_MAX,
+            }
+        )
+    return [{"type": "Container", "style": "emphasis", "spacing": "Medium", "items": items}]
+
+
+def _names(offer: EscalationOffer, targets: list[str]) -> str:
+    names = [offer.target_names.get(t) or TARGET_LABELS.get(t, t.replace("_", " ")) for t in targets]
+    if len(names) <= 1:
+        return names[0] if names else "nobody"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _duration(seconds: int | None) -> str:
+    if not seconds:
+        return " in time"
+    if seconds % 86400 == 0:
+        n, unit = seconds // 86400, "day"
+    elif seconds % 3600 == 0:
+        n, unit = seconds // 3600, "hour"
+    else:
+        n, unit = max(1, seconds // 60), "minute"
+    return f" within {n} {unit}{'s' if n != 1 else ''}"
+
+
+def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
+    body: list[dict[str, Any]] = []
+    if intro:
+        body.append(text_block(intro))
+    body.append(text_block(choice.prompt, weight="Bolder"))
+    buttons = [
+        execute(
+            c.title[:200], act.data(act.START, f=c.flow_id, v={"q": clip(choice.prompt, 300), "a": clip(c.title, 300)})
+        )
+        for c in choice.candidates[:20]
+    ]
+    if buttons:
+        body.append({"type": "ActionSet", "actions": buttons})
+    return card(body)
+
+
+def explanation_card(explanation: Explanation) -> Card:
+    def build(compact: bool) -> Card:
+        if not explanation.citations:
+            return card([text_block("This step does not rest on a particular policy paragraph.")])
+        return card(
+            [
+                text_block("Why: the policy behind this", weight="Bolder"),
+                *citation_blocks(explanation.citations, compact=compact),
+            ]
+        )
+
+    return fitted(build)
+
+
+def feedback_card(feedback: Feedback) -> Card:
+    if feedback.correct is True:
+        head = [text_block("✔ Right", weight="Bolder", color="Good")]
+    elif feedback.correct is False:
+        head = [text_block("✘ Not quite", weight="Bolder", color="Attention")]
+    else:
+        head = []
+    return card([*head, text_block(feedback.text)])
+
+
+def escalation_sent_card(sent: EscalationSent) -> Card:
+    return card(
+        [text_block(sent.text, weight="Bolder"), text_block(f"Reference: {sent.case_id}", size="Small", isSubtle=True)]
+    )
+
+
+def notice_text(notice: Notice) -> str:
+    return notice.text
+
+
+def resume_card(conversation_id: str, flow_title: str, question: str) -> Card:
+    return card(
+        [text_block("You have a check you didn't finish:", weight="Bolder"), text_block(f"{flow_title}: {question}")],
+        [
+            execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive"),
+            execute("Something else", act.data(act.MENU)),
+        ],
+    )
+
+
+def error_text(correlation_id: str) -> str:
+    return (
+        "Sorry, something went wrong on my side and I couldn't finish that. Your answers so far are kept: "
+        f"try again in a moment. If it keeps happening, give IT this reference: {correlation_id}"
+    )
+
+
+# ---- case cards (proactive) --------------------------------------------------------------------
+
+CASE_BUTTON_TITLES = {"acknowledge": "Acknowledge", "resolve": "Resolved", "message_employee": "Message the employee"}
+
+
+def case_card(n: Notification) -> Card:
+    """A case notification: to a manager 1:1, to a team's channel, or progress to the employee."""
+
+    def build(compact: bool) -> Card:
+        urgent = n.urgency == "urgent"
+        body: list[dict[str, Any]] = [
+            {
+                "type": "Container",
+                "style": "attention" if urgent else "accent",
+                "items": [text_block(("URGENT: " if urgent else "") + n.title, size="Medium", weight="Bolder")],
+            },
+            text_block(clip(n.text, 1000 if compact else PREVIEW_LIMIT)),
+        ]
+        facts = [
+            {"title": clip(label, 80), "value": clip(value, 300 if compact else 1000)}
+            for label, value in n.facts
+            if value
+        ]
+        if facts:
+            body.append({"type": "FactSet", "facts": facts})
+        body.append(text_block(f"Case {n.case_id}", size="Small", isSubtle=True))
+        buttons: list[dict[str, Any]] = []
+        for name in n.actions:
+            verb = act.CASE_VERBS.get(name)
+            if verb is None:
+                continue
+            payload = act.data(verb, k=n.case_id, n=n.id)
+            if name == "message_employee":
+                buttons.append(
+                    {
+                        "type": "Action.ShowCard",
+                        "title": CASE_BUTTON_TITLES[name],
+                        "card": {
+                            "type": "AdaptiveCard",
+                            "body": [
+                                {
+                                    "type": "Input.Text",
+                                    "id": act.MESSAGE_INPUT,
+                                    "label": "Your message",
+                                    "isMultiline": True,
+                                    "isRequired": True,
+                                    "errorMessage": "Write a message first",
+                                    "maxLength": act.MESSAGE_MAX,
+                                }
+                            ],
+                            "actions": [execute("Send", payload)],
+                        },
+                    }
+                )
+            else:
+                buttons.append(
+                    execute(CASE_BUTTON_TITLES[name], payload, style="positive" if name == "acknowledge" else None)
+                )
+        return card(body, buttons)
+
+    return fitted(build)
+
+
+def case_card_after(previous: Card | None, status: str, *, keep_actions: bool = False) -> Card:
+    """A case card redrawn after a click: same content, a status line, and (usually) no buttons."""
+    if previous is None:
+        return card([text_block(status, weight="Bolder", color="Good")])
+    body = [b for b in previous.get("body", []) if not _is_status(b)]
+    body.append({**text_block(status, weight="Bolder", color="Good"), "id": "status"})
+    updated = {**previous, "body": body}
+    if not keep_actions:
+        updated.pop("actions", None)
+    return updated
+
+
+def _is_status(block: dict[str, Any]) -> bool:
+    return block.get("id") == "status"
+
+
+def notice_is_worth_showing(notice: Notice) -> bool:
+    """A duplicate delivery was applied once already: saying so would only confuse."""
+    return notice.kind != NoticeKind.DUPLICATE

@@ -1,0 +1,130 @@
+"""How the Teams adapter is configured: the bot's identity from the environment, and the mode.
+
+Production mode needs the Azure Bot registration's app id and client secret (and, for a
+single-tenant bot, the tenant id): every incoming request's JWT is then checked by the Bot
+Framework SDK and outgoing calls carry a token. Without them the adapter would accept anyone's
+requests, so it refuses to start unless local mode is asked for explicitly; local mode is for the
+Bot Framework Emulator and tests, listens on loopback only, and says so in the log.
+
+Secrets come from the environment only, are never logged, and ``repr`` hides them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.errors import PolicybotError
+
+LOCAL = "local"
+PRODUCTION = "production"
+APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant"}
+
+
+class TeamsConfigError(PolicybotError):
+    """The Teams adapter cannot start with this configuration."""
+
+
+@dataclass(frozen=True)
+class TeamsConfig:
+    mode: str = PRODUCTION
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    tenant_id: str = ""
+    app_type: str = "SingleTenant"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    # Used to reach people and channels that never wrote to the bot (where no conversation
+    # reference is stored yet): the Teams service URL for the tenant's region.
+    default_service_url: str = "https://smba.trafficmanager.net/teams/"
+    turn_seconds: float = 10.0  # whole-turn budget, well inside Teams' 15 s
+    connector_timeout_seconds: float = 4.0  # one Bot Connector call
+    graph_enabled: bool = False
+
+    @property
+    def local(self) -> bool:
+        return self.mode == LOCAL
+
+    def check(self) -> TeamsConfig:
+        """Refuse configurations that would run an open or broken bot. Returns self."""
+        if self.mode not in (LOCAL, PRODUCTION):
+            raise TeamsConfigError(f"Unknown Teams mode {self.mode!r}: use 'production' or 'local'.")
+        if self.local:
+            if not _is_loopback(self.host):
+                raise TeamsConfigError(
+                    f"Local mode accepts unauthenticated requests, so it only listens on this machine; "
+                    f"{self.host!r} is not a loopback address. Use --host 127.0.0.1, or set "
+                    "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD and run in production mode."
+                )
+            return self
+        missing = [
+            name
+            for name, value in (("MICROSOFT_APP_ID", self.app_id), ("MICROSOFT_APP_PASSWORD", self.app_password))
+            if not value
+        ]
+        if self.app_type == "SingleTenant" and not self.tenant_id:
+            missing.append("MICROSOFT_APP_TENANT_ID")
+        if missing:
+            raise TeamsConfigError(
+                "The Teams bot cannot start in production mode without its Azure Bot credentials: set "
+                + ", ".join(missing)
+                + " (see docs/teams.md, step 1). To try the bot locally without Azure, run "
+                "`policybot serve teams --local` (loopback only, no authentication)."
+            )
+        return self
+
+    def sdk_configuration(self) -> object:
+        """The object ConfigurationBotFrameworkAuthentication reads (APP_ID, APP_PASSWORD, ...).
+
+        In local mode it carries no app id, which is how the SDK knows authentication is off.
+        """
+
+        class _SdkConfig:
+            APP_ID = "" if self.local else self.app_id
+            APP_PASSWORD = "" if self.local else self.app_password
+            APP_TYPE = "MultiTenant" if self.local else self.app_type
+            APP_TENANTID = "" if self.local else self.tenant_id
+
+        return _SdkConfig()
+
+
+def from_environment(
+    env: Mapping[str, str] | None = None, *, local: bool | None = None, host: str | None = None, port: int | None = None
+) -> TeamsConfig:
+    """Read MICROSOFT_APP_* and POLICYBOT_TEAMS_* variables; command-line values win."""
+    env = os.environ if env is None else env
+    mode = LOCAL if local else (env.get("POLICYBOT_TEAMS_MODE") or PRODUCTION).strip().lower()
+    raw_type = (env.get("MICROSOFT_APP_TYPE") or "SingleTenant").strip().lower()
+    if raw_type not in APP_TYPES:
+        raise TeamsConfigError(
+            f"MICROSOFT_APP_TYPE={env.get('MICROSOFT_APP_TYPE')!r} is not supported: use SingleTenant (recommended) "
+            "or MultiTenant."
+        )
+    try:
+        env_port = int(env.get("POLICYBOT_TEAMS_PORT") or 3978)
+    except ValueError as err:
+        raise TeamsConfigError(
+            f"POLICYBOT_TEAMS_PORT={env.get('POLICYBOT_TEAMS_PORT')!r} is not a port number."
+        ) from err
+    return TeamsConfig(
+        mode=mode,
+        app_id=(env.get("MICROSOFT_APP_ID") or "").strip(),
+        app_password=env.get("MICROSOFT_APP_PASSWORD") or "",
+        tenant_id=(env.get("MICROSOFT_APP_TENANT_ID") or "").strip(),
+        app_type=APP_TYPES[raw_type],
+        host=host or env.get("POLICYBOT_TEAMS_HOST") or ("127.0.0.1" if mode == LOCAL else "0.0.0.0"),
+        port=port if port is not None else env_port,
+        default_service_url=env.get("POLICYBOT_TEAMS_SERVICE_URL") or TeamsConfig.default_service_url,
+        graph_enabled=(env.get("POLICYBOT_GRAPH_MANAGER") or "").strip().lower() in ("1", "true", "yes"),
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

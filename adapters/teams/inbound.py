@@ -1,0 +1,151 @@
+"""Incoming Teams activities, read into what the person meant.
+
+Teams delivers the same intent in several shapes: typed text in a 1:1 chat; text with an
+``<at>Policybot</at>`` mention in a channel or group chat (the mention must go before routing, or
+the router would try to match the bot's own name); a command picked from the manifest's command
+list (arrives as plain text); a card click as an ``adaptiveCard/action`` invoke; or, from clients
+without Universal Actions, a message with the card's data in ``value`` and no text at all.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.schema import Activity
+
+from adapters.teams import actions as act
+from bot.events import Actor
+
+PLATFORM = "teams"
+
+# The manifest's command lists (manifest/teams/manifest.json; a test keeps them in step).
+COMMAND_FLOWS = {
+    "check a post": "can-i-post",
+    "new starter walkthrough": "onboarding",
+}
+MENU_WORDS = {"help", "menu", "start", "hi", "hello", "?"}
+CASES_WORDS = {"my cases", "cases"}
+
+_AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Said:
+    """Typed text (mentions removed)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Clicked:
+    """A card button, from an invoke or from a Submit message."""
+
+    action: act.CardAction
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A click whose data we did not write; ``reason`` is for the log, not the person."""
+
+    reason: str
+
+
+Intent = Said | Clicked | Unreadable
+
+
+def actor_for(activity: Activity, email: str | None = None) -> Actor:
+    """The person: keyed by their Entra object id when Teams gives it (stable across bots and
+    chats), else by the Teams user id."""
+    who = activity.from_property
+    aad = getattr(who, "aad_object_id", None) or (getattr(who, "additional_properties", None) or {}).get("aadObjectId")
+    key = aad.lower() if aad else who.id
+    return Actor(user_id=f"{PLATFORM}:{key}", display_name=who.name or "", email=email, platform=PLATFORM)
+
+
+def aad_object_id(activity: Activity) -> str | None:
+    who = activity.from_property
+    aad = getattr(who, "aad_object_id", None) or (getattr(who, "additional_properties", None) or {}).get("aadObjectId")
+    return aad.lower() if aad else None
+
+
+def tenant_id(activity: Activity) -> str | None:
+    conversation = activity.conversation
+    tenant = getattr(conversation, "tenant_id", None) if conversation else None
+    if tenant:
+        return str(tenant)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    return (data.get("tenant") or {}).get("id")
+
+
+def intent_of(activity: Activity) -> Intent:
+    """Read a message activity: a Submit fallback click, or typed text."""
+    value = activity.value
+    text = clean_text(activity)
+    if value is not None and not text:
+        if act.is_ours(value):
+            try:
+                return Clicked(act.parse(value))
+            except act.BadAction as err:
+                return Unreadable(str(err))
+        return Unreadable("a card submit that this bot did not render")
+    return Said(text)
+
+
+def invoke_intent(value: Any) -> Intent:
+    """Read an ``adaptiveCard/action`` invoke's ``value`` ({"action": {"type", "verb", "data"}})."""
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict):
+        return Unreadable("the invoke carried no action")
+    data = action.get("data")
+    if isinstance(data, dict) and "verb" not in data and action.get("verb"):
+        data = {**data, "verb": action["verb"]}
+    try:
+        return Clicked(act.parse(data))
+    except act.BadAction as err:
+        return Unreadable(str(err))
+
+
+def clean_text(activity: Activity) -> str:
+    """The text without the bot's @mention (or any @mention tag), markup or extra spaces."""
+    text = activity.text or ""
+    if not text:
+        return ""
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = _entity_dict(entity)
+        if str(props.get("type", "")).lower() != "mention":
+            continue
+        mentioned = props.get("mentioned") or {}
+        if bot_id and mentioned.get("id") != bot_id:
+            continue
+        literal = props.get("text")
+        if literal:
+            text = text.replace(literal, " ")
+    text = _AT_TAG.sub(" ", text)  # a mention tag whose entity was missing or differently spelt
+    text = html.unescape(_TAG.sub(" ", text))
+    return _SPACE.sub(" ", text).strip()
+
+
+def _entity_dict(entity: Any) -> dict[str, Any]:
+    if isinstance(entity, dict):
+        return entity
+    props = dict(getattr(entity, "additional_properties", None) or {})
+    props.setdefault("type", getattr(entity, "type", None))
+    return props
+
+
+def command_of(text: str) -> tuple[str, str | None] | None:
+    """("start", flow id) for a command-list entry, ("menu", None), ("cases", None), or None."""
+    folded = text.strip().lower().rstrip(".!")
+    if folded in COMMAND_FLOWS:
+        return "start", COMMAND_FLOWS[folded]
+    if folded in MENU_WORDS:
+        return "menu", None
+    if folded in CASES_WORDS:
+        return "cases", None
+    return None
