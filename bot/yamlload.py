@@ -75,7 +75,8 @@ def load_yaml_text(text: str, filename: str) -> Any:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark else 1
+        # At the end of a file with no final newline the parser's mark is one line past the last.
+        line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
         what = err.problem or "this is not valid YAML"
         raise FileProblems([Problem(filename, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as err:
