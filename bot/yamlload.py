@@ -6,6 +6,7 @@ Only PyYAML's SafeLoader is used: a YAML file can never construct Python objects
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,32 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     """SafeLoader that builds LineDict / LineList and refuses duplicate keys."""
 
     duplicate_keys: list[tuple[int, str]]
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """Keep dates and clock times as the text the person wrote.
+
+        YAML 1.1 reads ``17:00`` as the number 1020 (base 60) and ``2026-12-25`` as a date, and a
+        date that does not exist (``2026-13-40``) crashed the loader. Our files want text for both.
+        """
+        tag = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and implicit[0] and (
+            tag == _TIMESTAMP or (tag in (_INT, _FLOAT) and _BASE_60.match(value))
+        ):
+            return _STR
+        return tag
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """A value YAML cannot build (``!!int abc``) is a syntax problem on its line, not a crash."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"this value cannot be read ({err})", node.start_mark
+            ) from None
+
+
+_STR, _INT, _FLOAT, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "timestamp"))
+_BASE_60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
@@ -74,10 +101,7 @@ def load_yaml_text(text: str, filename: str) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        # At the end of a file with no final newline the parser's mark is one line past the last.
-        line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
-        what = err.problem or "this is not valid YAML"
+        line, what = _explain(err, text)
         raise FileProblems([Problem(filename, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as err:
         raise FileProblems([Problem(filename, 1, f"YAML syntax error: {err}")]) from None
@@ -91,6 +115,46 @@ def load_yaml_text(text: str, filename: str) -> Any:
             ]
         )
     return data
+
+
+def _explain(err: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The line to look at and what is wrong there, in words a comms officer can act on.
+
+    The parser's own words ("mapping values are not allowed in this context") say what it
+    expected, not what the person did; the commonest mistakes get a plain explanation, and the
+    parser's message is kept after it for anyone searching the web for it.
+    """
+    mark = err.problem_mark or err.context_mark
+    # At the end of a file with no final newline the parser's mark is one line past the last.
+    line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
+    start = err.context_mark.line + 1 if err.context_mark else line
+    problem = err.problem or "this is not valid YAML"
+    context = err.context or ""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "tab" in problem or ("cannot start any token" in problem and "\t" in here):
+        hint = "a tab character is used for indenting; indent with spaces only"
+    elif "cannot start any token" in problem:
+        hint = "a value starts with a character YAML reserves (such as ` or @); put the whole text in quotes"
+    elif "mapping values are not allowed" in problem:
+        hint = (
+            "YAML read a ': ' here as the start of a new key; if the text contains ': ', put the whole text "
+            "in quotes, otherwise check the indentation"
+        )
+    elif "quoted scalar" in context:
+        return start, f"the quoted text that starts on this line is never closed; add the closing quote ({problem})"
+    elif "flow mapping" in context or "flow sequence" in context:
+        bracket = "{" if "mapping" in context else "["
+        return start, f"the '{bracket}' opened on this line is not closed, or a comma is missing ({problem})"
+    elif "block mapping" in context or "block collection" in context:
+        hint = "this line is not indented like the lines above it; line it up with its neighbours"
+    elif "another document" in problem:
+        hint = "a second document ('---') starts here; a file holds one document, so remove the '---'"
+    elif "constructor for the tag" in problem:
+        hint = "tags such as '!!python/...' are not allowed; write plain text, numbers, lists and mappings"
+    else:
+        return line, problem
+    return line, f"{hint} ({problem})"
 
 
 def load_yaml_file(path: Path) -> Any:

@@ -137,9 +137,7 @@ def test_file_problems_missing_and_not_utf8(tmp_path: Path) -> None:
     latin.write_bytes("a: caf\u00e9\n".encode("latin-1"))
     with pytest.raises(FileProblems) as binary:
         load_yaml_file(latin)
-    assert binary.value.problems == [
-        Problem(str(latin), 1, "the file is not UTF-8 text; save it as UTF-8")
-    ]
+    assert binary.value.problems == [Problem(str(latin), 1, "the file is not UTF-8 text; save it as UTF-8")]
 
 
 def test_unicode_text_round_trips(tmp_path: Path) -> None:
