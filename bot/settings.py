@@ -31,6 +31,12 @@ RULE_CHOICES: dict[str, tuple[Any, ...]] = {
     # ("encouraged"). Appendix B, 'Use of Social Media at work' bullet 1: only people their
     # Strategic/Service Lead has authorised comment for the council ("authorised_only").
     "speaking_as_employee": ("encouraged", "authorised_only"),
+    # Who approves a new council account or page (flow new-account).
+    # Nottinghamshire 44, 50, 51 and 71: the Digital Team must approve every account, through a
+    # request form and a business case ("digital_team"). Devon 2.2 'Get official backing': the line
+    # manager's full approval, ideally telling Corporate Communications; Appendix B 'Use of Social
+    # Media at work' bullet 1: authorised by the Strategic/Service Lead ("line_manager").
+    "new_account_approval": ("digital_team", "line_manager"),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -41,11 +47,16 @@ DEFAULTS: dict[str, Any] = {
         "intranet_policy_url": "",
         # The wording Appendix B (002) suggests; Devon (000, section 1) suggests a similar sentence.
         "disclaimer": "The views I express here are mine alone and do not reflect the views of my employer.",
+        # How to start a request for a new council account (flow new-account): an email address, a
+        # form's web address or a short sentence. Nottinghamshire 50: "email econtent@nottscc.gov.uk".
+        # Empty: the bot tells people to ask the digital team for the request form.
+        "new_account_request": "",
     },
     "rules": {
         "personal_use_on_council_it": "breaks_only",
         "welsh_language_standards": False,
         "speaking_as_employee": "encouraged",
+        "new_account_approval": "digital_team",
     },
     "escalation": {
         "line_manager": {"name": "your line manager"},
