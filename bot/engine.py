@@ -54,7 +54,7 @@ from bot.replies import (
 )
 from bot.router import SHOW_AT_LEAST, confident_choice, route
 from bot.store import Store
-from bot.templates import render
+from bot.templates import is_plain, render
 
 # Words typed at any step that act as commands rather than answers.
 COMMAND_WORDS: dict[str, str] = {
@@ -105,6 +105,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.people = people or NoDirectory()
         self.cases = cases
+        self._org = library.settings.template_org()  # read-only in the sandbox, so one copy serves every turn
 
     @property
     def registry(self) -> Registry:
@@ -565,6 +566,8 @@ class Engine:
         }
 
     def _text(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
+        if is_plain(source):  # most labels and questions: no context to build, nothing to render
+            return source.strip()
         return render(source, self._context(conv, actor, compiled))
 
     def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:

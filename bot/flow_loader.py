@@ -30,6 +30,24 @@ def flow_schema() -> dict[str, Any]:
     return dict(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
+@lru_cache(maxsize=1)
+def _top_schema() -> dict[str, Any]:
+    """The flow schema with states checked only as mappings: each state is checked on its own
+    against the schema of its kind, which gives far clearer messages than one big oneOf."""
+    schema = flow_schema()
+    top = dict(schema)
+    top["properties"] = dict(schema["properties"])
+    top["properties"]["states"] = {"type": "object", "minProperties": 1,
+                                   "propertyNames": schema["properties"]["states"]["propertyNames"]}
+    return top
+
+
+@lru_cache(maxsize=3)
+def _state_schema(kind: str) -> dict[str, Any]:
+    schema = flow_schema()
+    return dict(schema["$defs"][kind]) | {"$defs": schema["$defs"]}
+
+
 def is_flow_file(path: Path) -> bool:
     return path.suffix == FLOW_SUFFIX and not path.name.endswith(SCENARIO_SUFFIX) and path.name not in NOT_FLOWS
 
@@ -73,14 +91,7 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
                 )
             ]
         )
-    schema = flow_schema()
-    top_schema = dict(schema)
-    top_schema["properties"] = dict(schema["properties"])
-    top_schema["properties"]["states"] = {
-        "type": "object",
-        "minProperties": 1,
-        "propertyNames": schema["properties"]["states"]["propertyNames"],
-    }
+    top_schema = _top_schema()
     problems = schema_problems(data, top_schema, filename)
     states: dict[str, State] = {}
     raw_states = data.get("states")
@@ -101,7 +112,7 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
                     )
                 )
                 continue
-            state_problems = schema_problems(raw, schema["$defs"][kind] | {"$defs": schema["$defs"]}, filename)
+            state_problems = schema_problems(raw, _state_schema(kind), filename)
             problems.extend(state_problems)
             if not state_problems:
                 states[name] = _build_state(name, kind, raw, line)
