@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
@@ -381,6 +382,7 @@ class Engine:
             ]
         last = conv.answers[-1]
         now = self.clock.now()
+        self._abandon_other_active(conn, actor, conv, now)
         conv = conv.moved(state=last.state, answers=conv.answers[:-1], status=ACTIVE, updated_at=now)
         self.store.save_conversation(conn, conv)
         self.store.record(conn, conv, "back", now, last.label)
@@ -391,10 +393,22 @@ class Engine:
         now = self.clock.now()
         if conv.case_id is not None:
             return self._begin(conn, actor, self.library.get(conv.flow_id))
+        self._abandon_other_active(conn, actor, conv, now)
         fresh = conv.moved(answers=(), status=ACTIVE, updated_at=now)
         fresh = replace(fresh, state=compiled.settle(compiled.flow.start, self._context(fresh, actor, compiled)))
         self.store.record(conn, fresh, "restart", now)
         return self._arrive(conn, actor, fresh, compiled)
+
+    def _abandon_other_active(self, conn: Connection, actor: Actor, conv: Conversation, now: datetime) -> None:
+        """Back or restart on a finished conversation makes it active again: one at a time, so the
+        person's other active conversation (if any) counts as abandoned where it stood, as in _begin."""
+        if conv.status == ACTIVE:
+            return
+        other = self.store.active_conversation(conn, actor.user_id)
+        if other is not None and other.id != conv.id:
+            other = other.moved(status=ABANDONED, updated_at=now)
+            self.store.save_conversation(conn, other)
+            self.store.record(conn, other, "abandoned", now, "an earlier conversation was taken up again")
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
