@@ -29,6 +29,7 @@ START_FLOW_PATTERN = re.compile(r"^start_flow(:\d+)?$")
 START_CHECK = "start_check"  # Home tab: open the "what is happening?" modal
 CONTINUE = "continue_check"  # Home tab: carry on with an unfinished conversation
 NEW_CHECK = "new_check"  # after an outcome: start another
+AGAIN = "go_through_again"  # after an outcome: the same check again from its first question
 WHY_OUTCOME = "why_outcome"
 
 # Escalation offer on an outcome.

@@ -18,6 +18,8 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -35,7 +37,10 @@ from adapters.slack import render as R
 from adapters.slack.config import SlackConfig
 from adapters.slack.people import SlackPeople
 from adapters.slack.worker import Worker
-from bot.errors import PolicybotError
+from bot.cases.model import ACKNOWLEDGED, CLOSED, Case
+from bot.cases.service import CaseService
+from bot.conversation import ACTIVE, DONE
+from bot.errors import NotAllowed, PolicybotError
 from bot.events import (
     Actor,
     Back,
@@ -51,6 +56,7 @@ from bot.events import (
 )
 from bot.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
 from bot.runtime import Runtime
+from bot.store.schema import conversations
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,57 @@ def make_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
         ServerErrorRetryHandler(max_retry_count=1),
     ]
     return client
+
+
+ONBOARDING = "onboarding"
+
+
+def case_status(case: Case) -> str:
+    """One line on a case notification saying where the case stands now."""
+    if case.state == ACKNOWLEDGED:
+        return f"Acknowledged by {case.acknowledged_by_name or 'someone'}. The employee has been told."
+    if case.state == "resolved":
+        return f"Resolved by {case.closed_by_name or 'someone'}. The employee has been told."
+    if case.state == "withdrawn":
+        return "Withdrawn by the employee: nothing more is needed."
+    return "Waiting for someone to acknowledge it."
+
+
+def case_buttons(case: Case) -> list[str]:
+    """The case buttons still worth showing."""
+    if case.state in CLOSED:
+        return []
+    if case.state == ACKNOWLEDGED:
+        return ["resolve", "message_employee"]
+    return ["acknowledge", "resolve", "message_employee"]
+
+
+def home_case(case: Case, *, mine: bool) -> R.HomeCase:
+    if mine:
+        detail = "Sent to " + (", ".join(case.recipient_names()) or "the right people")
+        if case.acknowledged_by_name:
+            detail += f"; {case.acknowledged_by_name} is dealing with it"
+    else:
+        detail = f"From {case.employee_name}, {case.created_at.strftime('%d %b %Y %H:%M')} UTC"
+    return R.HomeCase(case.id, case.flow_title, case.state, detail, tuple(case_buttons(case)))
+
+
+def latest_conversation(runtime: Runtime, user_id: str, flow_id: str) -> tuple[str, str, datetime] | None:
+    """(id, status, updated_at) of the person's latest conversation in one flow.
+
+    A read of the core's conversations table (there is no engine call for "has this person done
+    flow X" yet); it decides nothing, it only reports for the Home tab."""
+    from sqlalchemy import select
+
+    query = (
+        select(conversations.c.id, conversations.c.status, conversations.c.updated_at)
+        .where(conversations.c.user_id == user_id, conversations.c.flow_id == flow_id)
+        .order_by(conversations.c.updated_at.desc())
+        .limit(1)
+    )
+    with runtime.store.transaction() as conn:
+        row = conn.execute(query).first()
+    return (str(row[0]), str(row[1]), row[2]) if row is not None else None
 
 
 def delivery_id(*parts: object) -> str:
@@ -138,6 +195,7 @@ class SlackBot:
         app.action(A.START_CHECK)(self.on_open_start_modal)
         app.action(A.NEW_CHECK)(self.on_open_start_modal)
         app.action(A.CONTINUE)(self.on_continue)
+        app.action(A.AGAIN)(self.on_again)
         app.action(A.ESCALATE_SEND)(self.on_escalate_send)
         app.action(A.ESCALATE_NOTE)(self.on_escalate_note)
         app.action(A.ESCALATE_DECLINE)(self.on_escalate_decline)
@@ -151,7 +209,11 @@ class SlackBot:
         app.command(re.compile(".*"))(self.on_anything_else)
 
     def _register_case_listeners(self) -> None:
-        """Case buttons (Acknowledge / Resolved / Message the employee); wired in by the case desk."""
+        """Case buttons (Acknowledge / Resolved / Message the employee) and the message modal."""
+        self.app.action(A.CASE_ACKNOWLEDGE)(self.on_case_action)
+        self.app.action(A.CASE_RESOLVE)(self.on_case_action)
+        self.app.action(A.CASE_MESSAGE)(self.on_case_message)
+        self.app.view(A.CASE_MESSAGE_MODAL)(self.on_case_message_submitted)
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -229,6 +291,22 @@ class SlackBot:
             return None, None
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
         return channel, container.get("message_ts")
+
+    def own_click(self, body: dict[str, Any], user_id: str) -> tuple[str | None, str | None]:
+        """(channel, ts) of the clicked message if it is in the clicker's own DM with the bot, else
+        (None, None). Slack only sends clicks people really made, but the adapter still never
+        posts into, or edits a message in, a conversation that is not the clicker's own."""
+        channel, ts = self.clicked(body)
+        if channel and channel == self.people.dm_channel(user_id):
+            return channel, ts
+        return None, None
+
+    def case_click(self, body: dict[str, Any], user_id: str) -> tuple[str | None, str | None]:
+        """(channel, ts) of a clicked case notification: a team channel, or the clicker's own DM."""
+        channel, ts = self.clicked(body)
+        if channel and channel.startswith(("C", "G")):
+            return channel, ts
+        return self.own_click(body, user_id)
 
     @staticmethod
     def click_delivery(body: dict[str, Any], action: dict[str, Any]) -> str:
@@ -353,9 +431,9 @@ class SlackBot:
         """An option button: answer the question, then show the answer in place of the buttons."""
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             try:
                 value = A.ChoiceValue.decode(action.get("value"))
             except A.BadValue:
@@ -376,16 +454,16 @@ class SlackBot:
                 self.update(channel, ts, R.render_answered(question, label, progress))
             self.post(target, replies, thread_ts=ts)
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
 
     def on_menu(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         """The question's overflow menu: Why? / Go back / Start again / Stop."""
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
         raw = (action.get("selected_option") or {}).get("value")
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             try:
                 choice, conversation_id = A.decode_menu_value(raw)
             except A.BadValue:
@@ -413,18 +491,18 @@ class SlackBot:
                 self.update(channel, ts, R.render_closed_question(question, reason))
             self.post(target, replies, thread_ts=ts)
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
 
     def on_start_flow(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A situation picked from a list of likely flows (buttons or a select menu)."""
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
         option = action.get("selected_option") or {}
         flow_id = action.get("value") or option.get("value")
         title = ((action.get("text") or option.get("text") or {}).get("text")) or flow_id
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             try:
                 chosen = A.decode_plain_id(flow_id, "flow")
             except A.BadValue:
@@ -438,7 +516,7 @@ class SlackBot:
                 self.update(channel, ts, R.render_answered("*What's the situation?*", str(title), None))
             self.post(channel or self.people.dm_channel(user_id), replies)
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
 
     def on_continue(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Home tab "Carry on": the unfinished conversation's question again, in the DM."""
@@ -452,18 +530,36 @@ class SlackBot:
 
         self.later(user_id, job)
 
+    def on_again(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """After an outcome, "Go through it again": the same flow from its first question.
+
+        The outcome message stays as it is: it is the record of what the person was told."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+
+        def job() -> None:
+            channel, _ = self.own_click(body, user_id)
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            actor = self.actor_for(body, user_id)
+            replies = self.engine.handle(actor, Restart(conversation_id), delivery_id=self.click_delivery(body, action))
+            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
+                return
+            self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
+
     # ------------------------------------------------------------------------------ escalation offer
 
     def on_escalate_send(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             self._send_escalation(body, user_id, conversation_id, None, channel, ts, self.click_delivery(body, action))
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
 
     def _send_escalation(
         self,
@@ -489,10 +585,10 @@ class SlackBot:
     def on_escalate_note(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
         trigger = body.get("trigger_id")
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id)
             outcomes = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
@@ -503,7 +599,7 @@ class SlackBot:
             view = R.render_note_modal(metadata, outcomes[0].escalation.preview)
             self.web.views_open(trigger_id=trigger, view=view)
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
 
     def on_note_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
@@ -519,16 +615,18 @@ class SlackBot:
 
         def job() -> None:
             A.decode_plain_id(conversation_id, "conversation")
-            self._send_escalation(body, user_id, conversation_id, note, channel or None, ts or None, delivery)
+            own = channel and channel == self.people.dm_channel(user_id)
+            where, message_ts = (channel, ts or None) if own else (None, None)
+            self._send_escalation(body, user_id, conversation_id, note, where, message_ts, delivery)
 
-        self.later(user_id, job, channel=channel or None)
+        self.later(user_id, job)
 
     def on_escalate_decline(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         user_id = str((body.get("user") or {}).get("id") or "")
-        channel, ts = self.clicked(body)
 
         def job() -> None:
+            channel, ts = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id)
             replies = self.engine.handle(
@@ -537,21 +635,160 @@ class SlackBot:
             if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
                 return
             if _applied(replies) and channel and ts:
-                settled = R.render_outcome_escalation_settled(self.message_blocks(body), "Not sent: you chose not to.")
+                settled = R.render_outcome_escalation_settled(
+                    self.message_blocks(body), "Not sent: you chose not to.", conversation_id
+                )
                 self.update(channel, ts, settled)
             self.post(channel or self.people.dm_channel(user_id), replies)
 
-        self.later(user_id, job, channel=channel)
+        self.later(user_id, job)
+
+    # ------------------------------------------------------------------------------ cases
+
+    @property
+    def cases(self) -> CaseService:
+        if self.runtime.cases is None:
+            raise PolicybotError("Escalation cases are switched off in this installation.")
+        return self.runtime.cases
+
+    def _tell_clicker(self, body: dict[str, Any], user_id: str, text: str, kind: NoticeKind) -> None:
+        """Something only the person who clicked should see: ephemeral in a channel, a DM line elsewhere."""
+        channel, _ = self.case_click(body, user_id)
+        if channel and channel.startswith(("C", "G")):
+            message = R.render_notice(Notice(text, kind))
+            if message is not None:
+                self.web.chat_postEphemeral(channel=channel, user=user_id, text=message.text, blocks=message.blocks)
+            return
+        self._tell(user_id, None, text, kind)
+
+    def on_case_action(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Acknowledge or Resolved, on a case notification (DM or team channel) or the Home tab.
+
+        Who may act is decided by the case service from the directory entry of the Slack user
+        who clicked; the case id in the button is only which case, never a permission."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+
+        def job() -> None:
+            channel, ts = self.case_click(body, user_id)
+            case_id = A.decode_plain_id(action.get("value"), "case")
+            actor = self.actor_for(body, user_id)
+            try:
+                if action.get("action_id") == A.CASE_RESOLVE:
+                    result = self.cases.resolve(case_id, actor)
+                else:
+                    result = self.cases.acknowledge(case_id, actor)
+            except NotAllowed as err:
+                self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
+                return
+            if channel and ts:
+                self.update(
+                    channel,
+                    ts,
+                    R.render_case_message_settled(
+                        self.message_blocks(body), case_status(result.case), case_buttons(result.case), result.case.id
+                    ),
+                )
+            self._tell_clicker(body, user_id, result.message, NoticeKind.INFO)
+            if not channel:  # clicked on the Home tab: show it as it is now
+                self.publish_home(body, user_id)
+
+        self.later(user_id, job)
+
+    def on_case_message(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Message the employee: a modal to write it (only for someone allowed to act on the case)."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        trigger = body.get("trigger_id")
+
+        def job() -> None:
+            case_id = A.decode_plain_id(action.get("value"), "case")
+            actor = self.actor_for(body, user_id)
+            try:
+                case = self.cases.get(case_id, actor)
+                self.cases.access.check_act(case, actor)
+            except NotAllowed as err:
+                self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
+                return
+            self.web.views_open(trigger_id=trigger, view=R.render_case_message_modal(case.id, case.employee_name))
+
+        self.later(user_id, job)
+
+    def on_case_message_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        text = str(((values.get(R.MESSAGE_BLOCK) or {}).get(R.MESSAGE_ACTION) or {}).get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={R.MESSAGE_BLOCK: "Write a message, or close this."})
+            return
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+        case_id = str(view.get("private_metadata") or "")
+
+        def job() -> None:
+            actor = self.actor_for(body, user_id)
+            try:
+                result = self.cases.message_employee(A.decode_plain_id(case_id, "case"), actor, text)
+            except NotAllowed as err:
+                self._tell(user_id, None, str(err), NoticeKind.INFO)
+                return
+            self._tell(user_id, None, result.message, NoticeKind.INFO)
+
+        self.later(user_id, job)
 
     # ------------------------------------------------------------------------------ Home tab
 
     def home_data(self, actor: Actor) -> R.HomeData:
         unfinished = self.engine.unfinished(actor)
-        return R.HomeData(
+        data = R.HomeData(
             unfinished=R.HomeUnfinished(unfinished.conversation_id, unfinished.flow_title, unfinished.question)
             if unfinished is not None
             else None,
         )
+        notes = []
+        try:
+            onboarding, done = self.onboarding_status(actor)
+            data = replace(data, onboarding=onboarding, onboarding_done=done)
+        except Exception:
+            log.exception("could not read the onboarding status for the Home tab")
+            notes.append("Your onboarding status could not be loaded just now.")
+        if self.runtime.cases is not None:
+            try:
+                own = self.cases.cases_for(actor, include_closed=False)
+                waiting = self.cases.waiting_for(actor)
+                person = self.cases.access.person(actor)
+                manages = bool(person and (person.roles or self._manages_anyone(person.id)))
+                data = replace(
+                    data,
+                    open_cases=[home_case(c, mine=True) for c in own],
+                    waiting_cases=[home_case(c, mine=False) for c in waiting] if (waiting or manages) else None,
+                )
+            except Exception:
+                log.exception("could not read cases for the Home tab")
+                notes.append("Your cases could not be loaded just now; open the Home tab again in a moment.")
+        return replace(data, note=" ".join(notes) or None)
+
+    def _manages_anyone(self, person_id: str) -> bool:
+        directory = self.runtime.directory
+        return bool(directory is not None and directory.reports_of(person_id))
+
+    def onboarding_status(self, actor: Actor) -> tuple[str | None, bool]:
+        """A sentence about the person's onboarding check, and whether it is done (None: no such flow)."""
+        if ONBOARDING not in {f.id for f in self.runtime.library.all()}:
+            return None, False
+        latest = latest_conversation(self.runtime, actor.user_id, ONBOARDING)
+        if latest is None:
+            return "You have not done the onboarding check yet. It takes about five minutes.", False
+        conversation_id, status, updated_at = latest
+        if status == ACTIVE:
+            return "You started the onboarding check but have not finished it.", False
+        if status != DONE:
+            return "You stopped the onboarding check before the end. You can do it again any time.", False
+        when = updated_at.strftime("%d %b %Y")
+        score = ""
+        for reply in self.engine.resume(actor, conversation_id):
+            if isinstance(reply, Outcome) and reply.score is not None:
+                score = f", with {reply.score.correct} of {reply.score.total} right"
+        return f"✅ Done on {when}{score}.", True
 
     def publish_home(self, body: dict[str, Any], user_id: str) -> None:
         actor = self.actor_for(body, user_id)

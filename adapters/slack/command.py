@@ -17,7 +17,9 @@ import click
 from adapters.slack.app import SlackBot
 from adapters.slack.config import SlackConfig, install_redaction
 from adapters.slack.http_server import SlackHTTPServer
+from adapters.slack.notifier import SlackNotifier, make_notifier_client
 from bot.cli.options import CliContext, pass_cli
+from bot.worker import Worker as OutboxWorker
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +59,17 @@ def configure_logging(config: SlackConfig, level: str, stream: object = None) ->
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 @pass_cli
-def serve(ctx: CliContext, host: str, port: int, threads: int, log_level: str) -> None:
+def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log_level: str) -> None:
     """Run Policy Bot in Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode)."""
     config = SlackConfig.from_env()
     configure_logging(config, log_level)
     runtime = ctx.runtime()
     bot = SlackBot(runtime, config, worker_threads=threads)
+    outbox_worker = None
+    if worker and runtime.cases is not None:
+        # Escalations are delivered (and chased) from the outbox by this background thread; any
+        # number of replicas can run one, the outbox's leases keep each notification to one sender.
+        outbox_worker = OutboxWorker(runtime, SlackNotifier(make_notifier_client(config))).start()
     try:
         if config.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -74,3 +81,5 @@ def serve(ctx: CliContext, host: str, port: int, threads: int, log_level: str) -
     finally:
         log.info("Finishing the requests already accepted")
         bot.worker.shutdown(timeout=30)
+        if outbox_worker is not None:
+            outbox_worker.stop()

@@ -280,6 +280,16 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     return blocks
 
 
+def outcome_actions(conversation_id: str) -> Block:
+    return actions(
+        [
+            button("Start another check", A.NEW_CHECK, "new"),
+            button("Go through it again", A.AGAIN, conversation_id),
+        ],
+        block_id="outcome_actions",
+    )
+
+
 def render_outcome(o: Outcome) -> SlackMessage:
     """Verdict (emoji and headline), advice, checklist, citations, and any escalation offer."""
     emoji = VERDICT_EMOJI[o.verdict]
@@ -297,19 +307,14 @@ def render_outcome(o: Outcome) -> SlackMessage:
     if o.escalation is not None:
         blocks.append({"type": "divider"})
         blocks.extend(escalation_blocks(o, o.escalation))
-    blocks.append(
-        actions(
-            [button("Start another check", A.NEW_CHECK, "new")],
-            block_id="outcome_actions",
-        )
-    )
+    blocks.append(outcome_actions(o.conversation_id))
     lines = [f"{emoji} {o.verdict.headline}: {o.text}"]
     if o.checklist:
         lines.append("What to do: " + "; ".join(o.checklist))
     return SlackMessage(text=" ".join(lines), blocks=blocks)
 
 
-def render_outcome_escalation_settled(blocks: list[Block], status: str) -> SlackMessage:
+def render_outcome_escalation_settled(blocks: list[Block], status: str, conversation_id: str) -> SlackMessage:
     """The outcome message with its escalation buttons replaced by what happened to them.
 
     ``blocks`` are the message's current blocks as Slack sent them back with the click.
@@ -321,7 +326,7 @@ def render_outcome_escalation_settled(blocks: list[Block], status: str) -> Slack
         and b.get("block_id") != "outcome_actions"
     ]
     kept.append(context(esc(status)))
-    kept.append(actions([button("Start another check", A.NEW_CHECK, "new")], block_id="outcome_actions"))
+    kept.append(outcome_actions(conversation_id))
     return SlackMessage(text=status, blocks=kept)
 
 
@@ -439,6 +444,7 @@ class HomeCase:
     title: str
     status: str
     detail: str = ""  # who it concerns / who it went to, when
+    actions: tuple[str, ...] = ("acknowledge", "resolve", "message_employee")  # for "waiting for you"
 
 
 @dataclass(frozen=True)
@@ -462,7 +468,7 @@ class HomeData:
 
 def _case_line(c: HomeCase) -> str:
     detail = f"\n{esc(c.detail)}" if c.detail else ""
-    return f"*{esc(c.title)}* · _{esc(c.status)}_{detail}\n`{esc(c.case_id)}`"
+    return f"*{esc(c.title)}* · _{esc(c.status)}_{detail}\nCase `{esc(c.case_id[:8])}`"
 
 
 def render_home(data: HomeData) -> dict[str, Any]:
@@ -499,16 +505,13 @@ def render_home(data: HomeData) -> dict[str, Any]:
         if data.waiting_cases:
             for c in data.waiting_cases[:20]:
                 blocks.append(section(_case_line(c)))
-                blocks.append(
-                    actions(
-                        [
-                            button("Acknowledge", A.CASE_ACKNOWLEDGE, c.case_id, style="primary"),
-                            button("Resolved", A.CASE_RESOLVE, c.case_id),
-                            button("Message the employee", A.CASE_MESSAGE, c.case_id),
-                        ],
-                        block_id=f"{CASE_ACTIONS_BLOCK}_{c.case_id}"[:255],
-                    )
-                )
+                buttons = [
+                    button(CASE_BUTTON_LABELS[a], A.CASE_ACTIONS[a], c.case_id, style="primary" if n == 0 else None)
+                    for n, a in enumerate(c.actions)
+                    if a in A.CASE_ACTIONS
+                ]
+                if buttons:
+                    blocks.append(actions(buttons, block_id=f"{CASE_ACTIONS_BLOCK}_{c.case_id}"[:255]))
         else:
             blocks.append(context("Nothing is waiting for you."))
     if data.note:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class SlackHarness:
         self.server = server
         self.url = url
         self.sender = SlackSender(url)
+        self.runtime: Runtime = bot.runtime
 
     def settle(self) -> None:
         """Wait for the work listeners handed to the background after ack() to finish."""
@@ -203,16 +204,37 @@ def start_bot(fake: FakeSlackAPI, runtime: Runtime, **kwargs: Any) -> tuple[Slac
     return bot, server, server.start_in_thread()
 
 
+SlackFactory = Callable[..., SlackHarness]
+
+
 @pytest.fixture
-def slack(fake_slack: FakeSlackAPI, tmp_path: Path) -> Iterator[SlackHarness]:
-    """The real Bolt app on real HTTP, talking to the fake Web API, on a fresh SQLite store."""
-    runtime = make_runtime(tmp_path)
-    bot, server, url = start_bot(fake_slack, runtime)
-    harness = SlackHarness(fake_slack, bot, server, url)
-    try:
-        yield harness
-    finally:
+def slack_factory(fake_slack: FakeSlackAPI, tmp_path: Path) -> Iterator[SlackFactory]:
+    """Builds the real Bolt app on real HTTP, talking to the fake Web API, on a fresh SQLite store.
+    Keyword arguments go to ``build_runtime`` (settings_path, clock, ...)."""
+    started: list[SlackHarness] = []
+
+    def make(**runtime_kwargs: Any) -> SlackHarness:
+        runtime = make_runtime(tmp_path, **runtime_kwargs)
+        bot, server, url = start_bot(fake_slack, runtime)
+        harness = SlackHarness(fake_slack, bot, server, url)
+        harness.runtime = runtime
+        started.append(harness)
+        return harness
+
+    yield make
+    for harness in started:
         harness.sender.close()
-        server.stop()
-        bot.worker.shutdown(10)
-        runtime.store.close()
+        harness.server.stop()
+        harness.bot.worker.shutdown(10)
+        harness.runtime.store.close()
+
+
+@pytest.fixture
+def slack(slack_factory: SlackFactory, tmp_path: Path) -> SlackHarness:
+    """The app with the built-in default settings (no directory, no team channels).
+
+    An empty settings file is passed so that a policybot.yaml in the working folder or
+    $POLICYBOT_SETTINGS cannot change what these tests see."""
+    settings = tmp_path / "empty-settings.yaml"
+    settings.write_text("# defaults only\n", encoding="utf-8")
+    return slack_factory(settings_path=settings)

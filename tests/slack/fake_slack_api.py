@@ -106,6 +106,7 @@ class FakeSlackAPI:
         self.token = token
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
+        self._by_channel: dict[str, list[Message]] = {}  # in posting order (ts only grows)
         self.ephemeral: list[dict[str, Any]] = []
         self.home_views: dict[str, dict[str, Any]] = {}
         self.opened_views: list[dict[str, Any]] = []
@@ -127,7 +128,7 @@ class FakeSlackAPI:
         class Handler(_Handler):
             api = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="fake-slack-api", daemon=True
@@ -233,8 +234,7 @@ class FakeSlackAPI:
     def messages_in(self, channel: str) -> list[Message]:
         """Messages currently in a conversation, oldest first (as Slack would show them)."""
         with self._lock:
-            found = [m for (ch, _), m in self.messages.items() if ch == channel]
-        return sorted(found, key=lambda m: float(m.ts))
+            return list(self._by_channel.get(channel, []))
 
     def message(self, channel: str, ts: str) -> Message:
         with self._lock:
@@ -337,6 +337,7 @@ class FakeSlackAPI:
             metadata=params.get("metadata"),
         )
         self.messages[(channel, ts)] = message
+        self._by_channel.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": message.text, "ts": ts}}
 
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -401,6 +402,11 @@ class FakeSlackAPI:
         return {"ok": False, "error": "users_not_found"}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the bench opens many connections at once; the default 5 resets them
+    daemon_threads = True
+
+
 class _Handler(BaseHTTPRequestHandler):
     api: FakeSlackAPI
     protocol_version = "HTTP/1.1"
@@ -424,8 +430,42 @@ class _Handler(BaseHTTPRequestHandler):
                 params[key] = json.loads(value)
         return params
 
+    def _inspect(self, parsed: Any) -> None:
+        """``GET /_fake/latest?channel=D..&after=TS&timeout=S``: the newest top-level message in a
+        conversation posted after ``after``, waiting up to ``timeout`` seconds for one. Lets a
+        client in another process (the bench) see what the bot said, as a person would."""
+        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        channel, after = query.get("channel", ""), float(query.get("after", "0") or 0)
+        found: list[Message] = []
+
+        def newer() -> bool:
+            for m in reversed(self.api.messages_in(channel)):
+                if float(m.ts) <= after:
+                    return False
+                if not m.thread_ts:
+                    found[:] = [m]
+                    return True
+            return False
+
+        try:
+            self.api.wait_until(newer, timeout=float(query.get("timeout", "10")), what="a new message")
+            m = found[-1]
+            status, body = 200, {"channel": m.channel, "ts": m.ts, "text": m.text, "blocks": m.blocks}
+        except AssertionError:
+            status, body = 404, {"error": "no new message"}
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _answer(self) -> None:
-        path = urlparse(self.path).path
+        parsed_url = urlparse(self.path)
+        if parsed_url.path == "/_fake/latest":
+            self._inspect(parsed_url)
+            return
+        path = parsed_url.path
         method = path.rsplit("/", 1)[-1]
         params = self._params()
         auth = self.headers.get("Authorization") or ""

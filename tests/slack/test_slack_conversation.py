@@ -196,3 +196,15 @@ def test_the_dm_is_opened_once_per_person(slack: SlackHarness) -> None:
     slack.click(EMPLOYEE, slack.last_dm(EMPLOYEE), "On a council account or page")
     slack.slash(EMPLOYEE, "threatened to sue", channel=dm(EMPLOYEE))
     assert len(slack.fake.calls_to("conversations.open")) == 1
+
+
+def test_go_through_it_again_after_an_outcome_keeps_the_outcome_and_asks_again(slack: SlackHarness) -> None:
+    start_legal_threat(slack)
+    for label in ("On my own personal account", "No, it has already been taken down", "Yes"):
+        slack.click(EMPLOYEE, slack.last_dm(EMPLOYEE), label)
+    outcome = slack.last_dm(EMPLOYEE)
+    assert outcome.blocks[0]["type"] == "header"
+    slack.click(EMPLOYEE, outcome, "Go through it again")
+    assert slack.fake.message(outcome.channel, outcome.ts).updates == 0  # the record of the answer stays
+    again = slack.last_dm(EMPLOYEE)
+    assert LEGAL_THREAT_FIRST in all_text(again) and "Question 1 of" in all_text(again)

@@ -1,7 +1,8 @@
 """The escalation offer on an outcome: what will be sent is shown before anything is sent.
 
 Uses the test flow tests/slack/flows/slack-offer.yaml (an optional escalation to the line manager).
-These run without a case desk: sending then tells the person to contact the manager themselves.
+With the default settings there is no directory, so the case goes to the comms team instead of
+a line manager; who receives it is tested in test_slack_escalation.py.
 """
 
 from __future__ import annotations
@@ -50,12 +51,20 @@ def test_dont_send_removes_the_offer_buttons_and_says_so(slack: SlackHarness) ->
     assert "Nothing was sent" in slack.last_dm(EMPLOYEE).text
 
 
-def test_send_without_a_case_desk_tells_the_person_to_do_it_themselves(slack: SlackHarness) -> None:
+def test_send_opens_one_case_and_the_offer_turns_into_sent(slack: SlackHarness) -> None:
     reach_offer(slack)
     outcome = slack.last_dm(EMPLOYEE)
-    slack.click(EMPLOYEE, outcome, "Send to your line manager")
-    assert "not switched on" in slack.last_dm(EMPLOYEE).text
-    assert slack.fake.calls_to("users.lookupByEmail") == []
+    slack.click(EMPLOYEE, outcome, "Send to your line manager", settle=False)
+    slack.click(EMPLOYEE, outcome, "Send to your line manager")  # a double click
+    assert "Sent to your line manager" in slack.last_dm(EMPLOYEE).text
+    updated = slack.fake.message(outcome.channel, outcome.ts)
+    assert "Send to your line manager" not in button_labels(updated)
+    assert "This has been sent to your line manager" in all_text(updated)
+    assert slack.runtime.cases is not None
+    [case] = slack.runtime.cases.list_cases()
+    assert case.conversation_id in str(find_button(updated, "Go through it again")[1]["value"])
+    sent = [m for m in slack.dm_messages(EMPLOYEE) if m.text.startswith("Sent to")]
+    assert len(sent) == 1
 
 
 def test_add_a_note_opens_the_preview_and_an_empty_note_is_refused_in_the_modal(slack: SlackHarness) -> None:
@@ -72,3 +81,14 @@ def test_add_a_note_opens_the_preview_and_an_empty_note_is_refused_in_the_modal(
     )
     assert resp.status == 200
     assert resp.json()["response_action"] == "errors" and "note" in resp.json()["errors"]
+    assert slack.runtime.cases is not None and slack.runtime.cases.list_cases() == []
+
+    written = {"note": {"note_text": {"type": "plain_text_input", "value": "It was about the bins post."}}}
+    resp = slack.sender.interactive(
+        view_submission(EMPLOYEE, "escalation_note_modal", written, private_metadata=view["private_metadata"])
+    )
+    assert resp.status == 200 and resp.body == ""
+    slack.settle()
+    [case] = slack.runtime.cases.list_cases()
+    assert case.note == "It was about the bins post."
+    assert "This has been sent" in all_text(slack.fake.message(outcome.channel, outcome.ts))

@@ -1,0 +1,143 @@
+"""Case notifications delivered in Slack: the ``bot.notify.Notifier`` the outbox calls.
+
+A person is reached by DM (their Slack id from the directory, else their work email through
+``users.lookupByEmail``); a team by a post in its channel from the org settings. Every failure
+comes out as ``DeliveryFailed`` so the outbox can decide: a 429 carries Slack's Retry-After, a
+5xx or a timeout is retried with backoff, and what retrying cannot fix (the bot is not in the
+channel, nobody in Slack has that email) is marked permanent with a sentence that says what to do.
+
+This client has no retry handlers of its own: the outbox owns retrying, so a rate limit is not
+waited out twice, and the worker is never blocked inside a sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack.config import SlackConfig
+from adapters.slack.people import SlackPeople
+from adapters.slack.render import render_notification
+from bot.notify import DeliveryFailed, Notification, Recipient
+
+log = logging.getLogger(__name__)
+
+# Slack errors that retrying cannot fix, with what an admin should do about each.
+PERMANENT = {
+    "not_in_channel": "the bot is not a member of that channel: invite it with /invite @policybot",
+    "channel_not_found": "the channel does not exist or the bot cannot see it: check the channel id in the settings",
+    "is_archived": "the channel is archived: set another channel in the settings",
+    "users_not_found": "nobody in Slack has that email: fix the email in the staff directory",
+    "user_not_found": "that Slack user does not exist: fix the slack_id in the staff directory",
+    "user_disabled": "that Slack account is deactivated: update the staff directory",
+    "account_inactive": "the bot's token is no longer valid: reinstall the app (docs/slack.md, step 3)",
+    "invalid_auth": "the bot's token is not valid: check SLACK_BOT_TOKEN (docs/slack.md, step 3)",
+    "not_authed": "no bot token was sent: check SLACK_BOT_TOKEN (docs/slack.md, step 3)",
+    "token_revoked": "the bot's token was revoked: reinstall the app (docs/slack.md, step 3)",
+    "missing_scope": "the app lacks a permission: recreate it from manifest/slack/manifest.yaml",
+    "restricted_action": "a workspace setting stops the bot posting there",
+    "cannot_dm_bot": "that Slack user is a bot",
+    "msg_too_long": "the message was too long for Slack",
+    "invalid_blocks": "Slack refused the message layout",
+}
+METADATA_EVENT = "policybot_notification"
+REMEMBERED = 5000  # notification ids remembered as delivered by this process
+
+
+def make_notifier_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
+    kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout}
+    if config.api_url:
+        kwargs["base_url"] = config.api_url
+    client = WebClient(**kwargs)
+    client.retry_handlers = []
+    return client
+
+
+def notifier_from_env(runtime: object = None) -> SlackNotifier:
+    """For ``policybot worker --notifier slack`` (the ``policybot.notifiers`` entry point)."""
+    return SlackNotifier(make_notifier_client(SlackConfig.from_env()))
+
+
+class SlackNotifier:
+    """Posts one notification, or raises DeliveryFailed (implements bot.notify.Notifier)."""
+
+    def __init__(self, client: WebClient, people: SlackPeople | None = None) -> None:
+        self.client = client
+        self.people = people or SlackPeople(client)
+        self._lock = threading.Lock()
+        self._delivered: OrderedDict[str, None] = OrderedDict()
+
+    def deliver(self, notification: Notification) -> None:
+        # The outbox may call again after a success it could not record; this process then
+        # knows, and posts nothing twice. (After a timeout nobody knows: Slack may have posted.)
+        with self._lock:
+            if notification.id in self._delivered:
+                return
+        message = render_notification(notification)
+        try:
+            channel = self._channel_for(notification.recipient)
+            self.client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"notification_id": notification.id, "case_id": notification.case_id},
+                },
+            )
+        except SlackApiError as err:
+            raise self._failure(err, notification.recipient) from err
+        except (TimeoutError, OSError) as err:  # socket timeouts, refused or reset connections
+            raise DeliveryFailed(f"Slack did not answer: {type(err).__name__}: {err}") from err
+        with self._lock:
+            self._delivered[notification.id] = None
+            while len(self._delivered) > REMEMBERED:
+                self._delivered.popitem(last=False)
+
+    def _channel_for(self, recipient: Recipient) -> str:
+        if recipient.kind == "channel":
+            if recipient.slack_channel:
+                return recipient.slack_channel
+            raise DeliveryFailed(
+                f"no Slack channel is set for {recipient.name}: add slack_channel under "
+                f"escalation.{recipient.key} in the settings",
+                permanent=True,
+            )
+        user_id = recipient.slack_id
+        if not user_id and recipient.email:
+            user_id = self.people.user_by_email(recipient.email)
+        if not user_id:
+            raise DeliveryFailed(
+                f"no Slack account is known for {recipient.name}: add their email or slack_id to the staff directory",
+                permanent=True,
+            )
+        return self.people.dm_channel(user_id)
+
+    @staticmethod
+    def _failure(err: SlackApiError, recipient: Recipient) -> DeliveryFailed:
+        response = err.response
+        status = getattr(response, "status_code", 0) or 0
+        try:
+            error = str(response.get("error") or "")
+        except Exception:  # a body that is not JSON (a proxy's HTML error page)
+            error = ""
+        if status == 429 or error == "ratelimited":
+            raw = (getattr(response, "headers", None) or {}).get("Retry-After") or (
+                getattr(response, "headers", None) or {}
+            ).get("retry-after")
+            try:
+                retry_after = float(raw) if raw is not None else None
+            except (TypeError, ValueError):
+                retry_after = None
+            return DeliveryFailed("Slack rate limit (429)", retry_after=retry_after)
+        if status >= 500:
+            return DeliveryFailed(f"Slack server error ({status})")
+        if error in PERMANENT:
+            return DeliveryFailed(f"{error} for {recipient.name}: {PERMANENT[error]}", permanent=True)
+        return DeliveryFailed(f"Slack refused the message for {recipient.name}: {error or status}")
