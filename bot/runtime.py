@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
+from bot.directory import Directory, load_directory
 from bot.engine import Engine
-from bot.escalation import CaseOpener, NoDirectory, PeopleDirectory
+from bot.escalation import CaseOpener, PeopleDirectory
 from bot.library import FlowLibrary
 from bot.settings import Settings, load_settings
 from bot.store import Store
@@ -24,6 +26,8 @@ class Runtime:
     store: Store
     engine: Engine
     clock: Clock
+    directory: Directory | None = None  # the staff directory (empty when the settings name none)
+    cases: CaseService | None = None  # escalation cases: what adapters call, what the worker runs
 
 
 def build_runtime(
@@ -34,6 +38,7 @@ def build_runtime(
     clock: Clock | None = None,
     people: PeopleDirectory | None = None,
     cases: CaseOpener | None = None,
+    directory: Directory | None = None,
 ) -> Runtime:
     """Load settings and flows (all problems reported at once), open the store, make the engine.
 
@@ -42,10 +47,25 @@ def build_runtime(
     """
     settings = load_settings(settings_path)
     library = FlowLibrary.load(flows_dir, settings)
+    # The staff directory and the case service are on by default, so an escalation always opens a
+    # case (bot/cases); with no directory file, line-manager escalations go to the comms team.
+    if directory is None:
+        directory = people if isinstance(people, Directory) else load_directory(settings)
     store = Store(database_url or _env_url() or settings.database_url)
     clock = clock or SystemClock()
-    engine = Engine(library, store, clock=clock, people=people or NoDirectory(), cases=cases)
-    return Runtime(settings=settings, library=library, store=store, engine=engine, clock=clock)
+    service = cases if isinstance(cases, CaseService) else None
+    if cases is None:
+        service = cases = CaseService(store, directory, settings, clock)
+    engine = Engine(library, store, clock=clock, people=people or directory, cases=cases)
+    return Runtime(
+        settings=settings,
+        library=library,
+        store=store,
+        engine=engine,
+        clock=clock,
+        directory=directory,
+        cases=service,
+    )
 
 
 def _env_url() -> str | None:

@@ -75,6 +75,15 @@ DEFAULTS: dict[str, Any] = {
     "directory": None,
     "database_url": None,
     "retention_days": 90,
+    # Case delivery and chasing (bot/outbox.py, bot/cases/): see docs/escalations.md.
+    "cases": {
+        "delivery_attempts": 8,  # tries per notification before it is reported to the comms team
+        "retry_base_seconds": 30,  # first retry after about this long, doubling each time (with jitter)
+        "retry_max_seconds": 3600,
+        "delivery_timeout_seconds": 20,  # a platform call taking longer counts as failed and is retried
+        "worker_interval_seconds": 5,  # how often `policybot worker` looks for due timers and notifications
+        "chase_rounds": 3,  # how many times an unacknowledged case is re-escalated or reminded
+    },
 }
 
 _CONTACT = {
@@ -84,6 +93,7 @@ _CONTACT = {
     "properties": {
         "name": {"type": "string", "minLength": 1},
         "email": {"type": "string"},
+        "role": {"type": "string", "minLength": 1},  # directory role whose members act for this team
         "slack_channel": {"type": "string"},
         "teams_channel": {"type": "string"},
     },
@@ -125,6 +135,18 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "directory": {"type": ["string", "null"]},
         "database_url": {"type": ["string", "null"]},
         "retention_days": {"type": "integer", "minimum": 1},
+        "cases": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "delivery_attempts": {"type": "integer", "minimum": 1},
+                "retry_base_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "retry_max_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "delivery_timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "worker_interval_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "chase_rounds": {"type": "integer", "minimum": 0},
+            },
+        },
     },
 }
 
@@ -151,6 +173,15 @@ class Settings:
 
     def target_name(self, target: str) -> str:
         return str(self.targets.get(target, {}).get("name", target.replace("_", " ")))
+
+    @property
+    def cases(self) -> dict[str, Any]:
+        """Case delivery and chasing settings (attempts, backoff, timeout, worker interval, chase rounds)."""
+        return dict(self.data["cases"])
+
+    @property
+    def working_hours(self) -> dict[str, Any]:
+        return dict(self.data["working_hours"])
 
     @property
     def retention_days(self) -> int:

@@ -1,0 +1,58 @@
+"""The terminal's notifier: prints what Slack or Teams would be sent.
+
+With it the whole case lifecycle runs with no chat platform at all: ``policybot chat`` opens a
+case, ``policybot worker --once`` prints each notification as it would be delivered, and
+``policybot cases ack`` acts on it. A notification delivered twice (the outbox delivers at least
+once) is printed once, as a real receiver would show it once.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+
+import click
+
+from bot.notify import Notification
+
+ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "message_employee": "Message the employee"}
+
+
+class ConsoleNotifier:
+    def __init__(self, say: Callable[[str], None] | None = None) -> None:
+        self.say = say or click.echo
+        self._seen: set[str] = set()
+
+    def deliver(self, notification: Notification) -> None:
+        if notification.id in self._seen:
+            return
+        self.say(render_notification(notification))
+        self._seen.add(notification.id)
+
+
+def _where(n: Notification) -> str:
+    r = n.recipient
+    routes = [
+        f"Slack {r.slack_id}" if r.slack_id else "",
+        f"Slack #{r.slack_channel.lstrip('#')}" if r.slack_channel else "",
+        f"Teams {r.teams_id}" if r.teams_id else "",
+        f"Teams channel {r.teams_channel}" if r.teams_channel else "",
+        r.email or "",
+    ]
+    found = [x for x in routes if x]
+    return f"{r.name} ({', '.join(found)})" if found else f"{r.name} (no address on file)"
+
+
+def render_notification(n: Notification) -> str:
+    rule = "─" * 8
+    head = f"{rule} policybot would send ({n.kind}, case {n.case_id[:8]}{', URGENT' if n.urgency == 'urgent' else ''})"
+    lines = [click.style(head, fg="magenta"), f"To: {_where(n)}", click.style(n.title, bold=True)]
+    for paragraph in n.text.split("\n"):
+        lines.append(textwrap.fill(paragraph, 78) if paragraph.strip() else "")
+    for label, value in n.facts:
+        lines.append(f"  {label}: {value}")
+    if n.actions:
+        lines.append("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions))
+        lines.append(click.style(f"  (policybot cases ack {n.case_id[:8]} --as <your directory id>)", dim=True))
+    lines.append(click.style(f"{rule} id {n.id}", fg="magenta"))
+    return "\n".join(lines)

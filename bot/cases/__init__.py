@@ -1,0 +1,24 @@
+"""Escalation cases: opened by the engine, delivered through the outbox, chased when nobody acts.
+
+``from bot.cases import CaseService`` is the adapters' entry point (see docs/escalations.md).
+Names are imported lazily so that bot.outbox and bot.timers can use the tables here without an
+import cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Case", "CaseResult", "CaseService"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CaseService":
+        from bot.cases.service import CaseService
+
+        return CaseService
+    if name in ("Case", "CaseResult"):
+        from bot.cases import model
+
+        return getattr(model, name)
+    raise AttributeError(name)

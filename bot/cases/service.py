@@ -1,0 +1,617 @@
+"""The case service: opens cases for the engine, and is what adapters call when people act on them.
+
+Adapter-facing API (every method takes the acting ``Actor`` the adapter built from the
+platform's signed identity, checks it against the staff directory, and raises
+bot.errors.NotAllowed when the directory says no, whatever a button payload claims):
+
+- ``acknowledge(case_id, actor)``, ``resolve(case_id, actor, note=None)``,
+  ``withdraw(case_id, actor)`` -> CaseResult (the case now, whether this call changed it, and a
+  sentence to show; a repeat changes nothing and says who did it first);
+- ``message_employee(case_id, actor, text)`` and ``message_recipients(case_id, actor, text)``;
+- ``get(case_id, actor)`` -> Case; ``cases_for(actor)`` (the person's own cases) and
+  ``waiting_for(actor)`` (live cases sent to them or to their team) for "your cases" views.
+
+The scheduler side: ``fire_due_timers()`` chases unacknowledged cases; ``outbox.deliver_due``
+delivers notifications (bot.worker runs both). Every state change, its audit event and the
+notifications it causes are written in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+
+from bot.cases import lifecycle
+from bot.cases.access import NOT_YOURS, UNKNOWN_PERSON, CaseAccess
+from bot.cases.messages import DELIVERY_FAILED, Composer
+from bot.cases.model import (
+    ACKNOWLEDGED,
+    LIVE,
+    OPEN,
+    SYSTEM_ACTOR,
+    Answered,
+    Case,
+    CaseEvent,
+    CaseRecipient,
+    CaseResult,
+    Cited,
+    DeliveryState,
+    UnknownCase,
+)
+from bot.cases.tables import CASE_TABLES, case_events, case_recipients, cases, outbox
+from bot.clock import Clock
+from bot.directory import COMMS, Directory, Person, Resolution
+from bot.errors import NotAllowed, PolicybotError
+from bot.escalation import CaseDraft
+from bot.events import Actor
+from bot.flow_model import Duration
+from bot.notify import Notification, Recipient
+from bot.outbox import Outbox, RetryPolicy
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.schema import metadata
+from bot.timers import ACK_DEADLINE, Scheduler, Timer, cancel, schedule
+from bot.working_hours import WorkingHours, describe_duration
+
+MESSAGE_LIMIT = 2000  # characters in a message between a recipient and the employee
+RESOLUTION_LIMIT = 1000
+
+
+class CaseService:
+    """Implements bot.escalation.CaseOpener; the adapters' way to see and act on cases."""
+
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        settings: Settings,
+        clock: Clock,
+        *,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        metadata.create_all(store.engine, tables=CASE_TABLES)  # a no-op when the store already made them
+        self.store = store
+        self.directory = directory
+        self.settings = settings
+        self.clock = clock
+        self.access = CaseAccess(directory, settings)
+        self.hours = WorkingHours.from_settings(settings.working_hours)
+        self.compose = Composer(self.hours)
+        self.outbox = Outbox(
+            store, clock, policy or RetryPolicy.from_settings(settings), rng=rng, on_give_up=self._gave_up
+        )
+        self.scheduler = Scheduler(store, clock)
+        self.chase_rounds = int(settings.cases.get("chase_rounds", 3))
+
+    # -- the engine's port ---------------------------------------------------------------------
+    def open_case(self, conn: Connection, draft: CaseDraft) -> str:
+        """Record the case, who it goes to (and why), its first notifications and its deadline.
+
+        Runs inside the engine's turn transaction: if the turn does not commit, none of this exists.
+        """
+        now = self.clock.now()
+        case_id = uuid.uuid4().hex
+        employee = self.directory.find(draft.employee)
+        employee_name = employee.name if employee else (draft.employee.display_name or draft.employee.user_id)
+        ack_due = self.hours.deadline(now, draft.deadline) if draft.deadline is not None else None
+        conn.execute(
+            insert(cases).values(
+                id=case_id,
+                conversation_id=draft.conversation_id,
+                employee_user_id=draft.employee.user_id,
+                employee_key=employee.id if employee else None,
+                employee_name=employee_name,
+                employee_recipient=_dump_recipient(
+                    employee.recipient() if employee else _actor_recipient(draft.employee, employee_name)
+                ),
+                platform=draft.employee.platform,
+                flow_id=draft.flow_id,
+                flow_version=draft.flow_version,
+                flow_title=draft.flow_title,
+                outcome_state=draft.outcome_state,
+                verdict=draft.verdict.value,
+                advice=draft.advice,
+                summary=draft.summary,
+                note=draft.note,
+                answers=json.dumps([{"question": a.question, "answer": a.answer} for a in draft.answers]),
+                citations=json.dumps(
+                    [
+                        {"id": c.id, "policy_title": c.policy_title, "clause": c.clause, "summary": c.summary}
+                        for c in draft.citations
+                    ]
+                ),
+                targets=json.dumps(list(draft.targets)),
+                then_targets=json.dumps(list(draft.then)),
+                deadline_seconds=draft.deadline.seconds if draft.deadline else None,
+                deadline_working_hours=bool(draft.deadline and draft.deadline.working_hours),
+                urgency=draft.urgency,
+                state=OPEN,
+                round=0,
+                ack_due_at=ack_due,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        added = self._add_recipients(conn, case_id, self._resolve(draft.targets, employee, employee_name), 0, now)
+        self._event(
+            conn,
+            case_id,
+            "opened",
+            draft.employee.user_id,
+            employee_name,
+            "sent to " + ", ".join(r.name for r in added),
+        )
+        for note in dict.fromkeys(r.note for r in added if r.note):
+            self._event(conn, case_id, "fallback", SYSTEM_ACTOR, "policybot", note)
+        case = self._require(conn, case_id)
+        for recipient in added:
+            self.outbox.enqueue(conn, self.compose.case_opened(case, recipient))
+        if ack_due is not None:
+            schedule(conn, case_id, ACK_DEADLINE, ack_due, now)
+        return case_id
+
+    # -- acting on a case ----------------------------------------------------------------------
+    def acknowledge(self, case_id: str, actor: Actor) -> CaseResult:
+        """The recipient has seen the case and is dealing with it; the employee is told."""
+        return self._transition(case_id, actor, lifecycle.ACKNOWLEDGE)
+
+    def resolve(self, case_id: str, actor: Actor, note: str | None = None) -> CaseResult:
+        """The matter is dealt with (acknowledging it too if nobody had); the employee is told."""
+        return self._transition(case_id, actor, lifecycle.RESOLVE, note)
+
+    def withdraw(self, case_id: str, actor: Actor) -> CaseResult:
+        """The employee no longer needs the case; its recipients are told to stop."""
+        return self._transition(case_id, actor, lifecycle.WITHDRAW)
+
+    def _transition(self, case_id: str, actor: Actor, action: str, note: str | None = None) -> CaseResult:
+        with self.store.transaction() as conn:
+            case = self._visible(conn, case_id, actor)
+            if action == lifecycle.WITHDRAW:
+                self.access.check_employee(case, actor)
+                name = case.employee_name
+                person = None
+            else:
+                person = self.access.check_act(case, actor)
+                name = person.name
+            if not lifecycle.can(action, case.state):
+                return CaseResult(case, False, self._unchanged(action, case, actor))
+            now = self.clock.now()
+            clean_note = (note or "").strip()[:RESOLUTION_LIMIT] or None
+            values: dict[str, object] = {"state": lifecycle.leads_to(action), "updated_at": now}
+            acknowledges = action == lifecycle.ACKNOWLEDGE or (
+                action == lifecycle.RESOLVE and case.acknowledged_at is None
+            )
+            if acknowledges:
+                values |= {
+                    "acknowledged_at": now,
+                    "acknowledged_by": actor.user_id,
+                    "acknowledged_by_key": person.id if person else None,
+                    "acknowledged_by_name": name,
+                }
+            if action in (lifecycle.RESOLVE, lifecycle.WITHDRAW):
+                values |= {
+                    "closed_at": now,
+                    "closed_by": actor.user_id,
+                    "closed_by_name": name,
+                    "resolution": clean_note,
+                }
+            won = conn.execute(update(cases).where(cases.c.id == case.id, cases.c.state == case.state).values(**values))
+            if won.rowcount != 1:  # someone else acted on it at the same moment and got there first
+                current = self._require(conn, case.id)
+                return CaseResult(current, False, self._unchanged(action, current, actor))
+            cancel(conn, case.id, now)
+            if acknowledges:
+                self._event(conn, case.id, "acknowledged", actor.user_id, name)
+            if action != lifecycle.ACKNOWLEDGE:
+                self._event(conn, case.id, lifecycle.leads_to(action), actor.user_id, name, clean_note)
+            case = self._require(conn, case.id)
+            if action == lifecycle.ACKNOWLEDGE:
+                self.outbox.enqueue(conn, self.compose.acknowledged(case, name))
+                message = f"Thanks, {name}: {case.employee_name} has been told you are dealing with it."
+            elif action == lifecycle.RESOLVE:
+                self.outbox.enqueue(conn, self.compose.resolved(case, name, clean_note))
+                message = f"Resolved. {case.employee_name} has been told."
+            else:
+                for recipient in case.recipients:
+                    self.outbox.enqueue(conn, self.compose.withdrawn(case, recipient))
+                message = "Withdrawn. The people it was sent to have been told nothing more is needed."
+            return CaseResult(case, True, message)
+
+    def _unchanged(self, action: str, case: Case, actor: Actor) -> str:
+        if action == lifecycle.ACKNOWLEDGE and case.state == ACKNOWLEDGED and case.acknowledged_by == actor.user_id:
+            return "You have already acknowledged this case."
+        return lifecycle.why_unchanged(action, case, self.compose.local)
+
+    def message_employee(self, case_id: str, actor: Actor, text: str) -> CaseResult:
+        """A recipient (or the comms team) writes to the employee through the bot."""
+        body = _message_text(text)
+        with self.store.transaction() as conn:
+            case = self._visible(conn, case_id, actor)
+            sender = self.access.check_act(case, actor)
+            self._event(conn, case.id, "message", actor.user_id, sender.name, f"to {case.employee_name}: {body}")
+            self.outbox.enqueue(
+                conn, self.compose.message(case, case.employee_recipient, sender.name, body, to_employee=True)
+            )
+            return CaseResult(self._require(conn, case.id), True, f"Sent to {case.employee_name}.")
+
+    def message_recipients(self, case_id: str, actor: Actor, text: str) -> CaseResult:
+        """The employee writes to whoever picked the case up (or, before that, to everyone it went to)."""
+        body = _message_text(text)
+        with self.store.transaction() as conn:
+            case = self._visible(conn, case_id, actor)
+            self.access.check_employee(case, actor)
+            targets = self._reply_targets(case)
+            names = ", ".join(r.name for r in targets)
+            self._event(conn, case.id, "message", actor.user_id, case.employee_name, f"to {names}: {body}")
+            for recipient in targets:
+                self.outbox.enqueue(
+                    conn, self.compose.message(case, recipient, case.employee_name, body, to_employee=False)
+                )
+            return CaseResult(self._require(conn, case.id), True, f"Sent to {names}.")
+
+    def _reply_targets(self, case: Case) -> list[Recipient]:
+        if case.acknowledged_by_key:
+            acker = self.directory.get(case.acknowledged_by_key)
+            for r in case.recipients:
+                if r.kind == "person" and acker is not None and r.key == acker.id:
+                    return [r.recipient()]
+            if acker is not None:
+                return [acker.recipient()]
+        return [r.recipient() for r in case.recipients]
+
+    # -- reading -----------------------------------------------------------------------------------
+    def get(self, case_id: str, actor: Actor) -> Case:
+        """One case, for someone allowed to see it (the employee, its recipients, the comms team)."""
+        with self.store.transaction() as conn:
+            return self._visible(conn, case_id, actor)
+
+    def cases_for(self, actor: Actor, *, include_closed: bool = True, limit: int = 50) -> list[Case]:
+        """The cases this person raised, newest first (for "your cases")."""
+        person = self.access.person(actor)
+        mine = cases.c.employee_user_id == actor.user_id
+        if person is not None:
+            mine = or_(mine, cases.c.employee_key == person.id)
+        query = select(cases).where(mine)
+        if not include_closed:
+            query = query.where(cases.c.state.in_(LIVE))
+        with self.store.transaction() as conn:
+            rows = conn.execute(query.order_by(cases.c.created_at.desc()).limit(limit)).mappings().all()
+            return self._cases(conn, rows)
+
+    def waiting_for(self, actor: Actor, *, limit: int = 50) -> list[Case]:
+        """Live cases sent to this person or to a team they belong to, oldest first (for "waiting for you")."""
+        person = self.access.person(actor)
+        if person is None:
+            return []
+        sent_to_them = or_(
+            and_(case_recipients.c.kind == "person", case_recipients.c.key == person.id),
+            and_(case_recipients.c.kind == "channel", case_recipients.c.role.in_(list(person.roles) or [""])),
+        )
+        ids = select(case_recipients.c.case_id).where(sent_to_them)
+        query = (
+            select(cases)
+            .where(cases.c.id.in_(ids), cases.c.state.in_(LIVE), cases.c.employee_user_id != actor.user_id)
+            .order_by(cases.c.created_at)
+            .limit(limit)
+        )
+        with self.store.transaction() as conn:
+            rows = conn.execute(query).mappings().all()
+            return [c for c in self._cases(conn, rows) if not self.access.is_employee(c, actor, person)]
+
+    # -- for the operator's CLI (no actor: whoever runs it already has the database) ----------------
+    def find(self, reference: str) -> Case:
+        """A case by its id or a unique start of it (as printed by ``policybot cases``)."""
+        ref = reference.strip().lower()
+        if not ref:
+            raise UnknownCase("give a case id, as printed by `policybot cases`")
+        with self.store.transaction() as conn:
+            ids = [r[0] for r in conn.execute(select(cases.c.id).where(cases.c.id.startswith(ref)).limit(3)).all()]
+            if not ids:
+                raise UnknownCase(f"there is no case {reference}; `policybot cases` lists them")
+            if len(ids) > 1:
+                raise UnknownCase(f"more than one case starts with {reference}; type more of its id")
+            return self._require(conn, ids[0])
+
+    def list_cases(
+        self,
+        *,
+        state: str | None = None,
+        target: str | None = None,
+        failed_only: bool = False,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[Case]:
+        """Cases newest first, filtered by state, by a target they were sent to, or by failed deliveries."""
+        query = select(cases)
+        if state:
+            query = query.where(cases.c.state.in_(LIVE) if state == "live" else cases.c.state == state)
+        if target:
+            query = query.where(
+                cases.c.id.in_(select(case_recipients.c.case_id).where(case_recipients.c.target == target))
+            )
+        if since is not None:
+            query = query.where(cases.c.created_at >= since)
+        if failed_only:
+            query = query.where(cases.c.id.in_(select(outbox.c.case_id).where(outbox.c.status == "failed")))
+        with self.store.transaction() as conn:
+            rows = conn.execute(query.order_by(cases.c.created_at.desc()).limit(limit)).mappings().all()
+            return self._cases(conn, rows)
+
+    # -- the scheduler's side --------------------------------------------------------------------------
+    def fire_due_timers(self, *, limit: int = 100) -> int:
+        """Chase every case whose acknowledgement deadline has passed; returns how many timers fired."""
+        return len(self.scheduler.fire_due(self._deadline_passed, limit=limit))
+
+    def _deadline_passed(self, conn: Connection, timer: Timer) -> None:
+        """Nobody acknowledged in time: tell the flow's next targets, remind the first ones."""
+        case = self._load(conn, timer.case_id)
+        if case is None or case.state != OPEN or case.deadline_seconds is None:
+            return
+        now = self.clock.now()
+        round_no = case.round + 1
+        duration = Duration(case.deadline_seconds, case.deadline_working_hours)
+        more = round_no < self.chase_rounds
+        next_due = self.hours.deadline(now, duration) if more else None
+        claimed = conn.execute(
+            update(cases)
+            .where(cases.c.id == case.id, cases.c.state == OPEN, cases.c.round == case.round)
+            .values(round=round_no, updated_at=now, ack_due_at=next_due)
+        )
+        if claimed.rowcount != 1:
+            return  # acknowledged or chased by someone else in the meantime
+        done_targets = {r.target for r in case.recipients}
+        new_targets = [t for t in case.then if t not in done_targets]
+        if not new_targets and COMMS not in done_targets:
+            new_targets = [COMMS]  # nobody is answering and the flow names nobody else: comms owns it now
+        employee = self.directory.get(case.employee_key)
+        added = self._add_recipients(
+            conn, case.id, self._resolve(new_targets, employee, case.employee_name), round_no, now
+        )
+        earlier = [r for r in case.recipients]
+        case = self._require(conn, case.id)
+        added_names = [r.name for r in added]
+        for recipient in added:
+            self.outbox.enqueue(conn, self.compose.re_escalated(case, recipient, [r.name for r in earlier]))
+        for recipient in earlier:
+            self.outbox.enqueue(conn, self.compose.reminder(case, recipient, added_names))
+        if added:
+            self.outbox.enqueue(conn, self.compose.passed_on(case, added_names))
+        waited = describe_duration(duration)
+        detail = f"not acknowledged within {waited}"
+        if added:
+            detail += "; sent to " + ", ".join(added_names)
+        if earlier:
+            detail += "; reminded " + ", ".join(r.name for r in earlier)
+        self._event(conn, case.id, "chased", SYSTEM_ACTOR, "policybot", detail)
+        if next_due is not None:
+            schedule(conn, case.id, ACK_DEADLINE, next_due, now)
+
+    def _gave_up(self, conn: Connection, failed: Notification, reason: str, attempts: int) -> None:
+        """A notification could not be delivered: record it on the case and tell the comms team."""
+        self._event(
+            conn,
+            failed.case_id,
+            "delivery_failed",
+            SYSTEM_ACTOR,
+            "policybot",
+            f"{failed.kind} to {failed.recipient.name}: {reason} (after {attempts} attempt(s))",
+        )
+        if failed.kind == DELIVERY_FAILED:
+            return  # a report that could not reach comms stays visible in `policybot cases`; no cascade
+        case = self._load(conn, failed.case_id)
+        if case is None:
+            return
+        now = self.clock.now()
+        for resolution in self.directory.team(self.settings, COMMS):
+            if resolution.recipient == failed.recipient:
+                continue  # the comms route itself is what failed; the CLI shows it
+            to = _case_recipient(resolution, case.round, now)
+            self.outbox.enqueue(conn, self.compose.delivery_failed(case, to, failed, reason, attempts))
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _resolve(self, targets: Iterable[str], employee: Person | None, employee_name: str) -> list[Resolution]:
+        found: list[Resolution] = []
+        for target in targets:
+            found += self.directory.resolve(self.settings, target, employee, employee_name)
+        return found
+
+    def _add_recipients(
+        self, conn: Connection, case_id: str, resolutions: list[Resolution], round_no: int, now: datetime
+    ) -> list[CaseRecipient]:
+        """Record new recipients (each person or channel once per case); returns the ones added."""
+        existing = {
+            (r.kind, r.key)
+            for r in conn.execute(
+                select(case_recipients.c.kind, case_recipients.c.key).where(case_recipients.c.case_id == case_id)
+            ).all()
+        }
+        added: list[CaseRecipient] = []
+        for resolution in resolutions:
+            recipient = _case_recipient(resolution, round_no, now)
+            if (recipient.kind, recipient.key) in existing:
+                continue
+            existing.add((recipient.kind, recipient.key))
+            conn.execute(
+                insert(case_recipients).values(
+                    case_id=case_id,
+                    kind=recipient.kind,
+                    key=recipient.key,
+                    target=recipient.target,
+                    round=round_no,
+                    name=recipient.name,
+                    email=recipient.email,
+                    slack_id=recipient.slack_id,
+                    teams_id=recipient.teams_id,
+                    slack_channel=recipient.slack_channel,
+                    teams_channel=recipient.teams_channel,
+                    role=recipient.role,
+                    note=recipient.note,
+                    added_at=now,
+                )
+            )
+            added.append(recipient)
+        return added
+
+    def _event(
+        self, conn: Connection, case_id: str, action: str, actor: str, actor_name: str, detail: str | None = None
+    ) -> None:
+        conn.execute(
+            insert(case_events).values(
+                case_id=case_id, at=self.clock.now(), action=action, actor=actor, actor_name=actor_name, detail=detail
+            )
+        )
+
+    def _visible(self, conn: Connection, case_id: str, actor: Actor) -> Case:
+        """The case if ``actor`` may see it; an unknown id gets the same answer as someone else's case."""
+        case = self._load(conn, case_id) if case_id else None
+        if case is None:
+            raise NotAllowed(NOT_YOURS if self.access.person(actor) is not None else UNKNOWN_PERSON)
+        self.access.check_view(case, actor)
+        return case
+
+    def _require(self, conn: Connection, case_id: str) -> Case:
+        case = self._load(conn, case_id)
+        if case is None:
+            raise UnknownCase(f"there is no case {case_id}")
+        return case
+
+    def _load(self, conn: Connection, case_id: str) -> Case | None:
+        row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+        if row is None:
+            return None
+        return self._cases(conn, [row])[0]
+
+    def _cases(self, conn: Connection, rows: Sequence[RowMapping]) -> list[Case]:
+        """Cases with their recipients, history and deliveries, in three queries however many there are."""
+        ids = [r["id"] for r in rows]
+        if not ids:
+            return []
+        recipients: dict[str, list[CaseRecipient]] = {i: [] for i in ids}
+        for r in conn.execute(
+            select(case_recipients).where(case_recipients.c.case_id.in_(ids)).order_by(case_recipients.c.id)
+        ).mappings():
+            recipients[r["case_id"]].append(
+                CaseRecipient(
+                    kind=r["kind"],
+                    key=r["key"],
+                    target=r["target"],
+                    round=r["round"],
+                    name=r["name"],
+                    email=r["email"],
+                    slack_id=r["slack_id"],
+                    teams_id=r["teams_id"],
+                    slack_channel=r["slack_channel"],
+                    teams_channel=r["teams_channel"],
+                    role=r["role"],
+                    note=r["note"],
+                )
+            )
+        events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
+        for e in conn.execute(
+            select(case_events).where(case_events.c.case_id.in_(ids)).order_by(case_events.c.at, case_events.c.id)
+        ).mappings():
+            events[e["case_id"]].append(CaseEvent(e["at"], e["action"], e["actor"], e["actor_name"], e["detail"]))
+        deliveries = self.outbox.deliveries(conn, ids)
+        return [_case(row, recipients[row["id"]], events[row["id"]], deliveries[row["id"]]) for row in rows]
+
+
+# -- plain functions ---------------------------------------------------------------------------------------
+
+
+def _message_text(text: str) -> str:
+    body = (text or "").strip()
+    if not body:
+        raise PolicybotError("The message is empty: write something to send.")
+    if len(body) > MESSAGE_LIMIT:
+        raise PolicybotError(f"The message is {len(body)} characters long; please keep it under {MESSAGE_LIMIT}.")
+    return body
+
+
+def _actor_recipient(actor: Actor, name: str) -> Recipient:
+    """Where to reach an employee the directory does not know: the platform account they used."""
+    platform, _, rest = actor.user_id.partition(":")
+    return Recipient(
+        kind="person",
+        key=actor.user_id,
+        name=name,
+        email=actor.email,
+        slack_id=rest.rsplit(":", 1)[-1] if platform == "slack" and rest else None,
+        teams_id=rest if platform == "teams" and rest else None,
+    )
+
+
+def _dump_recipient(recipient: Recipient) -> str:
+    from dataclasses import asdict
+
+    return json.dumps(asdict(recipient), separators=(",", ":"))
+
+
+def _case_recipient(resolution: Resolution, round_no: int, now: datetime) -> CaseRecipient:
+    r = resolution.recipient
+    return CaseRecipient(
+        kind=r.kind,
+        key=r.key,
+        target=resolution.target,
+        round=round_no,
+        name=r.name,
+        email=r.email,
+        slack_id=r.slack_id,
+        teams_id=r.teams_id,
+        slack_channel=r.slack_channel,
+        teams_channel=r.teams_channel,
+        role=resolution.role,
+        note=resolution.note,
+    )
+
+
+def _case(
+    row: RowMapping, recipients: list[CaseRecipient], events: list[CaseEvent], deliveries: list[DeliveryState]
+) -> Case:
+    return Case(
+        id=row["id"],
+        state=row["state"],
+        conversation_id=row["conversation_id"],
+        employee_user_id=row["employee_user_id"],
+        employee_key=row["employee_key"],
+        employee_name=row["employee_name"],
+        employee_recipient=Recipient(**json.loads(row["employee_recipient"])),
+        platform=row["platform"],
+        flow_id=row["flow_id"],
+        flow_version=row["flow_version"],
+        flow_title=row["flow_title"],
+        outcome_state=row["outcome_state"],
+        verdict=row["verdict"],
+        advice=row["advice"],
+        summary=row["summary"],
+        note=row["note"],
+        answers=tuple(Answered(a["question"], a["answer"]) for a in json.loads(row["answers"])),
+        citations=tuple(
+            Cited(c["id"], c["policy_title"], c["clause"], c["summary"]) for c in json.loads(row["citations"])
+        ),
+        targets=tuple(json.loads(row["targets"])),
+        then=tuple(json.loads(row["then_targets"])),
+        deadline_seconds=row["deadline_seconds"],
+        deadline_working_hours=bool(row["deadline_working_hours"]),
+        urgency=row["urgency"],
+        round=row["round"],
+        ack_due_at=row["ack_due_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        acknowledged_at=row["acknowledged_at"],
+        acknowledged_by=row["acknowledged_by"],
+        acknowledged_by_key=row["acknowledged_by_key"],
+        acknowledged_by_name=row["acknowledged_by_name"],
+        closed_at=row["closed_at"],
+        closed_by=row["closed_by"],
+        closed_by_name=row["closed_by_name"],
+        resolution=row["resolution"],
+        recipients=tuple(recipients),
+        events=tuple(events),
+        deliveries=tuple(deliveries),
+    )

@@ -1,0 +1,91 @@
+"""The worker: fires due case timers and delivers due notifications, again and again.
+
+It runs as ``policybot worker`` (a process of its own; ``--once`` for one pass), or in a
+background thread inside ``policybot serve slack|teams``::
+
+    worker = Worker(runtime, notifier).start()
+    ...
+    worker.stop()
+
+Everything it works from is in the store (timers, outbox rows with leases), so any number of
+workers may run against one database, and stopping or killing one loses nothing: the next one
+carries on where it left off.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from bot.cases.service import CaseService
+from bot.errors import PolicybotError
+from bot.notify import Notifier
+from bot.outbox import DeliveryReport
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    """What one pass did: timers fired, and the outbox's delivery report."""
+
+    timers_fired: int = 0
+    deliveries: DeliveryReport = field(default_factory=DeliveryReport)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.timers_fired or self.deliveries.attempted)
+
+
+class Worker:
+    def __init__(
+        self, runtime: Runtime, notifier: Notifier, *, interval: float | None = None, batch: int = 100
+    ) -> None:
+        if runtime.cases is None:
+            raise PolicybotError("escalation cases are switched off in this runtime, so there is nothing to deliver")
+        self.cases: CaseService = runtime.cases
+        self.notifier = notifier
+        self.interval = float(interval if interval is not None else runtime.settings.cases["worker_interval_seconds"])
+        self.batch = batch
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> PassReport:
+        """One pass: chase overdue cases first, so their notifications go out in the same pass."""
+        fired = self.cases.fire_due_timers(limit=self.batch)
+        deliveries = self.cases.outbox.deliver_due(self.notifier, limit=self.batch)
+        return PassReport(fired, deliveries)
+
+    def run_forever(self) -> None:
+        """Pass after pass until ``stop()``; a pass that fails (database down) is logged and retried."""
+        while not self._stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:
+                log.exception("worker pass failed; trying again in %.0f s", self.interval)
+                report = PassReport()
+            if report.deliveries.attempted >= self.batch or report.timers_fired >= self.batch:
+                continue  # more is waiting: go straight on
+            self._stop.wait(self.interval)
+
+    def start(self) -> Worker:
+        """Run in a background daemon thread (inside ``serve``); returns self for chaining."""
+        if self._thread is not None and self._thread.is_alive():
+            return self
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run_forever, name="policybot-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the loop to finish its current pass and wait for it (up to ``timeout`` seconds)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
