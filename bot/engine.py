@@ -7,6 +7,7 @@ opens) in one transaction. Nothing here knows which chat platform the event came
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import Connection
 
+from bot import metrics
 from bot.citations import Registry
 from bot.clock import Clock, SystemClock
 from bot.conversation import ABANDONED, ACTIVE, DONE, Answer, Conversation
@@ -120,6 +122,16 @@ class Engine:
         id): a repeat is recognised and applied once. A conversation changed by a concurrent
         action is not merged: the person gets a notice and the current question.
         """
+        started = time.perf_counter()
+        result = "error"
+        try:
+            replies = self._handle(actor, event, delivery_id)
+            result = _result_of(replies)
+            return replies
+        finally:
+            metrics.observe_turn(actor.platform, time.perf_counter() - started, result)
+
+    def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
         try:
             with self.store.transaction() as conn:
                 if delivery_id and not self.store.claim_delivery(
@@ -591,6 +603,14 @@ class Engine:
         except UnknownFlow:
             source = self.store.flow_source(conn, conv.flow_version)
             return self.library.compiled_version(conv.flow_id, conv.flow_version, source)
+
+
+def _result_of(replies: list[Reply]) -> str:
+    """How a turn ended, for the metrics: a refusal shows as the kind of its first notice."""
+    first = replies[0] if replies else None
+    if isinstance(first, Notice) and first.kind in (NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID):
+        return first.kind.value
+    return "applied"
 
 
 def _score_counts(conv: Conversation, compiled: CompiledFlow) -> tuple[int, int]:

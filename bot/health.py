@@ -1,0 +1,170 @@
+"""Health, readiness and metrics, answered without knowing which HTTP server asks.
+
+A load balancer needs two different questions answered:
+
+- ``/healthz`` (liveness): is the process alive and serving? Always 200 while it can answer at
+  all; a failure here means "restart me". It does not touch the database, so a database outage
+  does not get every replica restarted in a loop.
+- ``/readyz`` (readiness): should requests be sent here? 200 when the database answers, its
+  schema is the one this code expects and flows are loaded; 503 otherwise, and 503 while the
+  replica is draining for shutdown, so the balancer stops sending before the process stops.
+
+``/metrics`` is the Prometheus exposition (bot.metrics). The Slack and Teams HTTP servers route
+these paths to ``OpsEndpoints.respond`` and copy the status, content type and body into their own
+response type, so the checks are written once. Details never contain the database URL or any
+secret: only what failed and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+
+from bot import metrics
+from bot.store import Store, migrate
+
+HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.ok else 503
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": "ok" if self.ok else "fail",
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail, "seconds": round(c.seconds, 4)} for c in self.checks},
+        }
+
+
+@dataclass(frozen=True)
+class OpsResponse:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _timed(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
+    started = time.perf_counter()
+    try:
+        ok, detail = probe()
+    except Exception as err:  # a check that raises is a failed check, reported by kind only
+        ok, detail = False, f"{type(err).__name__}: {_short(err)}"
+    return Check(name, ok, detail, time.perf_counter() - started)
+
+
+def _short(err: Exception) -> str:
+    from bot.logging_setup import redact
+
+    message = str(getattr(err, "orig", None) or err).strip().splitlines()
+    return redact(message[0])[:200] if message else "no detail"
+
+
+def database_check(store: Store, *, timeout_ms: int = 2000) -> Check:
+    """The database answers a query within ``timeout_ms`` (PostgreSQL enforces it server-side)."""
+
+    def probe() -> tuple[bool, str]:
+        with store.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            conn.execute(text("SELECT 1"))
+        return True, f"{store.dialect} answers"
+
+    return _timed("database", probe)
+
+
+def schema_check(store: Store) -> Check:
+    """The database is at the migration revision this code ships (else: run policybot db upgrade)."""
+
+    def probe() -> tuple[bool, str]:
+        with store.engine.connect() as conn:
+            current = migrate.current_revision(conn)
+        head = migrate.head_revision()
+        if current == head:
+            return True, f"revision {current}"
+        return False, f"database at revision {current or 'none'}, this version needs {head}: run `policybot db upgrade`"
+
+    return _timed("schema", probe)
+
+
+def flows_check(count: Callable[[], int]) -> Check:
+    def probe() -> tuple[bool, str]:
+        n = count()
+        return n > 0, f"{n} flows loaded" if n else "no flows loaded"
+
+    return _timed("flows", probe)
+
+
+@dataclass
+class OpsEndpoints:
+    """The three operational endpoints for one process, shared by whichever HTTP server runs.
+
+    ``extra_checks`` lets an adapter add its own readiness conditions (for example "the Bot
+    Framework credentials are configured") without this module knowing about the platform.
+    """
+
+    store: Store
+    flow_count: Callable[[], int] = lambda: 1
+    extra_checks: list[Callable[[], Check]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    draining: bool = False
+
+    @classmethod
+    def for_runtime(cls, runtime: Any) -> OpsEndpoints:
+        """Endpoints over a bot.runtime.Runtime; also starts reporting its outbox in /metrics."""
+        ops = cls(store=runtime.store, flow_count=lambda: len(runtime.library.all()))
+        with contextlib.suppress(ImportError):  # an installation without the case tables: nothing to report
+            metrics.watch_outbox(metrics.database_outbox_probe(runtime.store, runtime.clock))
+        return ops
+
+    def liveness(self) -> HealthReport:
+        uptime = time.monotonic() - self.started
+        return HealthReport((Check("process", True, f"up {uptime:.0f}s"),))
+
+    def readiness(self) -> HealthReport:
+        if self.draining:
+            return HealthReport((Check("draining", False, "shutting down: finishing requests already accepted"),))
+        checks = [database_check(self.store)]
+        if checks[0].ok:
+            checks.append(schema_check(self.store))
+        checks.append(flows_check(self.flow_count))
+        checks += [extra() for extra in self.extra_checks]
+        return HealthReport(tuple(checks))
+
+    def respond(self, path: str) -> OpsResponse | None:
+        """The response for ``path`` (one of HEALTH_PATHS), or None for any other path."""
+        if path == "/healthz":
+            return _json(self.liveness())
+        if path == "/readyz":
+            return _json(self.readiness())
+        if path == "/metrics":
+            body, content_type = metrics.exposition()
+            return OpsResponse(200, content_type, body)
+        return None
+
+
+def _json(report: HealthReport) -> OpsResponse:
+    return OpsResponse(report.http_status, JSON, json.dumps(report.to_json()).encode("utf-8"))
