@@ -34,6 +34,7 @@ from msrest.serialization import Model
 
 from adapters.teams import actions as act
 from adapters.teams import cards
+from adapters.teams.casedesk import CaseClick
 from adapters.teams.connector import failure_of, status_of
 from adapters.teams.inbound import (
     Clicked,
@@ -83,15 +84,11 @@ T = TypeVar("T")
 
 
 class CaseDesk(Protocol):
-    """What a case card's buttons and "my cases" need from the case service (bot/cases)."""
+    """What case cards and "my cases" need (adapters/teams/casedesk.py, over bot/cases)."""
 
-    def act(self, actor: Actor, case_id: str, action: str, text: str | None, *, delivery_id: str | None) -> str:
-        """Apply acknowledge / resolve / message_employee; return the status line for the card."""
-        ...
+    def act(self, actor: Actor, case_id: str, action: str, text: str | None) -> CaseClick: ...
 
-    def summary_for(self, actor: Actor) -> str:
-        """The person's open cases, as text."""
-        ...
+    def summary_for(self, actor: Actor) -> tuple[list[Any], list[Any]]: ...
 
 
 class MessageInvokeResponse(Model):
@@ -209,7 +206,8 @@ class TeamsBot(TeamsActivityHandler):
             if kind == "cases":
                 if self.cases is None:
                     return [Notice("Case tracking is not switched on in this installation.")]
-                return [Notice(await self._call(self.cases.summary_for, actor))]
+                mine, waiting = await self._call(self.cases.summary_for, actor)
+                return [cards.cases_card(mine, waiting)]
             unfinished = await self._call(self.engine.unfinished, actor)
             out: list[Reply | cards.Card] = []
             if unfinished is not None:
@@ -301,18 +299,15 @@ class TeamsBot(TeamsActivityHandler):
             return ClickResult(None, [], toast="Case tracking is not switched on in this installation.")
         name = next(k for k, v in act.CASE_VERBS.items() if v == action.verb)
         assert action.case_id is not None
-        status = await self._call(self.cases.act, actor, action.case_id, name, action.text, delivery_id=ctx.activity.id)
+        click = await self._call(self.cases.act, actor, action.case_id, name, action.text)
+        if not click.update_card:  # refused or incomplete: the (possibly shared) card stays as it is
+            return ClickResult(None, [Notice(click.text)] if ctx.activity.type != "invoke" else [], toast=click.text)
         notification_id = _notification_id(ctx.activity)
-        previous = None
-        if notification_id:
-            sent = await self._call(self.storage.sent_card, notification_id)
-            previous = sent.card if sent else None
-        if name == "resolve":
-            updated = cards.case_card_after(previous, status)
-        else:  # acknowledged or messaged: the remaining buttons stay usable
-            updated = cards.case_card_after(previous, status, keep_actions=True)
-            if name == "acknowledge":
-                updated = _without_actions(updated, {"acknowledge"})
+        sent = await self._call(self.storage.sent_card, notification_id) if notification_id else None
+        previous = sent.card if sent is not None else None
+        updated = cards.case_card_after(previous, click.text, keep_actions=not click.closed)
+        if name == "acknowledge":
+            updated = _without_actions(updated, {"acknowledge"})
         if notification_id and previous is not None:
             await self._call(self.storage.update_sent_card, notification_id, updated)
         return ClickResult(updated, [])

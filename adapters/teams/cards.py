@@ -166,7 +166,11 @@ def why_toggle(
 def question_card(q: Question) -> Card:
     def build(compact: bool) -> Card:
         progress = progress_text(q.step, q.max_steps)
-        shown = {"ft": clip(q.flow_title, 200), "q": clip(q.text, 600), "p": progress}
+        shown = {
+            "ft": clip(q.flow_title, 100 if compact else 200),
+            "q": clip(q.text, 150 if compact else 600),
+            "p": progress,
+        }
         body: list[dict[str, Any]] = [
             text_block(q.flow_title, size="Small", isSubtle=True, weight="Bolder"),
         ]
@@ -183,7 +187,7 @@ def question_card(q: Question) -> Card:
                     s=q.state,
                     o=option.index,
                     t=q.turn,
-                    v={**shown, "a": clip(option.label, 300)},
+                    v={**shown, "a": clip(option.label, 100 if compact else 300)},
                 ),
             )
             for option in q.options
@@ -262,7 +266,7 @@ def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, 
     names = _names(offer, offer.targets)
     items: list[dict[str, Any]] = []
     if o.case_id is not None or state == "sent":
-        reference = f" Reference: {o.case_id}." if o.case_id else ""
+        reference = f" Case {o.case_id[:8]}." if o.case_id else ""
         items.append(
             text_block(f"✔ Sent to {names}. You will be told when they pick it up.{reference}", weight="Bolder")
         )
@@ -320,19 +324,24 @@ def _duration(seconds: int | None) -> str:
 
 
 def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
-    body: list[dict[str, Any]] = []
-    if intro:
-        body.append(text_block(intro))
-    body.append(text_block(choice.prompt, weight="Bolder"))
-    buttons = [
-        execute(
-            c.title[:200], act.data(act.START, f=c.flow_id, v={"q": clip(choice.prompt, 300), "a": clip(c.title, 300)})
-        )
-        for c in choice.candidates[:20]
-    ]
-    if buttons:
-        body.append({"type": "ActionSet", "actions": buttons})
-    return card(body)
+    def build(compact: bool) -> Card:
+        body: list[dict[str, Any]] = []
+        if intro:
+            body.append(text_block(intro))
+        body.append(text_block(choice.prompt, weight="Bolder"))
+        limit = 80 if compact else 200
+        buttons = [
+            execute(
+                clip(c.title, limit),
+                act.data(act.START, f=c.flow_id, v={"q": clip(choice.prompt, limit), "a": clip(c.title, limit)}),
+            )
+            for c in choice.candidates[:20]
+        ]
+        if buttons:
+            body.append({"type": "ActionSet", "actions": buttons})
+        return card(body)
+
+    return fitted(build)
 
 
 def explanation_card(explanation: Explanation) -> Card:
@@ -400,7 +409,13 @@ def case_card(n: Notification) -> Card:
             {
                 "type": "Container",
                 "style": "attention" if urgent else "accent",
-                "items": [text_block(("URGENT: " if urgent else "") + n.title, size="Medium", weight="Bolder")],
+                "items": [
+                    text_block(
+                        ("URGENT: " if urgent and not n.title.upper().startswith("URGENT") else "") + n.title,
+                        size="Medium",
+                        weight="Bolder",
+                    )
+                ],
             },
             text_block(clip(n.text, 1000 if compact else PREVIEW_LIMIT)),
         ]
@@ -411,7 +426,8 @@ def case_card(n: Notification) -> Card:
         ]
         if facts:
             body.append({"type": "FactSet", "facts": facts})
-        body.append(text_block(f"Case {n.case_id}", size="Small", isSubtle=True))
+        if not any(label == "Case" for label, _ in n.facts):
+            body.append(text_block(f"Case {n.case_id[:8]}", size="Small", isSubtle=True))
         buttons: list[dict[str, Any]] = []
         for name in n.actions:
             verb = act.CASE_VERBS.get(name)
@@ -447,6 +463,38 @@ def case_card(n: Notification) -> Card:
         return card(body, buttons)
 
     return fitted(build)
+
+
+CASE_STATES = {
+    "open": "waiting for someone to pick it up",
+    "acknowledged": "picked up",
+    "resolved": "resolved",
+    "withdrawn": "withdrawn",
+}
+
+
+def cases_card(mine: list[Any], waiting: list[Any]) -> Card:
+    """ "my cases": what the person raised, and live cases waiting for them (bot.cases.model.Case)."""
+    body: list[dict[str, Any]] = [text_block("Your cases", size="Medium", weight="Bolder")]
+    if mine:
+        for case in mine[:10]:
+            state = CASE_STATES.get(case.state, case.state)
+            if case.state == "acknowledged" and case.acknowledged_by_name:
+                state = f"picked up by {case.acknowledged_by_name}"
+            body.append(text_block(f"**{case.flow_title}**: {state} (case {case.short_id})", spacing="Small"))
+    else:
+        body.append(text_block("You have not raised any cases.", isSubtle=True))
+    if waiting:
+        body.append(text_block("Waiting for you", size="Medium", weight="Bolder", spacing="Medium"))
+        for case in waiting[:10]:
+            state = CASE_STATES.get(case.state, case.state)
+            body.append(
+                text_block(
+                    f"**{case.employee_name}**: {case.flow_title}, {state} (case {case.short_id})", spacing="Small"
+                )
+            )
+        body.append(text_block("Use the buttons on each case's card to act on it.", size="Small", isSubtle=True))
+    return card(body)
 
 
 def case_card_after(previous: Card | None, status: str, *, keep_actions: bool = False) -> Card:

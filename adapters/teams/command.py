@@ -11,6 +11,7 @@ import logging
 
 import click
 
+from adapters.teams.config import TeamsConfig
 from bot.cli.options import CliContext, pass_cli
 from bot.errors import PolicybotError
 
@@ -27,20 +28,31 @@ log = logging.getLogger("policybot.teams")
     "--host", default=None, help="Address to listen on [env POLICYBOT_TEAMS_HOST; 0.0.0.0; local: 127.0.0.1]."
 )
 @click.option("--port", type=int, default=None, help="Port [env POLICYBOT_TEAMS_PORT; 3978].")
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Do not deliver escalations from this process (run `policybot worker --notifier teams` instead).",
+)
 @pass_cli
-def serve(ctx: CliContext, local: bool, host: str | None, port: int | None) -> None:
-    """Serve the Microsoft Teams bot on /api/messages."""
+def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_worker: bool) -> None:
+    """Serve the Microsoft Teams bot on /api/messages (and deliver escalations in the background)."""
+    import asyncio
+
     from aiohttp import web
 
     from adapters.teams.app import build_service, create_app
+    from adapters.teams.casedesk import TeamsCaseDesk
     from adapters.teams.config import from_environment
+    from adapters.teams.notifier import TeamsNotifier
     from adapters.teams.storage import TeamsStorage
+    from bot.worker import Worker
 
     try:
         config = from_environment(local=local or None, host=host, port=port).check()
-        runtime = ctx.runtime()
+        runtime = ctx.runtime(**graph_directory(ctx, config))
         storage = TeamsStorage(runtime.store.engine)
-        service = build_service(runtime.engine, storage, config)
+        desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
+        service = build_service(runtime.engine, storage, config, cases=desk)
     except PolicybotError as err:
         raise click.ClickException(str(err)) from err
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -48,5 +60,33 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None) -> N
         log.warning("Teams adapter in LOCAL mode: no authentication, listening on %s only.", config.host)
     else:
         log.info("Teams adapter in production mode for app id %s.", config.app_id)
+    app = create_app(service)
+    notifier = TeamsNotifier(service)
+    worker = Worker(runtime, notifier) if not no_worker and runtime.cases is not None else None
+
+    async def start_worker(_app: web.Application) -> None:
+        notifier.loop = asyncio.get_running_loop()  # proactive sends share the server's loop
+        if worker is not None:
+            worker.start()
+
+    async def stop_worker(_app: web.Application) -> None:
+        if worker is not None:
+            await asyncio.get_running_loop().run_in_executor(None, worker.stop)
+
+    app.on_startup.append(start_worker)
+    app.on_shutdown.append(stop_worker)
     click.echo(f"Policybot for Teams on http://{config.host}:{config.port}/api/messages ({config.mode} mode)")
-    web.run_app(create_app(service), host=config.host, port=config.port, print=None)
+    web.run_app(app, host=config.host, port=config.port, print=None)
+
+
+def graph_directory(ctx: CliContext, config: TeamsConfig) -> dict[str, object]:
+    """With POLICYBOT_GRAPH_MANAGER=1: the directory file with managers filled in from Graph."""
+    if not config.graph_enabled:
+        return {}
+    from adapters.teams.graph import GraphClient, GraphDirectory
+    from bot.directory import load_directory
+
+    client = GraphClient(config.tenant_id, config.app_id, config.app_password)
+    directory = GraphDirectory(load_directory(ctx.settings), client)
+    log.info("Line managers missing from the directory file are looked up in Microsoft Graph.")
+    return {"directory": directory, "people": directory}

@@ -67,12 +67,8 @@ def _minus(shape: Shape, hole: Shape) -> Shape:
     return lambda x, y: shape(x, y) and not hole(x, y)
 
 
-BUBBLE = _union(
-    _rounded_rect(0.16, 0.18, 0.84, 0.70, 0.12), _triangle((0.28, 0.66), (0.46, 0.66), (0.26, 0.86))
-)
-BUBBLE_INNER = _union(
-    _rounded_rect(0.25, 0.27, 0.75, 0.61, 0.06), _triangle((0.34, 0.60), (0.40, 0.60), (0.33, 0.68))
-)
+BUBBLE = _union(_rounded_rect(0.16, 0.18, 0.84, 0.70, 0.12), _triangle((0.28, 0.66), (0.46, 0.66), (0.26, 0.86)))
+BUBBLE_INNER = _union(_rounded_rect(0.25, 0.27, 0.75, 0.61, 0.06), _triangle((0.34, 0.60), (0.40, 0.60), (0.33, 0.68)))
 TICK = _union(_segment((0.34, 0.45), (0.45, 0.55), 0.085), _segment((0.45, 0.55), (0.67, 0.33), 0.085))
 
 
@@ -115,20 +111,10 @@ def png_bytes(rows: list[list[tuple[int, ...]]]) -> bytes:
     raw = b"".join(b"\x00" + bytes(v for px in row for v in px) for row in rows)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapters.teams.app import TeamsService, build_service, create_app
+from adapters.teams.casedesk import TeamsCaseDesk
 from adapters.teams.config import LOCAL, TeamsConfig
 from adapters.teams.storage import TeamsStorage
 from bot.runtime import Runtime, build_runtime
@@ -58,10 +59,11 @@ class RunningBot:
         return TeamsUser(self.url, self.connector, **kwargs)  # type: ignore[arg-type]
 
 
-def start_bot(runtime: Runtime, connector: FakeConnector, **service_kwargs: object) -> RunningBot:
-    config = TeamsConfig(mode=LOCAL, connector_timeout_seconds=3.0)
+def start_bot(runtime: Runtime, connector: FakeConnector, *, turn_seconds: float = 10.0) -> RunningBot:
+    config = TeamsConfig(mode=LOCAL, connector_timeout_seconds=3.0, turn_seconds=turn_seconds)
     storage = TeamsStorage(runtime.store.engine)
-    service = build_service(runtime.engine, storage, config, **service_kwargs)  # type: ignore[arg-type]
+    desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
+    service = build_service(runtime.engine, storage, config, cases=desk)
     server = BotServer(create_app(service)).start()
     return RunningBot(server, service, runtime, connector)
 

@@ -70,6 +70,7 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self.calls: list[ConnectorCall] = []
         self.activities: dict[tuple[str, str], StoredActivity] = {}
+        self._by_conversation: dict[str, list[StoredActivity]] = {}
         self.conversations: dict[str, dict[str, Any]] = {}  # id -> the create_conversation body
         self._failures: list[Failure] = []
         self._delay_seconds = 0.0
@@ -137,7 +138,7 @@ class FakeConnector:
     def sent_to(self, conversation_id: str) -> list[StoredActivity]:
         """Activities posted to a conversation, in the order they were first sent."""
         with self._lock:
-            return [a for a in self.activities.values() if a.conversation_id == conversation_id]
+            return list(self._by_conversation.get(conversation_id, []))
 
     def activity(self, conversation_id: str, activity_id: str) -> StoredActivity:
         with self._lock:
@@ -158,6 +159,7 @@ class FakeConnector:
         with self._lock:
             self.calls.clear()
             self.activities.clear()
+            self._by_conversation.clear()
             self.conversations.clear()
             self._failures.clear()
 
@@ -168,6 +170,12 @@ class FakeConnector:
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         path = urlsplit(raw_path).path
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        if parts[:1] == ["_fake"] and method == "GET" and len(parts) == 3 and parts[1] == "conversations":
+            # Not part of the Bot Connector API: lets a load generator in another process read what
+            # the bot posted in a conversation (latest version of each activity, oldest first).
+            with self._lock:
+                found = [{"id": a.activity_id, **a.latest} for a in self._by_conversation.get(parts[2], [])]
+            return 200, {}, {"activities": found}
         operation, conversation_id, activity_id = _classify(method, parts)
         with self._lock:
             call = ConnectorCall(method, path, operation, conversation_id, activity_id, body, auth)
@@ -217,7 +225,9 @@ class FakeConnector:
             self._store(conversation_id, activity_id, body)
             return 200, {"id": activity_id}
         if operation == "delete":
-            self.activities.pop((conversation_id or "", activity_id or ""), None)
+            gone = self.activities.pop((conversation_id or "", activity_id or ""), None)
+            if gone is not None:
+                self._by_conversation[gone.conversation_id].remove(gone)
             return 200, {}
         if operation == "get_member":
             person = self.people.get(activity_id or "")
@@ -235,6 +245,7 @@ class FakeConnector:
         stored = self.activities.get(key)
         if stored is None:
             stored = self.activities[key] = StoredActivity(conversation_id, activity_id)
+            self._by_conversation.setdefault(conversation_id, []).append(stored)
         stored.versions.append(body)
         return activity_id
 

@@ -239,12 +239,27 @@ class TeamsUser:
         card: tuple[StoredActivity, dict[str, Any]] | None = None,
         **inputs: str,
     ) -> HttpResult:
-        """Click the button called ``title`` on a card (the last one by default)."""
+        """Click the button called ``title`` on a card (the last one in this person's chat by
+        default; pass ``card`` for one elsewhere, such as a channel post: the click then comes
+        from that card's conversation, as Teams would send it)."""
         stored, content = card or self.last_card()
         action = find_action(content, title)
         if via == "invoke":
-            return self.post(self.invoke(action, stored.activity_id, **inputs))
-        return self.post(self.submit(action["data"], stored.activity_id, **inputs))
+            body = self.invoke(action, stored.activity_id, **inputs)
+        else:
+            body = self.submit(action["data"], stored.activity_id, **inputs)
+        if stored.conversation_id != self.conversation_id:
+            channel = stored.conversation_id.split(";messageid=")[0]
+            is_channel = channel.startswith("19:")
+            body["conversation"] = {
+                "conversationType": "channel" if is_channel else "personal",
+                "tenantId": TENANT,
+                "id": stored.conversation_id,
+                **({"isGroup": True} if is_channel else {}),
+            }
+            if is_channel:
+                body["channelData"].update({"channel": {"id": channel}, "teamsChannelId": channel})
+        return self.post(body)
 
 
 def all_actions(node: Any) -> list[dict[str, Any]]:

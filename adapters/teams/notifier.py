@@ -1,0 +1,244 @@
+"""Proactive case cards in Teams: the outbox's notifier for this platform.
+
+``TeamsNotifier.deliver(notification)`` sends one case notification as an Adaptive Card:
+
+- to a person (a line manager, a team member, the employee hearing of progress): into their 1:1
+  chat with the bot, through the conversation reference stored when they installed the app or
+  last wrote to it; if there is none, a new 1:1 conversation is created with their Teams or
+  Entra id (the app must be installed for them, which an admin can do for everyone);
+- to a channel (``teams_channel`` of Comms, Legal, HR, Safeguarding in the settings): as a new
+  post in that channel.
+
+It is called by the outbox (bot/outbox.py), at least once per notification: a notification
+already delivered (recorded in ``teams_sent_cards``) is not sent again. A throttled (429), failing
+(5xx) or silent Bot Connector raises DeliveryFailed with the service's Retry-After, and the outbox
+tries again later; nothing is dropped. A refusal that retrying cannot fix (bot removed, unknown
+channel, no way to reach the person) is reported as permanent, and the case service tells Comms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationParameters
+from botbuilder.schema import ConversationReference as SdkReference
+
+from adapters.teams import cards
+from adapters.teams.app import TeamsService
+from adapters.teams.connector import failure_of
+from adapters.teams.storage import SentCard, StoredReference, channel_key, person_keys
+from bot.notify import DeliveryFailed, Notification, Recipient
+
+log = logging.getLogger("policybot.teams")
+
+TEAMS_CHANNEL_ID = "msteams"
+
+
+class TeamsNotifier:
+    """Delivers case notifications as proactive Adaptive Cards (implements bot.notify.Notifier)."""
+
+    def __init__(
+        self,
+        service: TeamsService,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout_seconds: float = 15.0,
+    ) -> None:
+        self.service = service
+        self.loop = loop  # the web server's loop when running inside `serve teams`, else None
+        self.timeout_seconds = timeout_seconds
+
+    # ---- the port -----------------------------------------------------------------------------
+
+    def deliver(self, notification: Notification) -> None:
+        if self.service.storage.sent_card(notification.id) is not None:
+            log.info("teams: notification %s was already delivered; not sending it again", notification.id)
+            return
+        self._run(self.deliver_async(notification))
+
+    def _run(self, coroutine: Any) -> None:
+        """Run on the server's event loop when there is one (shared connector, one loop), else
+        on a private loop (``policybot worker`` runs without a web server)."""
+        loop = self.loop
+        if loop is not None and loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+            try:
+                future.result(self.timeout_seconds)
+            except concurrent.futures.TimeoutError as err:
+                future.cancel()
+                raise DeliveryFailed(f"Teams did not answer within {self.timeout_seconds:g} seconds") from err
+            return
+        asyncio.run(asyncio.wait_for(coroutine, self.timeout_seconds))
+
+    async def deliver_async(self, n: Notification) -> None:
+        content = cards.case_card(n)
+        try:
+            if n.recipient.kind == "channel":
+                conversation_id, activity_id = await self._to_channel(n.recipient, content)
+            else:
+                conversation_id, activity_id = await self._to_person(n.recipient, content)
+        except DeliveryFailed:
+            raise
+        except TimeoutError as err:
+            raise DeliveryFailed(f"Teams did not answer while sending to {n.recipient.name}") from err
+        except Exception as err:
+            failure = failure_of(err, f"sending to {n.recipient.name}")
+            log.warning("teams: delivery of %s failed: %s", n.id, failure.reason)
+            raise failure from err
+        sent = SentCard(n.id, n.case_id, conversation_id, activity_id, content)
+        await asyncio.get_running_loop().run_in_executor(
+            self.service.executor, self.service.storage.record_sent_card, sent
+        )
+        log.info("teams: delivered %s (%s) to %s", n.id, n.kind, n.recipient.name)
+
+    # ---- people ---------------------------------------------------------------------------------
+
+    async def _to_person(self, recipient: Recipient, content: cards.Card) -> tuple[str, str]:
+        stored = await self._find(recipient_keys(recipient))
+        if stored is not None:
+            return await self._continue(stored, content)
+        if not recipient.teams_id:
+            raise DeliveryFailed(
+                f"{recipient.name} has never used the bot in Teams and the staff directory has no teams_id "
+                "for them, so Teams cannot be asked to open a chat. Add their Entra object id as teams_id "
+                "in the directory, or install the app for them (docs/teams.md).",
+                permanent=True,
+            )
+        base = await self._any_reference()
+        return await self._create(
+            base,
+            content,
+            is_group=False,
+            members=[ChannelAccount(id=recipient.teams_id)],
+            channel_data=None,
+        )
+
+    async def _continue(self, stored: StoredReference, content: cards.Card) -> tuple[str, str]:
+        reference = SdkReference().deserialize(stored.reference)
+        sent: dict[str, str] = {}
+        errors: list[BaseException] = []
+
+        async def send(ctx: TurnContext) -> None:
+            try:
+                response = await ctx.send_activity(_card_activity(content))
+                sent["id"] = response.id if response and response.id else ""
+            except BaseException as err:  # the adapter's pipeline would swallow it: keep it for below
+                errors.append(err)
+
+        await self.service.adapter.continue_conversation(reference, send, bot_app_id=self._bot_app_id())
+        if errors:
+            raise errors[0]
+        if "id" not in sent:
+            raise DeliveryFailed("the card was not sent (the proactive turn did not run)")
+        return reference.conversation.id, sent["id"]
+
+    # ---- channels ---------------------------------------------------------------------------------
+
+    async def _to_channel(self, recipient: Recipient, content: cards.Card) -> tuple[str, str]:
+        channel = recipient.teams_channel
+        if not channel:
+            raise DeliveryFailed(
+                f"No Teams channel is set for {recipient.name}: add teams_channel under escalation in "
+                "policybot.yaml (the channel id, 19:...@thread.tacv2; see docs/teams.md).",
+                permanent=True,
+            )
+        base = await self._find([channel_key(channel)]) or await self._any_reference()
+        tenant = (base.tenant_id if base else None) or self.service.config.tenant_id or None
+        channel_data: dict[str, Any] = {"channel": {"id": channel}}
+        if tenant:
+            channel_data["tenant"] = {"id": tenant}
+        return await self._create(base, content, is_group=True, members=None, channel_data=channel_data)
+
+    async def _create(
+        self,
+        base: StoredReference | None,
+        content: cards.Card,
+        *,
+        is_group: bool,
+        members: list[ChannelAccount] | None,
+        channel_data: dict[str, Any] | None,
+    ) -> tuple[str, str]:
+        """POST /v3/conversations with the card as its first activity."""
+        service_url = (base.reference.get("serviceUrl") if base else None) or self.service.config.default_service_url
+        tenant = (base.tenant_id if base else None) or self.service.config.tenant_id or None
+        bot = (base.reference.get("bot") if base else None) or {"id": f"28:{self.service.config.app_id}"}
+        if channel_data is None and tenant:
+            channel_data = {"tenant": {"id": tenant}}
+        parameters = ConversationParameters(
+            is_group=is_group,
+            bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
+            members=members,
+            tenant_id=tenant,
+            channel_data=channel_data,
+            activity=_card_activity(content),
+        )
+        created: dict[str, str] = {}
+
+        async def remember(ctx: TurnContext) -> None:
+            created["conversation"] = ctx.activity.conversation.id
+            created["activity"] = ctx.activity.id or ""
+
+        await self.service.adapter.create_conversation(
+            self._bot_app_id(),
+            remember,
+            parameters,
+            channel_id=TEAMS_CHANNEL_ID,
+            service_url=service_url,
+        )
+        return created["conversation"], created["activity"]
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _bot_app_id(self) -> str:
+        config = self.service.config
+        return "" if config.local else config.app_id
+
+    async def _find(self, keys: list[str]) -> StoredReference | None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.service.executor, self.service.storage.find, keys)
+
+    async def _any_reference(self) -> StoredReference | None:
+        loop = asyncio.get_running_loop()
+        tenant = self.service.config.tenant_id or None
+        return await loop.run_in_executor(self.service.executor, self.service.storage.any_reference_in_tenant, tenant)
+
+
+def recipient_keys(recipient: Recipient) -> list[str]:
+    """Every stored-reference key the recipient may be filed under (their Teams or Entra id, their
+    email, or the policybot user id an employee unknown to the directory was recorded with)."""
+    teams_id = recipient.teams_id
+    user_id = recipient.key if recipient.key.startswith("teams:") else None
+    if teams_id is None and user_id is not None:
+        teams_id = user_id.partition(":")[2]
+    keys = person_keys(
+        teams_id=teams_id if teams_id and ":" in teams_id else None,
+        aad_id=teams_id if teams_id and ":" not in teams_id else None,
+        email=recipient.email,
+        user_id=user_id,
+    )
+    return keys
+
+
+def _card_activity(content: cards.Card) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
+    )
+
+
+def for_runtime(runtime: Any) -> TeamsNotifier:
+    """``policybot worker --notifier teams``: a notifier of its own, configured from the environment
+    like ``serve teams`` (entry point group ``policybot.notifiers``)."""
+    from adapters.teams.app import build_service
+    from adapters.teams.casedesk import TeamsCaseDesk
+    from adapters.teams.config import from_environment
+    from adapters.teams.storage import TeamsStorage
+
+    config = from_environment().check()
+    cases = TeamsCaseDesk(runtime.cases) if getattr(runtime, "cases", None) is not None else None
+    service = build_service(runtime.engine, TeamsStorage(runtime.store.engine), config, cases=cases)
+    return TeamsNotifier(service)
