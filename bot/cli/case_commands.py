@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from bot import reports
 from bot.cases.model import STATES, Case
 from bot.cases.service import CaseService
 from bot.cli.options import CliContext, pass_cli
@@ -333,4 +334,103 @@ def _has_route(contact: dict[str, Any]) -> bool:
     return bool(contact.get("slack_channel") or contact.get("teams_channel") or contact.get("email"))
 
 
-COMMANDS = [cases_group, worker_command, directory_group]
+@click.command("stats")
+@click.option(
+    "--since", help="Only conversations and cases started since: an age (30d, 12w, 36h) or a date (2026-11-01)."
+)
+@click.option("--idle", default="1d", show_default=True, help="A conversation untouched this long counts as abandoned.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_cli
+def stats_command(ctx: CliContext, since: str | None, idle: str, as_json: bool) -> None:
+    """Per flow: started, completed, abandoned (and where), verdicts, escalations, time to acknowledge."""
+    runtime = ctx.runtime()
+    now = runtime.clock.now()
+    start = reports.parse_since(since, now) if since else None
+    rows = reports.flow_stats(runtime.store, runtime.library, now, since=start, idle=reports.parse_age(idle))
+    if as_json:
+        click.echo(json.dumps(reports.stats_json(rows, now, start), indent=2, ensure_ascii=False))
+        return
+    click.echo(("Since " + start.strftime("%d %b %Y %H:%M UTC")) if start else "All time")
+    click.echo(
+        f"{'FLOW':24} {'STARTED':>7} {'DONE':>5} {'LEFT':>5} {'NOW':>4} {'ESC':>4} {'ACK':>4} "
+        f"{'MEDIAN ACK':>10}  VERDICTS"
+    )
+    for r in rows:
+        verdicts = ", ".join(f"{v} {n}" for v, n in sorted(r.verdicts.items())) or "-"
+        click.echo(
+            f"{r.flow[:24]:24} {r.started:>7} {r.completed:>5} {r.abandoned:>5} {r.in_progress:>4} {r.escalations:>4} "
+            f"{r.acknowledged:>4} {reports.describe_seconds(r.median_seconds_to_acknowledge):>10}  {verdicts}"
+        )
+        if r.abandoned_at:
+            where = ", ".join(f"{state} ({n})" for state, n in sorted(r.abandoned_at.items(), key=lambda kv: -kv[1]))
+            click.echo(click.style(f"{'':24} left at: {where}", dim=True))
+
+
+@click.command("onboarding-report")
+@click.option("--manager", "manager_id", required=True, help="The manager's directory id.")
+@click.option("--flow", "flow_id", default="onboarding", show_default=True, help="The walkthrough flow.")
+@click.option("--indirect", is_flag=True, help="Include everyone below the manager, not only direct reports.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_cli
+def onboarding_report_command(ctx: CliContext, manager_id: str, flow_id: str, indirect: bool, as_json: bool) -> None:
+    """Who in a manager's team has completed the onboarding walkthrough."""
+    runtime = ctx.runtime()
+    if runtime.directory is None or not len(runtime.directory):
+        raise PolicybotError("the staff directory is empty: set `directory:` in policybot.yaml to a directory file")
+    manager, rows = reports.onboarding_report(
+        runtime.store, runtime.library, runtime.directory, manager_id, flow_id=flow_id, indirect=indirect
+    )
+    if as_json:
+        data = [
+            {
+                "id": r.person.id,
+                "name": r.person.name,
+                "status": r.status,
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+                "score": list(r.score) if r.score else None,
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps({"manager": manager.id, "flow": flow_id, "team": data}, indent=2, ensure_ascii=False))
+        return
+    done = sum(r.status == "completed" for r in rows)
+    click.echo(f"{manager.name}'s team ({len(rows)} people): {done} completed the '{flow_id}' walkthrough.")
+    width = max((len(r.person.id) for r in rows), default=0)
+    for r in rows:
+        line = f"  {r.person.id:{width}}  {r.person.name:24}  {r.status}"
+        if r.completed_at:
+            line += " " + r.completed_at.strftime("%d %b %Y")
+        if r.score:
+            line += f" (score {r.score[0]}/{r.score[1]})"
+        click.echo(line)
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", help="Retention age, like 90d (default: retention_days in the settings).")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_cli
+def purge_command(ctx: CliContext, older_than: str | None, dry_run: bool, as_json: bool) -> None:
+    """Delete conversations, audit rows and closed cases past the retention age (open cases are kept)."""
+    runtime = ctx.runtime()
+    age = reports.parse_age(older_than) if older_than else reports.parse_age(f"{runtime.settings.retention_days}d")
+    report = reports.purge(runtime.store, runtime.clock.now() - age, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(
+        f"{verb} {report.conversations} conversation(s), {report.audit_rows} audit row(s), "
+        f"{report.cases} closed case(s) and {report.delivery_keys} delivery key(s) from before "
+        f"{report.cutoff:%d %b %Y %H:%M} UTC. Kept {report.kept_live_cases} open case(s) whatever their age."
+    )
+
+
+COMMANDS = [
+    cases_group,
+    worker_command,
+    directory_group,
+    stats_command,
+    onboarding_report_command,
+    purge_command,
+]
