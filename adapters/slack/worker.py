@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.logging_setup import carry
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], object]
@@ -30,7 +32,12 @@ class Worker:
         self._closed = False
 
     def submit(self, key: str, job: Job) -> None:
-        """Run ``job`` after every earlier job with the same ``key``."""
+        """Run ``job`` after every earlier job with the same ``key``.
+
+        The job runs with the submitter's context, so its log lines keep the request's
+        correlation id (bot.logging_setup) on the worker thread.
+        """
+        job = carry(job)
         with self._lock:
             if self._closed:
                 raise RuntimeError("the Slack worker is shutting down")
