@@ -283,6 +283,9 @@ class Engine:
         if conv is None and event.conversation_id is None:
             conv = self.store.active_conversation(conn, actor.user_id)
         command = COMMAND_WORDS.get(text.lower())
+        answering = conv is not None and conv.status == ACTIVE
+        if command is not None and answering and conv is not None and self._is_label(conn, conv, actor, text):
+            command = None  # an option called "Stop" or "Back" is an answer, not a command
         if conv is not None and command is not None:
             commands: dict[str, type[Back | Restart | Why | Cancel]] = {
                 "back": Back,
@@ -312,7 +315,7 @@ class Engine:
         self, state: State, text: str, conv: Conversation, actor: Actor, compiled: CompiledFlow
     ) -> int | None:
         """An option number, the option's words, or a close enough spelling of them."""
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             number = int(text)
             return number - 1 if 1 <= number <= len(state.options) else None
         labels = [self._text(o.label, conv, actor, compiled) for o in state.options]

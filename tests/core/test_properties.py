@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine
+from bot.engine import COMMAND_WORDS, Engine
 from bot.events import Actor, Back, Choose, Event, FreeText, Restart, Start, Why
 from bot.library import FlowLibrary, default_flows_dir
-from bot.replies import Explanation, Feedback, Notice, Outcome, Question, Reply
+from bot.replies import Explanation, Feedback, FlowChoice, Notice, Outcome, Question, Reply
 from bot.settings import load_settings
 from bot.store import Store
 
@@ -42,7 +42,7 @@ def _event(action: tuple[str, object], current: Question) -> Event:
 def _shown(replies: list[Reply]) -> Reply:
     assert replies, "the engine must always answer"
     final = replies[-1]
-    assert isinstance(final, Question | Outcome | Notice | Explanation | Feedback), final
+    assert isinstance(final, Question | Outcome | Notice | Explanation | Feedback | FlowChoice), final
     return final
 
 
@@ -64,6 +64,9 @@ def test_random_answers_never_crash_and_valid_answers_always_reach_an_outcome(
             shown = _shown(engine.handle(ACTOR, _event(action, current)))
             if isinstance(shown, Question | Outcome):
                 current = shown
+            if action[0] == "type" and COMMAND_WORDS.get(str(action[1]).strip().lower()) == "cancel":
+                assert isinstance(shown, Notice) and "Stopped" in shown.text
+                return  # the person chose to stop: nothing more to reach
         # Then valid clicks only: every flow must end within its question count.
         for pick in finish:
             if not isinstance(current, Question):
