@@ -72,7 +72,7 @@ def serve() -> None:
     runtime = build_runtime(database_url=f"sqlite:///{folder / 'policybot.db'}", flows_dir=REPO / "tests/teams/flows")
     config = TeamsConfig(mode=LOCAL)
     desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
-    workers = int(os.environ.get("BENCH_WORKERS", "8"))
+    workers = int(os.environ["BENCH_WORKERS"]) if os.environ.get("BENCH_WORKERS") else None
     service = build_service(runtime.engine, TeamsStorage(runtime.store.engine), config, cases=desk, workers=workers)
     app = create_app(service)
 

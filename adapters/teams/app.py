@@ -54,8 +54,14 @@ def build_service(
     config: TeamsConfig,
     *,
     cases: CaseDesk | None = None,
-    workers: int = 8,
+    workers: int | None = None,
 ) -> TeamsService:
+    """Wire the SDK adapter, the bot and its thread pool.
+
+    ``workers`` is how many engine/database calls run at once. SQLite lets one writer in at a time
+    and makes the others sleep and retry, so more threads only add waiting; there one thread
+    (turns queue in memory, in order) is fastest. PostgreSQL takes real concurrency.
+    """
     config.check()
     auth = ConfigurationBotFrameworkAuthentication(config.sdk_configuration())
     adapter = CloudAdapter(auth)
@@ -67,6 +73,8 @@ def build_service(
         log.error("teams pipeline error [%s]: %s: %s", correlation, type(error).__name__, str(error)[:300])
 
     adapter.on_turn_error = on_turn_error
+    if workers is None:
+        workers = 1 if engine.store.dialect == "sqlite" else 8
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policybot-teams")
     bot = TeamsBot(engine, storage, executor=executor, turn_seconds=config.turn_seconds, cases=cases)
     return TeamsService(config=config, adapter=adapter, bot=bot, storage=storage, executor=executor)

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import text
 
 from adapters.teams.storage import channel_key, person_keys
+from bot.runtime import Runtime
 
 from .card_rules import card_problems
-from .conftest import RunningBot
+from .conftest import RunningBot, start_bot
 from .fake_connector import FakeConnector, adaptive_cards
 from .teams_client import BOT_NAME, TeamsUser, all_actions, texts_of
 
@@ -321,3 +322,34 @@ def test_an_error_in_a_turn_gives_an_apology_with_a_reference_and_no_stack_trace
     assert "Traceback" not in message and "sqlite" not in message.lower()
     alex.say("2")
     assert alex.texts()[-1].startswith("Sorry, something went wrong")
+
+
+def test_a_throttled_reply_is_retried_once_within_the_turn(alex: TeamsUser, connector: FakeConnector) -> None:
+    connector.fail_next(1, 429, retry_after=1, operations={"reply"})
+    assert alex.say(LEGAL).status == 201
+    replies = [c for c in connector.calls if c.operation == "reply"]
+    assert [c.status for c in replies] == [429, 201]
+    assert "Where was the post made?" in joined(alex.last_card()[1])
+
+
+def test_a_connector_outage_in_a_turn_ends_with_an_apology_and_the_answer_is_kept(
+    alex: TeamsUser, connector: FakeConnector
+) -> None:
+    alex.say(LEGAL)
+    connector.fail_next(2, 503, operations={"reply"})  # the next card and its one retry both fail
+    result = alex.click("On a council account or page")
+    assert result.body["value"].startswith("Sorry, something went wrong")  # in the invoke response
+    alex.say("1")  # the answer was saved: the conversation is at question 2, which "1" answers
+    _, card = alex.last_card()
+    assert "Can you reach your line manager today?" in joined(card)
+
+
+def test_a_turn_that_overruns_its_budget_ends_with_the_apology(runtime: Runtime, connector: FakeConnector) -> None:
+    running = start_bot(runtime, connector, turn_seconds=1.0)
+    try:
+        alex = running.user()
+        connector.delay_next(1, 2.5)  # the connector hangs on the bot's first call
+        assert alex.say(LEGAL).status == 201
+        assert connector.wait_for(lambda c: any("Sorry, something went wrong" in t for t in alex.texts()), 10)
+    finally:
+        running.server.stop()

@@ -87,19 +87,19 @@ class Org:
 
 
 @pytest.fixture
-def org(tmp_path: Path, connector: FakeConnector) -> Iterator[Org]:
+def org(tmp_path: Path, connector: FakeConnector, database_url: str) -> Iterator[Org]:
+    """An organisation on SQLite and on PostgreSQL (the shared ``database_url`` fixture)."""
     (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
     (tmp_path / "policybot.yaml").write_text(SETTINGS, encoding="utf-8")
     clock = FakeClock()
-    runtime = build_runtime(
-        tmp_path / "policybot.yaml", f"sqlite:///{tmp_path / 'policybot.db'}", flows_dir=TEST_FLOWS, clock=clock
-    )
+    runtime = build_runtime(tmp_path / "policybot.yaml", database_url, flows_dir=TEST_FLOWS, clock=clock)
     running = start_bot(runtime, connector)
     notifier = TeamsNotifier(running.service, loop=running.server.loop)
     try:
         yield Org(running, runtime, clock, connector, Worker(runtime, notifier))
     finally:
         running.server.stop()
+        runtime.store.close()
 
 
 @pytest.fixture
