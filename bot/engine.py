@@ -311,6 +311,12 @@ class Engine:
             ]
         return self._answer(conn, actor, conv, compiled, state, index)
 
+    def _is_label(self, conn: Connection, conv: Conversation, actor: Actor, text: str) -> bool:
+        """Whether ``text`` is exactly one of the current question's option labels."""
+        compiled = self._compiled(conn, conv)
+        state = compiled.state(conv.state)
+        return any(self._text(o.label, conv, actor, compiled).casefold() == text.casefold() for o in state.options)
+
     def _match_option(
         self, state: State, text: str, conv: Conversation, actor: Actor, compiled: CompiledFlow
     ) -> int | None:
