@@ -124,8 +124,8 @@ class JsonFormatter(logging.Formatter):
                     if isinstance(value, (int, float, bool)) or value is None
                     else redact(str(value), self.secrets)
                 )
-        if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info), self.secrets)
+        if record.exc_info or record.exc_text:  # exc_text: already formatted (and masked) by a filter
+            entry["exception"] = redact(record.exc_text or self.formatException(record.exc_info), self.secrets)  # type: ignore[arg-type]
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
