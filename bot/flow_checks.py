@@ -7,24 +7,59 @@ officer every problem in every file at once.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.citations import Registry
-from bot.errors import Problem
+from bot.errors import FileProblems, Problem
+from bot.flow_loader import FlowProblems, load_flow_file
 from bot.flow_model import BRANCH, DEFAULT_TARGETS, OUTCOME, QUESTION, Flow, State
 from bot.schema_check import did_you_mean
 from bot.settings import Settings
 from bot.templates import check_template
+from bot.yamlload import LineDict, LineList, load_yaml_text
 
 
-def check_flow(flow: Flow, registry: Registry, settings: Settings) -> list[Problem]:
-    """Every semantic problem in one structurally valid flow."""
-    problems = _links(flow)
-    if not problems:  # graph checks need every link to resolve
+def check_flow(
+    flow: Flow, registry: Registry, settings: Settings, *, unparsed: frozenset[str] | None = None
+) -> list[Problem]:
+    """Every semantic problem in one flow.
+
+    ``unparsed`` is given for a flow whose structure is broken (see FlowProblems): it names the
+    states that could not be read, links to them count as fine, and the whole-graph checks wait
+    until the structure is fixed, while citations, targets and templates are checked now so the
+    comms officer sees those problems in the same run.
+    """
+    where = _Where(flow)
+    problems = _links(flow, unparsed or frozenset())
+    graph_ok = not problems and unparsed is None
+    if graph_ok:  # graph checks need every link to resolve
         problems += _reachability(flow)
-    problems += _citations(flow, registry)
-    problems += _targets(flow, settings)
-    problems += _templates(flow, settings)
+    problems += _branch_order(flow)
+    problems += _citations(flow, registry, where)
+    problems += _targets(flow, settings, where)
+    problems += _templates(flow, settings, where, answered_before(flow) if graph_ok else None, unparsed)
     problems += _options(flow)
+    return problems
+
+
+def check_broken_files(files: Iterable[str], registry: Registry, settings: Settings) -> list[Problem]:
+    """The semantic problems in flow files whose structure is broken, from the parts that parse.
+
+    ``policybot validate`` calls this for the files that had problems, so one run shows a bad
+    citation next to the misspelt key above it.
+    """
+    problems: list[Problem] = []
+    for name in sorted(set(files)):
+        path = Path(name)
+        if not path.is_file():
+            continue
+        try:
+            load_flow_file(path)
+        except FlowProblems as err:
+            if err.partial is not None:
+                problems += check_flow(err.partial, registry, settings, unparsed=err.unparsed)
+        except FileProblems:
+            continue
     return problems
 
 
@@ -32,10 +67,59 @@ def _p(flow: Flow, line: int, message: str) -> Problem:
     return Problem(flow.path, line, message)
 
 
-def _links(flow: Flow) -> list[Problem]:
-    names = list(flow.states)
+class _Where:
+    """The line of each piece of a state, read again from the flow's own text.
+
+    The flow model keeps one line per state; a problem in a ``say:`` ten lines further down or
+    in the third citation is quicker to fix when it is reported at its own line.
+    """
+
+    def __init__(self, flow: Flow) -> None:
+        self._flow = flow
+        data = None
+        if flow.source:
+            try:
+                data = load_yaml_text(flow.source, flow.path)
+            except FileProblems:
+                data = None
+        self._top = data if isinstance(data, LineDict) else None
+        states = self._top.get("states") if self._top is not None else None
+        self._states = states if isinstance(states, LineDict) else None
+
+    def _raw(self, state: State) -> LineDict | None:
+        raw = self._states.get(state.name) if self._states is not None else None
+        return raw if isinstance(raw, LineDict) else None
+
+    def value(self, state: State, key: str, *, inside: str | None = None) -> int:
+        """Where the text of ``key`` begins (under ``inside``, e.g. escalate.summary)."""
+        raw = self._raw(state)
+        if raw is not None and inside is not None:
+            raw = raw.get(inside) if isinstance(raw.get(inside), LineDict) else None
+        return raw.value_line(key) if raw is not None and key in raw else state.line
+
+    def item(self, state: State | None, key: str, index: int, *, inside: str | None = None) -> int:
+        """The line of item ``index`` of the list ``key`` (a state's, or the flow's when state is None)."""
+        raw = self._top if state is None else self._raw(state)
+        fallback = self._flow.lines.get(key, 1) if state is None else state.line
+        if raw is not None and inside is not None:
+            raw = raw.get(inside) if isinstance(raw.get(inside), LineDict) else None
+        items = raw.get(key) if raw is not None else None
+        return items.line_of(index) if isinstance(items, LineList) else fallback
+
+    def item_value(self, state: State, key: str, index: int, field: str) -> int:
+        """Where the text of ``field`` in item ``index`` of ``key`` begins (an option's feedback)."""
+        raw = self._raw(state)
+        items = raw.get(key) if raw is not None else None
+        entry = items[index] if isinstance(items, LineList) and index < len(items) else None
+        if isinstance(entry, LineDict) and field in entry:
+            return entry.value_line(field)
+        return self.item(state, key, index)
+
+
+def _links(flow: Flow, unparsed: frozenset[str]) -> list[Problem]:
+    names = [*flow.states, *unparsed]
     problems = []
-    if flow.start not in flow.states:
+    if flow.start and flow.start not in names:
         problems.append(
             _p(
                 flow,
@@ -46,7 +130,7 @@ def _links(flow: Flow) -> list[Problem]:
     for state in flow.states.values():
         links = [(o.next, o.line) for o in state.options] + [(r.next, r.line) for r in state.branch]
         for target, line in links:
-            if target not in flow.states:
+            if target not in flow.states and target not in unparsed:
                 problems.append(
                     _p(
                         flow,
@@ -68,11 +152,15 @@ def _reachability(flow: Flow) -> list[Problem]:
         for nxt in state.successors:
             predecessors[nxt].append(state.name)
     can_finish = _walk_many([s.name for s in flow.outcomes], lambda s: predecessors[s])
+    cycles_seen: set[frozenset[str]] = set()
     for state in flow.states.values():
         if state.name in can_finish or state.name not in reachable:
             continue
         cycle = _cycle_through(flow, state.name)
+        if cycle and frozenset(cycle) in cycles_seen:
+            continue  # one report per circle, at its first state, not one per state on it
         if cycle:
+            cycles_seen.add(frozenset(cycle))
             problems.append(
                 _p(
                     flow,
@@ -83,8 +171,17 @@ def _reachability(flow: Flow) -> list[Problem]:
             )
         else:
             problems.append(_p(flow, state.line, f"state '{state.name}' has no way on to an outcome"))
+    return problems
+
+
+def _branch_order(flow: Flow) -> list[Problem]:
+    """A branch needs a last 'else' (every organisation gets an answer) and nothing after it."""
+    problems = []
     for state in flow.states.values():
-        if state.kind == BRANCH and state.branch[-1].condition is not None:
+        if state.kind != BRANCH or not state.branch:
+            continue
+        elses = [i for i, rule in enumerate(state.branch) if rule.condition is None]
+        if not elses:
             problems.append(
                 _p(
                     flow,
@@ -92,7 +189,43 @@ def _reachability(flow: Flow) -> list[Problem]:
                     f"branch '{state.name}' must end with an 'else' so every organisation gets an answer",
                 )
             )
+        elif elses[0] != len(state.branch) - 1:
+            problems.append(
+                _p(
+                    flow,
+                    state.branch[elses[0] + 1].line,
+                    f"branch '{state.name}' has rules after its 'else', which are never used; "
+                    "make the 'else' the last rule",
+                )
+            )
     return problems
+
+
+def answered_before(flow: Flow) -> dict[str, frozenset[str]]:
+    """For each reachable state, the questions answered on every way from the start to it.
+
+    A template shown at a state can rely on ``answers.x`` only for these. Needs every link to
+    resolve (check _links first).
+    """
+    reachable = _walk(flow.start, lambda s: flow.states[s].successors)
+    predecessors: dict[str, list[str]] = {name: [] for name in reachable}
+    for name in reachable:
+        for nxt in flow.states[name].successors:
+            predecessors[nxt].append(name)
+    questions = frozenset(s.name for s in flow.states.values() if s.kind == QUESTION)
+    before: dict[str, frozenset[str]] = {name: questions for name in reachable}
+    before[flow.start] = frozenset()
+    changed = True
+    while changed:  # shrink to the greatest fixed point: what every predecessor passes on
+        changed = False
+        for name in reachable:
+            if name == flow.start:
+                continue
+            passed = [before[p] | ({p} & questions) for p in predecessors[name]]
+            new = frozenset.intersection(*passed) if passed else frozenset()
+            if new != before[name]:
+                before[name], changed = new, True
+    return before
 
 
 def _walk(start: str, successors: object) -> set[str]:
@@ -126,24 +259,28 @@ def _cycle_through(flow: Flow, start: str) -> list[str]:
     return []
 
 
-def _citations(flow: Flow, registry: Registry) -> list[Problem]:
+def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
     problems = []
     ids = registry.ids()
-    lists: list[tuple[State | None, tuple[str, ...], int]] = [(None, flow.cite, flow.lines.get("cite", 1))]
-    lists += [(s, s.cite, s.line) for s in flow.states.values()]
-    for state, cites, line in lists:
+    lists: list[tuple[State | None, tuple[str, ...]]] = [(None, flow.cite)]
+    lists += [(s, s.cite) for s in flow.states.values()]
+    for state, cites in lists:
         if state is not None and state.kind == OUTCOME and not cites:
             problems.append(
                 _p(
                     flow,
-                    line,
+                    state.line,
                     f"outcome '{state.name}' cites no policy paragraph; add cite: [id] from flows/citations.yaml",
                 )
             )
-        for cid in cites:
+        for index, cid in enumerate(cites):
             if cid not in registry:
                 problems.append(
-                    _p(flow, line, f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}")
+                    _p(
+                        flow,
+                        where.item(state, "cite", index),
+                        f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}",
+                    )
                 )
     return problems
 
@@ -153,18 +290,20 @@ def allowed_targets(settings: Settings) -> list[str]:
     return list(dict.fromkeys([*DEFAULT_TARGETS, *settings.targets]))
 
 
-def _targets(flow: Flow, settings: Settings) -> list[Problem]:
+def _targets(flow: Flow, settings: Settings, where: _Where) -> list[Problem]:
     allowed = allowed_targets(settings)
     problems = []
     for state in flow.outcomes:
         if state.escalate is None:
             continue
-        for target in state.escalate.all_targets:
+        listed = [("to", i, t) for i, t in enumerate(state.escalate.to)]
+        listed += [("then", i, t) for i, t in enumerate(state.escalate.then)]
+        for key, index, target in listed:
             if target not in allowed:
                 problems.append(
                     _p(
                         flow,
-                        state.line,
+                        where.item(state, key, index, inside="escalate"),
                         f"'{target}' is not an escalation target; use one of "
                         f"{', '.join(allowed)}{did_you_mean(target, allowed)}",
                     )
@@ -172,33 +311,53 @@ def _targets(flow: Flow, settings: Settings) -> list[Problem]:
     return problems
 
 
-def _templates(flow: Flow, settings: Settings) -> list[Problem]:
-    org_keys = list(settings.template_org())
-    rule_keys = list(settings.rules)
-    answer_keys = [s.name for s in flow.states.values() if s.kind == QUESTION]
+def _templates(
+    flow: Flow,
+    settings: Settings,
+    where: _Where,
+    before: dict[str, frozenset[str]] | None,
+    unparsed: frozenset[str] | None,
+) -> list[Problem]:
+    """Template problems at the line of the text itself (a ``say: |`` block counts from its first line).
+
+    ``before`` (see answered_before) adds the check that ``answers.x`` has an answer wherever
+    the text is shown; it is None while the flow's links are broken.
+    """
+    org = settings.template_org()
+    org_keys, rule_keys, contact_keys = list(org), list(settings.rules), list(org["contacts"])
+    # a state that failed its structural check may well be a question: do not call its answers unknown
+    answer_keys = [s.name for s in flow.states.values() if s.kind == QUESTION] + sorted(unparsed or ())
     problems = []
 
-    def check(text: str | None, line: int, *, expression: bool = False) -> None:
+    def check(text: str | None, line: int, answered: Iterable[str] | None, *, expression: bool = False) -> None:
         if text is None:
             return
         for issue in check_template(
-            text, expression=expression, org_keys=org_keys, rule_keys=rule_keys, answer_keys=answer_keys
+            text,
+            expression=expression,
+            org_keys=org_keys,
+            rule_keys=rule_keys,
+            answer_keys=answer_keys,
+            contact_keys=contact_keys,
+            answered=answered,
         ):
             problems.append(_p(flow, line + issue.line_offset, issue.message))
 
     for state in flow.states.values():
-        check(state.ask, state.line)
-        check(state.intro, state.line)
-        check(state.say, state.line)
-        for item in state.checklist:
-            check(item, state.line)
-        for option in state.options:
-            check(option.label, option.line)
-            check(option.feedback, option.line)
-        for rule in state.branch:
-            check(rule.condition, rule.line, expression=True)
+        known = None if before is None or state.name not in before else before[state.name]
+        after_own = None if known is None else known | {state.name}  # feedback follows this answer
+        check(state.ask, where.value(state, "ask"), known)
+        check(state.intro, where.value(state, "intro"), known)
+        check(state.say, where.value(state, "say"), known)
+        for index, item in enumerate(state.checklist):
+            check(item, where.item(state, "checklist", index), known)
+        for index, option in enumerate(state.options):
+            check(option.label, where.item_value(state, "options", index, "label"), known)
+            check(option.feedback, where.item_value(state, "options", index, "feedback"), after_own)
+        for index, rule in enumerate(state.branch):
+            check(rule.condition, where.item_value(state, "branch", index, "if"), known, expression=True)
         if state.escalate is not None:
-            check(state.escalate.summary, state.line)
+            check(state.escalate.summary, where.value(state, "summary", inside="escalate"), known)
     return problems
 
 

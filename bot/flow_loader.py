@@ -15,13 +15,28 @@ from typing import Any
 from bot.errors import FileProblems, Problem
 from bot.flow_model import BRANCH, OUTCOME, QUESTION, BranchRule, Duration, Escalation, Flow, Option, State
 from bot.replies import Verdict
-from bot.schema_check import schema_problems
+from bot.schema_check import did_you_mean, schema_problems
 from bot.yamlload import LineDict, LineList, load_yaml_text
 
 SCHEMA_PATH = Path(__file__).with_name("flow.schema.json")
 FLOW_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".test.yaml"
 NOT_FLOWS = frozenset({"citations.yaml", "policybot.example.yaml", "directory.example.yaml"})
+MISNAMED_SUFFIX = ".yml"  # policybot reads only .yaml; such files are reported, never silently skipped
+
+
+class FlowProblems(FileProblems):
+    """Structural problems in a flow file, plus whatever of the flow could still be read.
+
+    ``partial`` holds the states that parsed cleanly (``unparsed`` names the others), so
+    ``policybot validate`` can also check citations, targets and templates in the same run and
+    show every problem at once instead of one layer per run.
+    """
+
+    def __init__(self, problems: list[Problem], partial: Flow | None = None, unparsed: frozenset[str] = frozenset()):
+        super().__init__(problems)
+        self.partial = partial
+        self.unparsed = unparsed
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +72,8 @@ def flow_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.glob("*.yaml") if is_flow_file(p)))
+            misnamed = [p for p in path.glob(f"*{MISNAMED_SUFFIX}") if not p.name.endswith(f".test{MISNAMED_SUFFIX}")]
+            found.extend(sorted([*(p for p in path.glob("*.yaml") if is_flow_file(p)), *misnamed]))
         else:
             found.append(path)
     return found
@@ -111,37 +127,59 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
                         "a branch (branch) nor an outcome (verdict + say)",
                     )
                 )
+                problems.extend(_unknown_state_keys(raw, filename))
                 continue
             state_problems = schema_problems(raw, _state_schema(kind), filename)
             problems.extend(state_problems)
             if not state_problems:
                 states[name] = _build_state(name, kind, raw, line)
-    if problems:
-        raise FileProblems(problems)
     stem = Path(filename).name.removesuffix(FLOW_SUFFIX)
-    if check_file_name and stem != data["id"]:
-        raise FileProblems(
-            [
-                Problem(
-                    filename,
-                    data.line_of("id"),
-                    f"the flow id '{data['id']}' should match the file name '{stem}{FLOW_SUFFIX}'",
-                )
-            ]
+    flow_id = data.get("id")
+    if check_file_name and isinstance(flow_id, str) and stem != flow_id:
+        problems.append(
+            Problem(
+                filename,
+                data.line_of("id"),
+                f"the flow id '{flow_id}' should match the file name '{stem}{FLOW_SUFFIX}'",
+            )
         )
-    return Flow(
-        id=data["id"],
-        title=data["title"],
-        description=data.get("description", ""),
-        triggers=tuple(data.get("triggers", [])),
-        start=data["start"],
+    flow = Flow(
+        id=_text(data, "id", stem),
+        title=_text(data, "title", ""),
+        description=_text(data, "description", ""),
+        triggers=_texts(data, "triggers"),
+        start=_text(data, "start", ""),
         states=states,
         version=version_of(text),
         source=text,
         path=filename,
-        cite=tuple(data.get("cite", [])),
+        cite=_texts(data, "cite"),
         lines=dict(data.key_lines),
     )
+    if problems:
+        unparsed = frozenset(raw_states) - set(states) if isinstance(raw_states, LineDict) else frozenset()
+        raise FlowProblems(problems, flow, unparsed)
+    return flow
+
+
+def _text(data: LineDict, key: str, default: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else default
+
+
+def _texts(data: LineDict, key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _unknown_state_keys(raw: LineDict, filename: str) -> list[Problem]:
+    """For a state of no recognisable kind: each key no kind of state has, with a 'did you mean'."""
+    known = [key for kind in (QUESTION, BRANCH, OUTCOME) for key in flow_schema()["$defs"][kind]["properties"]]
+    return [
+        Problem(filename, raw.line_of(key), f"unknown key '{key}'{did_you_mean(key, known)}")
+        for key in raw
+        if key not in known
+    ]
 
 
 def _build_state(name: str, kind: str, raw: LineDict, line: int) -> State:
@@ -202,6 +240,9 @@ def _build_state(name: str, kind: str, raw: LineDict, line: int) -> State:
 
 def load_flow_file(path: Path) -> Flow:
     """Read and parse one flow file (see parse_flow)."""
+    if path.suffix == MISNAMED_SUFFIX:
+        message = f"flow files must end in {FLOW_SUFFIX}; rename this file to {path.stem}{FLOW_SUFFIX}"
+        raise FileProblems([Problem(str(path), 1, message)])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -39,7 +39,34 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _describe(error: ValidationError) -> tuple[list[Any], str]:
+# Patterns a person cannot be expected to read, said in words.
+_PATTERN_WORDS = {
+    "^[a-z][a-z0-9_]*$": "lowercase letters, digits and _ only, starting with a letter",
+    "^[a-z][a-z0-9-]*$": "lowercase letters, digits and - only, starting with a letter",
+}
+
+
+def _yaml_word(value: Any) -> str:
+    """A value as it is written in YAML (true, not Python's True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+def _quote_hint(expected: Any, instance: Any) -> str:
+    """Why YAML read something as a flag or a number when text was meant, and the fix."""
+    if "string" not in (expected if isinstance(expected, list) else [expected]):
+        return ""
+    if isinstance(instance, bool):
+        return " (YAML reads Yes, No, On and Off as true or false; put the text in quotes, like \"Yes\")"
+    if isinstance(instance, int | float):
+        return " (put it in quotes to make it text)"
+    if isinstance(instance, dict) and len(instance) == 1:
+        return " (a ': ' inside the text made YAML read it as 'key: value'; put the whole text in quotes)"
+    return ""
+
+
+def _describe(error: ValidationError) -> list[tuple[list[Any], str]]:
     path = list(error.absolute_path)
     schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     instance: Any = error.instance
@@ -47,19 +74,29 @@ def _describe(error: ValidationError) -> tuple[list[Any], str]:
     if error.validator == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         extra = sorted(set(instance) - set(allowed)) if isinstance(instance, dict) else []
-        messages = [f"unknown key '{key}'{did_you_mean(key, allowed)}" for key in extra]
-        # report on the line of the first unknown key
-        return [*path, extra[0]] if extra else path, "; ".join(messages) or error.message
+        # each unknown key on its own line, so every one of them is easy to find
+        return [([*path, key], f"unknown key '{key}'{did_you_mean(key, allowed)}") for key in extra] or [
+            (path, error.message)
+        ]
     if error.validator == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
-        return path, f"'{missing}' is missing here"
+        return [(path, f"'{missing}' is missing here")]
     if error.validator == "type":
-        return path, f"{where} should be {_a(error.validator_value)}, not {_a(type(instance).__name__)}"
+        hint = _quote_hint(error.validator_value, instance)
+        return [(path, f"{where} should be {_a(error.validator_value)}, not {_a(type(instance).__name__)}{hint}")]
     if error.validator == "enum":
-        values: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
-        choices = ", ".join(str(v) for v in values)
-        hint = did_you_mean(str(instance), [str(v) for v in values])
-        return path, f"{where} is '{error.instance}' but must be one of: {choices}{hint}"
+        values = [_yaml_word(v) for v in error.validator_value]  # type: ignore[union-attr]
+        hint = did_you_mean(_yaml_word(instance), values)
+        return [(path, f"{where} is '{_yaml_word(instance)}' but must be one of: {', '.join(values)}{hint}")]
+    if error.validator == "pattern" and "propertyNames" in error.schema_path:
+        words = _PATTERN_WORDS.get(str(error.validator_value), f"the form {error.validator_value}")
+        return [([*path, instance], f"the name '{instance}' is not allowed here; use {words}")]
+    return [_describe_rest(error, path, schema, instance, where)]
+
+
+def _describe_rest(
+    error: ValidationError, path: list[Any], schema: dict[str, Any], instance: Any, where: str
+) -> tuple[list[Any], str]:
     if error.validator == "pattern":
         return (
             path,
@@ -70,6 +107,10 @@ def _describe(error: ValidationError) -> tuple[list[Any], str]:
         return path, f"{where} must not be empty"
     if error.validator == "minLength":
         return path, f"{where} must not be empty"
+    if error.validator == "minimum":
+        return path, f"{where} is {instance} but must be at least {error.validator_value}"
+    if error.validator == "exclusiveMinimum":
+        return path, f"{where} is {instance} but must be more than {error.validator_value}"
     return path, error.message
 
 
@@ -132,8 +173,8 @@ def schema_problems(data: Any, schema: dict[str, Any], filename: str) -> list[Pr
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         leaves = _leaf_errors(error)
         for leaf in leaves:
-            path, message = _describe(leaf)
-            problems.append(Problem(filename, line_at(data, path), message))
+            for path, message in _describe(leaf):
+                problems.append(Problem(filename, line_at(data, path), message))
     return list(dict.fromkeys(problems))
 
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.errors import PolicybotError
@@ -38,6 +38,10 @@ _UNSAFE_ATTRIBUTES = frozenset(
         "format_map",
     }
 )
+
+# What else a template can raise while rendering (1/0, "a" + 1, a huge range, a text that never
+# went through validation): reported as a TemplateProblem, never as a crash in the middle of a turn.
+_RENDER_FAILURES = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
 
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -105,6 +109,8 @@ def render(source: str, context: Mapping[str, Any]) -> str:
         raise TemplateProblem(f"the text uses something that is not defined: {err.message}") from None
     except SecurityError as err:
         raise TemplateProblem(f"the text tries to reach something it may not: {err}") from None
+    except _RENDER_FAILURES as err:
+        raise TemplateProblem(f"the text could not be filled in: {err}") from None
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
@@ -115,6 +121,8 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
         raise TemplateProblem(f"the condition uses something that is not defined: {err.message}") from None
     except SecurityError as err:
         raise TemplateProblem(f"the condition tries to reach something it may not: {err}") from None
+    except _RENDER_FAILURES as err:
+        raise TemplateProblem(f"the condition could not be worked out: {err}") from None
 
 
 def check_template(
@@ -124,24 +132,44 @@ def check_template(
     org_keys: Iterable[str],
     rule_keys: Iterable[str],
     answer_keys: Iterable[str],
+    contact_keys: Iterable[str] | None = None,
+    answered: Iterable[str] | None = None,
 ) -> list[TemplateIssue]:
-    """Every static problem in one template or branch condition, without rendering it."""
+    """Every static problem in one template or branch condition, without rendering it.
+
+    ``contact_keys`` are the escalation targets ``org.contacts`` has; ``answered`` (when given) the
+    questions sure to have an answer wherever this text is shown, so ``answers.x`` for a question
+    that some ways here skip is caught before an employee meets the error.
+    """
     if not expression and not any(mark in source for mark in ("{{", "{%", "{#")):
         return []  # plain text: nothing for Jinja to do, nothing to check
     try:
+        if expression:  # what evaluate() compiles; "a) or (b" parses only once wrapped below
+            _compiled_expression(source)
         tree = _parsed(_skeleton(source) if not expression else "{{ (" + source + ") }}")
     except TemplateSyntaxError as err:
         return [TemplateIssue(f"the template does not parse: {err.message}", max(0, (err.lineno or 1) - 1))]
     issues: list[TemplateIssue] = []
     for name in sorted(_free_names(tree) - TEMPLATE_NAMES):
+        first = min(n.lineno for n in tree.find_all(nodes.Name) if n.name == name)  # the line it is on
         issues.append(
             TemplateIssue(
                 f"the template uses '{name}', which does not exist; "
-                f"templates can use {', '.join(sorted(TEMPLATE_NAMES))}"
+                f"templates can use {', '.join(sorted(TEMPLATE_NAMES))}",
+                max(0, first - 1),
             )
         )
     known = {"org": set(org_keys), "user": set(USER_FIELDS), "answers": set(answer_keys)}
     rules = set(rule_keys)
+    nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
+    sure = None if answered is None else set(answered)
+    guarded = _guarded_uses(tree) if sure is not None else set()
+    for fil in tree.find_all(nodes.Filter):  # org.name|attr('__class__') is a Getattr in disguise
+        if fil.name == "attr" and fil.args and isinstance(fil.args[0], nodes.Const):
+            name = str(fil.args[0].value)
+            if name.startswith("_") or name in _UNSAFE_ATTRIBUTES:
+                message = f"'{name}' reaches into Python internals, which templates may not do"
+                issues.append(TemplateIssue(message, max(0, fil.lineno - 1)))
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         attr = _attribute_name(node)
         line = max(0, node.lineno - 1)
@@ -153,15 +181,80 @@ def check_template(
         owner = node.node  # type: ignore[attr-defined]  # both Getattr and Getitem have .node
         if isinstance(owner, nodes.Name) and owner.name in known and attr not in known[owner.name]:
             issues.append(TemplateIssue(_unknown(owner.name, attr, known[owner.name]), line))
+        elif owner_is_answers(owner) and sure is not None and attr not in sure and id(node) not in guarded:
+            issues.append(
+                TemplateIssue(
+                    f"'answers.{attr}' may have no answer here: some ways to this point do not ask '{attr}' "
+                    f"first (check with 'answers.{attr} is defined', or move the text)",
+                    line,
+                )
+            )
         elif (
             isinstance(owner, nodes.Getattr)
             and isinstance(owner.node, nodes.Name)
             and owner.node.name == "org"
-            and owner.attr == "rules"
-            and attr not in rules
+            and owner.attr in nested
+            and attr not in nested[owner.attr]
         ):
-            issues.append(TemplateIssue(_unknown("org.rules", attr, rules), line))
+            issues.append(TemplateIssue(_unknown(f"org.{owner.attr}", attr, nested[owner.attr]), line))
     return issues
+
+
+def owner_is_answers(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == "answers"
+
+
+def _answer_use(node: nodes.Node) -> str | None:
+    """'x' for ``answers.x`` or ``answers['x']``, else None."""
+    if isinstance(node, nodes.Getattr | nodes.Getitem) and owner_is_answers(node.node):
+        return _attribute_name(node)
+    return None
+
+
+def _checked_answers(expr: nodes.Node) -> set[str]:
+    """Questions an expression checks for: ``answers.x is defined``, ``'x' in answers``."""
+    checked: set[str] = set()
+    for test in [expr, *expr.find_all(nodes.Test)]:
+        if isinstance(test, nodes.Test) and test.name == "defined" and (name := _answer_use(test.node)):
+            checked.add(name)
+    for compare in [expr, *expr.find_all(nodes.Compare)]:
+        if not (isinstance(compare, nodes.Compare) and isinstance(compare.expr, nodes.Const)):
+            continue
+        for operand in compare.ops:
+            if operand.op == "in" and owner_is_answers(operand.expr) and isinstance(compare.expr.value, str):
+                checked.add(compare.expr.value)
+    return checked
+
+
+def _guarded_uses(tree: nodes.Template) -> set[int]:
+    """The ``answers.x`` uses (by node id) that are safe when x has no answer.
+
+    Those are the checks themselves (``answers.x is defined``), what a check guards (the body of
+    its ``if``, the first branch of an inline if, the rest of an ``and``) and ``answers.x|default(..)``.
+    A use of the same answer elsewhere in the text is still reported.
+    """
+    safe: set[int] = set()
+
+    def mark(parts: list[nodes.Node], names: set[str]) -> None:
+        for part in parts:
+            for node in [part, *part.find_all((nodes.Getattr, nodes.Getitem))]:
+                if _answer_use(node) in names:
+                    safe.add(id(node))
+
+    for test in tree.find_all(nodes.Test):
+        if test.name in ("defined", "undefined") and _answer_use(test.node):
+            safe.add(id(test.node))
+    for fil in tree.find_all(nodes.Filter):
+        if fil.name in ("default", "d") and fil.node is not None and _answer_use(fil.node):
+            safe.add(id(fil.node))
+    for guard in tree.find_all((nodes.If, nodes.CondExpr, nodes.And)):
+        if isinstance(guard, nodes.And):
+            mark([guard.right], _checked_answers(guard.left))
+        elif isinstance(guard, nodes.If):
+            mark([guard.test, *guard.body], _checked_answers(guard.test))
+        elif isinstance(guard, nodes.CondExpr):
+            mark([guard.test, guard.expr1], _checked_answers(guard.test))
+    return safe
 
 
 def _free_names(tree: nodes.Template) -> set[str]:

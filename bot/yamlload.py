@@ -20,9 +20,17 @@ class LineDict(dict[str, Any]):
 
     line: int
     key_lines: dict[str, int]
+    value_lines: dict[str, int]
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
+
+    def value_line(self, key: str) -> int:
+        """The line where the value's text begins: for ``say: |`` that is the line after the key.
+
+        Template problems are reported at the template's own lines, counted from here.
+        """
+        return self.value_lines.get(key, self.line_of(key))
 
 
 class LineList(list[Any]):
@@ -71,6 +79,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.key_lines = {}
+    result.value_lines = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
@@ -80,6 +89,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = key_node.start_mark.line + 1
+        block = isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">")
+        result.value_lines[key] = value_node.start_mark.line + 1 + block
     return result
 
 

@@ -141,7 +141,7 @@ def test_the_minimal_registry_is_valid(tmp_path: Path) -> None:
     ("    audience: employee\n", "    audience: employee\n    note: hi\n", 10, "unknown key 'note'"),
     ("    audience: employee\n", "    audience: everyone\n", 9, "must be one of"),
     ('    summary: "Be kind."\n', "    summary: [a, b]\n", 8, "'summary' in citation 'p1-rule' must be"),
-    ("citations:\n", "citations:\n  bad: [1\n", 5, "YAML syntax error"),
+    ("citations:\n", "citations:\n  bad: [1\n", 4, "YAML syntax error: the '[' opened on this line"),
     ("  p1: {file: p1.txt,", "  p1: {file: ../p1.txt,", 2, "bare file name"),
     ("citations:\n", "extra: 1\ncitations:\n", 3, "unknown key 'extra'"),
 ])

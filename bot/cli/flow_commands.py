@@ -17,6 +17,7 @@ from bot.cli.options import CliContext, pass_cli
 from bot.engine import Engine
 from bot.errors import FileProblems, PolicybotError, Problem
 from bot.events import Actor, FreeText, Start
+from bot.flow_checks import check_broken_files
 from bot.graph import dot, mermaid
 from bot.library import FlowLibrary, check_files
 from bot.paths import paths_json
@@ -89,12 +90,19 @@ def validate_command(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     except FileProblems as err:
         problems.extend(err.problems)
         registry = None
+    try:  # a broken settings file is one more file:line problem, not a crash
+        settings = ctx.settings
+    except FileProblems as err:
+        problems.extend(err.problems)
+        settings = None
     targets = list(paths) or [ctx.flows_folder]
     missing = [p for p in targets if not p.exists()]
     problems += [Problem(str(p), 1, "no such file or folder") for p in missing]
-    if registry is not None:
-        _, found = check_files([p for p in targets if p.exists()], registry, ctx.settings)
+    if registry is not None and settings is not None:
+        _, found = check_files([p for p in targets if p.exists()], registry, settings)
         problems += found
+        # files with structural problems: also report their citation, target and template problems
+        problems += check_broken_files({p.file for p in found}, registry, settings)
     for problem in sorted(set(problems)):
         click.echo(str(problem))
     if problems:
@@ -149,6 +157,7 @@ def test_command(ctx: CliContext, paths: tuple[Path, ...], allow_gaps: bool) -> 
 def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool) -> None:
     """Walk a flow with the given answers and print where it ends (nothing is stored)."""
     library: FlowLibrary = ctx.library
+    library.get(flow_id)  # an unknown flow is an error with a "did you mean", not a silent menu
     store = Store("sqlite://")
     engine = Engine(library, store)
     actor = Actor(user_id="cli", display_name="You")
