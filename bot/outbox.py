@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
 
+from bot import metrics
 from bot.cases.model import DeliveryState
 from bot.cases.tables import outbox
 from bot.clock import Clock
@@ -156,12 +157,15 @@ class Outbox:
             try:
                 self._call(notifier, notification)
             except DeliveryFailed as err:
-                if self._failed(row, err):
+                final = self._failed(row, err)
+                metrics.delivery_failed(notification.kind, final=final)
+                if final:
                     report.failed.append(notification.id)
                 else:
                     report.retrying.append(notification.id)
                 continue
             self._delivered(row)
+            metrics.delivery_succeeded(notification.kind, (self.clock.now() - row["created_at"]).total_seconds())
             report.delivered.append(notification.id)
         return report
 

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bot import metrics
+from bot.clock import FakeClock
 from bot.events import Actor, Choose, Start
 from bot.health import HEALTH_PATHS, OpsEndpoints
 from bot.logging_setup import carry, configure_logging, correlation, current_correlation_id
+from bot.notify import Notification
 from bot.replies import Question
+from bot.runtime import build_runtime
 from bot.store import Store, migrate
+from bot.worker import Worker
 from tests.production.kit import make_engine, write_flows
 
 ACTOR = Actor(user_id="metrics:alice", platform="metrics-test")
@@ -204,3 +209,47 @@ def test_not_ready_while_draining_or_without_flows(sqlite_url: str) -> None:
     status, report = body(ops, "/readyz")
     assert status == 503 and "shutting down" in json.dumps(report)
     store.close()
+
+
+# -- the outbox, through the real case service and worker -----------------------------------------
+
+
+class Recorder:
+    """Stands in for the chat platform: records each notification it is given."""
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    def deliver(self, notification: Notification) -> None:
+        self.delivered.append(notification.id)
+
+
+def test_outbox_depth_age_and_delivery_lag_are_reported(tmp_path: Path, database_url: str) -> None:
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text('escalation:\n  comms: {name: Comms, slack_channel: "C0COMMS"}\n', encoding="utf-8")
+    clock = FakeClock()
+    runtime = build_runtime(settings_file, database_url, flows_dir=write_flows(tmp_path / "flows"), clock=clock)
+    probe = metrics.database_outbox_probe(runtime.store, clock)
+    assert probe() == metrics.OutboxState(waiting=0, oldest_age_seconds=0.0, failed=0)
+    actor = Actor(user_id="slack:T1:UOUTBOX", platform="slack")
+    replies = runtime.engine.handle(actor, Start(flow_id="chain"))
+    for _ in range(5):
+        question = replies[-1]
+        assert isinstance(question, Question)
+        replies = runtime.engine.handle(actor, Choose(question.conversation_id, question.state, 0, question.turn))
+    clock.advance(timedelta(seconds=90))
+    waiting = probe()
+    assert waiting.waiting >= 1 and waiting.oldest_age_seconds == 90.0
+    lag_count = metrics.sample("policybot_outbox_delivery_lag_seconds_count", {"kind": "case_opened"})
+    delivered = metrics.sample("policybot_deliveries_total", {"kind": "case_opened"})
+    recorder = Recorder()
+    Worker(runtime, recorder).run_once()
+    assert len(recorder.delivered) == waiting.waiting
+    assert probe().waiting == 0
+    assert metrics.sample("policybot_deliveries_total", {"kind": "case_opened"}) > delivered
+    assert metrics.sample("policybot_outbox_delivery_lag_seconds_count", {"kind": "case_opened"}) > lag_count
+    metrics.watch_outbox(probe)
+    families = {f.name: f for f in text_string_to_metric_families(metrics.exposition()[0].decode())}
+    assert families["policybot_outbox_depth"].samples[0].value == 0
+    assert families["policybot_outbox_probe_up"].samples[0].value == 1
+    runtime.store.close()
