@@ -24,6 +24,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.context.ack import Ack
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -35,8 +36,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 from adapters.slack import actions as A
 from adapters.slack import render as R
 from adapters.slack.config import SlackConfig
-from adapters.slack.people import SlackPeople
+from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.worker import Worker
+from bot import metrics
 from bot.cases.model import ACKNOWLEDGED, CLOSED, Case
 from bot.cases.service import CaseService
 from bot.conversation import ACTIVE, DONE
@@ -176,9 +178,19 @@ class SlackBot:
             logger=logger,
             raise_error_for_unhandled_request=False,
         )
+        self.app.use(self._time_ack)
         self._register()
 
     # ------------------------------------------------------------------------------ registration
+
+    @staticmethod
+    def _time_ack(req: BoltRequest, next: Callable[[], Any]) -> Any:
+        """Socket Mode's acknowledgement time for /metrics (HTTP mode times whole requests in
+        http_server.py, from arrival to response, so it is not counted twice)."""
+        if req.mode != "socket_mode":
+            return next()
+        with metrics.ack_timer(PLATFORM):
+            return next()
 
     def _register(self) -> None:
         app = self.app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
+from typing import IO
 
 import click
 
@@ -19,19 +19,20 @@ from adapters.slack.config import SlackConfig, install_redaction
 from adapters.slack.http_server import SlackHTTPServer
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
 from bot.cli.options import CliContext, pass_cli
+from bot.health import OpsEndpoints
+from bot.logging_setup import configure_logging as setup_logging
 from bot.worker import Worker as OutboxWorker
 
 log = logging.getLogger(__name__)
 
 
-def configure_logging(config: SlackConfig, level: str, stream: object = None) -> logging.Handler:
-    """One handler on the root logger, with the secrets filter on it (returned for tests)."""
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+def configure_logging(
+    config: SlackConfig, level: str | None, stream: IO[str] | None = None, fmt: str | None = None
+) -> logging.Handler:
+    """The process's logging (bot.logging_setup: JSON lines or text, correlation ids), with the
+    Slack secrets masked, plus the filter for Slack's payload token. Returns the handler (tests)."""
+    handler = setup_logging(level, fmt, secrets=config.secrets, stream=stream)
     install_redaction(config.secrets, [handler])
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(level.upper())
     return handler
 
 
@@ -53,13 +54,21 @@ def configure_logging(config: SlackConfig, level: str, stream: object = None) ->
     "--threads", type=int, default=8, show_default=True, help="Background threads answering people (per process)."
 )
 @click.option(
-    "--log-level",
-    default="INFO",
+    "--worker/--no-worker",
+    default=True,
     show_default=True,
+    help="Deliver case notifications from this process too (turn off when `policybot worker "
+    "--notifier slack` runs separately).",
+)
+@click.option(
+    "--log-level",
+    default=None,
+    help="DEBUG, INFO, WARNING or ERROR (default: $POLICYBOT_LOG_LEVEL, else INFO). "
+    "The format is JSON lines unless POLICYBOT_LOG_FORMAT=text.",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 @pass_cli
-def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log_level: str) -> None:
+def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log_level: str | None) -> None:
     """Run Policy Bot in Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode)."""
     config = SlackConfig.from_env()
     configure_logging(config, log_level)
@@ -77,7 +86,8 @@ def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log
             log.info("Connecting to Slack in Socket Mode")
             SocketModeHandler(bot.app, config.app_token).start()
         else:
-            SlackHTTPServer(bot.app, host=host, port=port).run_forever()
+            ops = OpsEndpoints.for_runtime(runtime)
+            SlackHTTPServer(bot.app, host=host, port=port, ops=ops).run_forever()
     finally:
         log.info("Finishing the requests already accepted")
         bot.worker.shutdown(timeout=30)

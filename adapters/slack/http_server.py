@@ -1,9 +1,12 @@
 """HTTP mode: the Bolt app behind aiohttp, for running behind a load balancer.
 
 Bolt's own ``App.start`` is a development server (``http.server``, one blocking call); aiohttp is
-a production server that the Teams adapter already uses. Bolt's ``dispatch`` is synchronous, so
-it runs in a small thread pool: it only verifies the signature, parses, and calls a listener that
-acknowledges and queues the work, which keeps every request short.
+a production server that the Teams adapter already uses. Bolt's ``dispatch`` is synchronous but
+short here: it verifies the signature, parses, and calls a listener that acknowledges and queues
+the real work (adapters/slack/worker.py), well under a millisecond. So it runs on the event loop
+thread itself (``inline``): a hop to a thread pool would cost more than the work, and under load
+every hop waits for the GIL behind the background workers, which is what makes acks slow.
+``inline=False`` moves it to a thread pool, for listeners that might block.
 
 Signature verification happens inside Bolt on the raw body exactly as received, with Slack's
 five-minute timestamp window. A request whose timestamp header is not even a number is refused
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +28,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request import BoltRequest
 
 from adapters.slack.actions import ENDPOINT_PATH
+from adapters.slack.people import PLATFORM
+from bot import metrics
+from bot.health import HEALTH_PATHS, OpsEndpoints
+from bot.logging_setup import CORRELATION_HEADER, carry, correlation
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +49,12 @@ class SlackHTTPServer:
         port: int = 3000,
         path: str = ENDPOINT_PATH,
         threads: int = 8,
+        inline: bool = True,
+        ops: OpsEndpoints | None = None,
     ) -> None:
         self.app = app
+        self.inline = inline
+        self.ops = ops
         self.host = host
         self.port = port
         self.path = path
@@ -55,13 +67,27 @@ class SlackHTTPServer:
     def web_app(self) -> web.Application:
         web_app = web.Application(client_max_size=MAX_BODY)
         web_app.router.add_post(self.path, self._handle)
-        web_app.router.add_get("/healthz", self._health)
+        for path in HEALTH_PATHS:
+            web_app.router.add_get(path, self._ops)
         return web_app
 
-    async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+    async def _ops(self, request: web.Request) -> web.Response:
+        """/healthz, /readyz and /metrics for the load balancer and Prometheus (bot/health.py)."""
+        if self.ops is None:
+            if request.path == "/healthz":
+                return web.json_response({"status": "ok"})
+            return web.json_response({"error": "not configured in this process"}, status=404)
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(self._executor, self.ops.respond, request.path)  # may query the db
+        if answer is None:
+            raise web.HTTPNotFound()
+        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": answer.content_type})
 
     async def _handle(self, request: web.Request) -> web.Response:
+        with metrics.ack_timer(PLATFORM):
+            return await self._answer(request)
+
+    async def _answer(self, request: web.Request) -> web.Response:
         raw = await request.read()
         try:
             body = raw.decode("utf-8")
@@ -75,8 +101,12 @@ class SlackHTTPServer:
             previous = headers.get(name.lower())
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        loop = asyncio.get_running_loop()
-        bolt_response = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+        with correlation(request.headers.get(CORRELATION_HEADER)):
+            if self.inline:
+                bolt_response = self.app.dispatch(bolt_request)
+            else:
+                loop = asyncio.get_running_loop()
+                bolt_response = await loop.run_in_executor(self._executor, carry(self.app.dispatch), bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     # ---------------------------------------------------------------- running
@@ -138,9 +168,16 @@ class SlackHTTPServer:
         async def main() -> None:
             await self._start()
             log.info("Slack endpoint listening on http://%s:%s%s", self.host, self.bound_port, self.path)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):  # SIGTERM: how orchestrators ask to stop
+                loop.add_signal_handler(signum, stop.set)
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
+                log.info("Stopping: no new requests; finishing the ones in progress")
             finally:
+                if self.ops is not None:
+                    self.ops.draining = True  # /readyz turns 503 so the balancer stops sending
                 await self._stop()
 
         try:
