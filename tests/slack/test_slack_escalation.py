@@ -163,8 +163,8 @@ def test_a_channel_the_bot_is_not_in_fails_for_good_and_comms_is_told(esc: Escal
     esc.fake.channels.discard(LEGAL_CHANNEL)  # nobody invited the bot to #legal
     esc.reach_outcome(*NO_MANAGER_PATH)
     delivered, retrying, failed = esc.deliver()
-    assert (delivered, retrying, failed) == (1, 0, 1)  # comms got it; legal failed for good, not retried
-    esc.deliver()
+    # Legal failed for good (not retried); comms got the case and, in the same pass, the report.
+    assert (delivered, retrying, failed) == (2, 0, 1)
     comms = [all_text(m) for m in esc.fake.messages_in(COMMS_CHANNEL)]
     assert any("Not delivered" in t and "invite it with /invite @policybot" in t for t in comms)
     assert esc.slack.runtime.cases is not None
