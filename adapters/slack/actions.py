@@ -41,6 +41,7 @@ ESCALATE_DECLINE = "escalate_decline"
 CASE_ACKNOWLEDGE = "case_acknowledge"
 CASE_RESOLVE = "case_resolve"
 CASE_MESSAGE = "case_message_employee"
+CASE_WITHDRAW = "case_withdraw"  # the employee's own case, on the Home tab
 CASE_ACTIONS = {"acknowledge": CASE_ACKNOWLEDGE, "resolve": CASE_RESOLVE, "message_employee": CASE_MESSAGE}
 CASE_ACTION_PATTERN = re.compile(f"^({CASE_ACKNOWLEDGE}|{CASE_RESOLVE}|{CASE_MESSAGE})$")
 

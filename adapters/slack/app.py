@@ -225,6 +225,7 @@ class SlackBot:
         self.app.action(A.CASE_ACKNOWLEDGE)(self.on_case_action)
         self.app.action(A.CASE_RESOLVE)(self.on_case_action)
         self.app.action(A.CASE_MESSAGE)(self.on_case_message)
+        self.app.action(A.CASE_WITHDRAW)(self.on_case_withdraw)
         self.app.view(A.CASE_MESSAGE_MODAL)(self.on_case_message_submitted)
 
     # ------------------------------------------------------------------------------ helpers
@@ -704,6 +705,23 @@ class SlackBot:
             self._tell_clicker(body, user_id, result.message, NoticeKind.INFO)
             if not channel:  # clicked on the Home tab: show it as it is now
                 self.publish_home(body, user_id)
+
+        self.later(user_id, job)
+
+    def on_case_withdraw(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """The employee no longer needs their case (Home tab); only they may, the service checks."""
+        ack()
+        user_id = str((body.get("user") or {}).get("id") or "")
+
+        def job() -> None:
+            case_id = A.decode_plain_id(action.get("value"), "case")
+            try:
+                result = self.cases.withdraw(case_id, self.actor_for(body, user_id))
+            except NotAllowed as err:
+                self._tell(user_id, None, str(err), NoticeKind.INFO)
+                return
+            self._tell(user_id, None, result.message, NoticeKind.INFO)
+            self.publish_home(body, user_id)
 
         self.later(user_id, job)
 

@@ -415,7 +415,8 @@ def render_notification(n: Notification) -> SlackMessage:
     if buttons:
         blocks.append(actions(buttons, block_id=CASE_ACTIONS_BLOCK))
     blocks.append(context(f"Case reference: `{esc(n.case_id)}`"))
-    return SlackMessage(text=f"{'URGENT: ' if urgent else ''}{n.title}: {n.text}", blocks=blocks)
+    # The title is the case service's final wording (it already says URGENT when it is).
+    return SlackMessage(text=f"{n.title}: {n.text}", blocks=blocks)
 
 
 def render_case_message_settled(blocks: list[Block], status: str, remaining: list[str], case_id: str) -> SlackMessage:
@@ -491,7 +492,23 @@ def render_home(data: HomeData) -> dict[str, Any]:
     blocks.append({"type": "divider"})
     blocks.append(header("Your open cases"))
     if data.open_cases:
-        blocks.extend(section(_case_line(c)) for c in data.open_cases[:15])
+        blocks.extend(
+            section(
+                _case_line(c),
+                accessory=button(
+                    "Withdraw",
+                    A.CASE_WITHDRAW,
+                    c.case_id,
+                    confirm={
+                        "title": plain("Withdraw this case?"),
+                        "text": mrkdwn("The people it was sent to will be told nothing more is needed."),
+                        "confirm": plain("Withdraw"),
+                        "deny": plain("Keep it"),
+                    },
+                ),
+            )
+            for c in data.open_cases[:15]
+        )
     else:
         blocks.append(context("Nothing open. When a check is escalated, you can follow it here."))
     if data.onboarding is not None:

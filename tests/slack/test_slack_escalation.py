@@ -96,6 +96,7 @@ def assert_full_scenario(esc: Escalations, outcome: Message) -> None:
     [to_manager] = esc.manager_dm()
     text = all_text(to_manager)
     assert to_manager.blocks[0]["text"]["text"].startswith("🚨 URGENT: Alice Employee needs you")
+    assert to_manager.text.startswith("URGENT: Alice Employee needs you")  # the notification's fallback
     assert "Someone is threatening legal action over a post" in text  # the flow
     assert "Where was the post made? On a council account or page" in text  # the answers given
     assert "Nottinghamshire" in text  # the cited rule
@@ -236,3 +237,29 @@ def test_home_tabs_show_the_case_to_both_sides(esc: Escalations) -> None:
     assert "Cases waiting for you" in str(manager_home["blocks"])
     [actions] = [b for b in manager_home["blocks"] if b["type"] == "actions"]
     assert [e["text"]["text"] for e in actions["elements"]] == ["Acknowledge", "Resolved", "Message the employee"]
+
+
+def test_the_employee_can_withdraw_from_the_home_tab_and_the_manager_is_told(esc: Escalations) -> None:
+    from slack_requests import home_block_actions
+
+    esc.reach_outcome(*MANAGER_PATH)
+    esc.deliver()
+    esc.slack.event(app_home_opened(EMPLOYEE))
+    home = esc.fake.home_views[EMPLOYEE]
+    [withdraw] = [b["accessory"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "case_withdraw"]
+    assert withdraw["confirm"]["confirm"]["text"] == "Withdraw"
+    # Someone else cannot withdraw it, whatever the button says.
+    esc.slack.sender.interactive(
+        home_block_actions(MANAGER, {"action_id": "case_withdraw", "value": withdraw["value"]})
+    )
+    esc.slack.settle()
+    assert "Only Alice Employee" in esc.manager_dm()[-1].text
+    esc.slack.sender.interactive(
+        home_block_actions(EMPLOYEE, {"action_id": "case_withdraw", "value": withdraw["value"]})
+    )
+    esc.slack.settle()
+    assert "Withdrawn" in esc.slack.last_dm(EMPLOYEE).text
+    assert "Your open cases" in str(esc.fake.home_views[EMPLOYEE]["blocks"])
+    assert "case_withdraw" not in str(esc.fake.home_views[EMPLOYEE]["blocks"])  # republished without it
+    assert esc.deliver() == (1, 0, 0)
+    assert "Withdrawn: Alice Employee" in esc.manager_dm()[-1].text
