@@ -25,13 +25,13 @@ class Match:
 
 
 def _score(text: str, phrase: str) -> float:
-    return (
-        max(
-            fuzz.token_set_ratio(text, phrase, processor=utils.default_process),
-            fuzz.partial_ratio(text, phrase, processor=utils.default_process) * 0.9,
-        )
-        / 100.0
-    )
+    """Mostly word overlap regardless of order (token_set), tempered by whole-phrase similarity
+    (token_sort) so a short question that happens to sit inside a long trigger does not tie with
+    the flow it really names. An exact phrase scores 1."""
+    a, b = utils.default_process(text), utils.default_process(phrase)
+    if a == b:
+        return 1.0
+    return (0.7 * fuzz.token_set_ratio(a, b) + 0.3 * fuzz.token_sort_ratio(a, b)) / 100.0
 
 
 def route(text: str, flows: list[Flow]) -> list[Match]:
