@@ -64,8 +64,8 @@ log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 SORRY = (
-    "Something went wrong on my side, so that was not applied. Nothing you did before is lost: "
-    "try again in a moment, or type restart."
+    "Something went wrong on my side. Nothing you did before is lost: open my Home tab and choose "
+    "Carry on, or try again in a moment."
 )
 MOVED_TO_DM = "I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps."
 
@@ -284,7 +284,13 @@ class SlackBot:
         return posted
 
     def update(self, channel: str, ts: str, message: R.SlackMessage) -> None:
-        self.web.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        """Edit a message in place. A failure here is logged, not raised: the engine has already
+        applied the click, so the next step must still be posted (and an old button clicked
+        later is refused by the engine as stale, so nothing can be answered twice)."""
+        try:
+            self.web.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except SlackApiError as err:
+            log.warning("chat.update failed (%s); continuing", err.response.get("error") if err.response else err)
 
     def handle_and_post(
         self, body: dict[str, Any], user_id: str, event: Event, *, delivery: str | None, channel: str | None = None

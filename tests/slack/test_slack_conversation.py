@@ -208,3 +208,11 @@ def test_go_through_it_again_after_an_outcome_keeps_the_outcome_and_asks_again(s
     assert slack.fake.message(outcome.channel, outcome.ts).updates == 0  # the record of the answer stays
     again = slack.last_dm(EMPLOYEE)
     assert LEGAL_THREAT_FIRST in all_text(again) and "Question 1 of" in all_text(again)
+
+
+def test_when_slack_refuses_the_update_the_next_question_still_comes(slack: SlackHarness) -> None:
+    start_legal_threat(slack)
+    first = slack.last_dm(EMPLOYEE)
+    slack.fake.fail_next("chat.update", error="message_not_found")
+    slack.click(EMPLOYEE, first, "On a council account or page")
+    assert "Is the post still online?" in all_text(slack.last_dm(EMPLOYEE))
