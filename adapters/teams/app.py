@@ -27,7 +27,7 @@ from botbuilder.schema import Activity
 
 from adapters.teams.bot import CaseDesk, TeamsBot
 from adapters.teams.config import TeamsConfig
-from adapters.teams.connector import ConnectorLimits
+from adapters.teams.connector import ConnectorLimits, ReusingAuthentication
 from adapters.teams.storage import TeamsStorage
 from bot.engine import Engine
 
@@ -63,7 +63,7 @@ def build_service(
     (turns queue in memory, in order) is fastest. PostgreSQL takes real concurrency.
     """
     config.check()
-    auth = ConfigurationBotFrameworkAuthentication(config.sdk_configuration())
+    auth = ReusingAuthentication(ConfigurationBotFrameworkAuthentication(config.sdk_configuration()))
     adapter = CloudAdapter(auth)
     adapter.use(ConnectorLimits(config.connector_timeout_seconds))
 
