@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import FileProblems, Problem
-from bot.schema_check import schema_problems
-from bot.yamlload import load_yaml_file
+from bot.schema_check import did_you_mean, schema_problems
+from bot.yamlload import LineDict, LineList, load_yaml_file
 
 # Where the councils' policies differ, the organisation chooses. Each rule names its options and
 # the default, and docs/settings.md says which policy paragraph each option comes from.
@@ -99,6 +102,8 @@ _CONTACT = {
     },
 }
 
+_CLOCK = "^([01]?[0-9]|2[0-3]):[0-5][0-9]$"  # 9:00 and 09:00; not 25:00
+
 SETTINGS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -123,8 +128,8 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "days": {"type": "array", "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}},
-                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "HH:MM"},
-                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "description": "HH:MM"},
+                "start": {"type": "string", "pattern": _CLOCK, "description": "a time like 09:00"},
+                "end": {"type": "string", "pattern": _CLOCK, "description": "a time like 17:30"},
                 "timezone": {"type": "string"},
                 "bank_holidays": {
                     "type": "array",
@@ -246,7 +251,48 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = {}
     if not isinstance(raw, dict):
         raise FileProblems([Problem(str(path), 1, "the settings file should be a mapping of keys to values")])
-    problems = schema_problems(raw, SETTINGS_SCHEMA, str(path))
+    problems = schema_problems(raw, SETTINGS_SCHEMA, str(path)) + _working_hours_problems(raw, str(path))
     if problems:
         raise FileProblems(problems)
     return Settings(_merge(DEFAULTS, _plain(raw)), path)
+
+
+def _working_hours_problems(raw: dict[str, Any], file: str) -> list[Problem]:
+    """What the schema cannot say: a real timezone, real dates, and a day that ends after it starts.
+
+    Found here, these are ``file:line`` problems when the settings load, rather than an error
+    without a line when the first escalation deadline is worked out.
+    """
+    block = raw.get("working_hours")
+    if not isinstance(block, LineDict):
+        return []
+    problems = []
+    zone = block.get("timezone")
+    if isinstance(zone, str):
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            hint = did_you_mean(zone, sorted(available_timezones()))
+            message = f"'timezone' is '{zone}', which is not a timezone name; use one like Europe/London{hint}"
+            problems.append(Problem(file, block.line_of("timezone"), message))
+    holidays = block.get("bank_holidays")
+    if isinstance(holidays, LineList):
+        for index, day in enumerate(holidays):
+            if not (isinstance(day, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day)):
+                continue  # the schema has reported it
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                problems.append(Problem(file, holidays.line_of(index), f"'{day}' is not a real date"))
+    start = block.get("start", DEFAULTS["working_hours"]["start"])
+    end = block.get("end", DEFAULTS["working_hours"]["end"])
+    clocks = all(isinstance(t, str) and re.fullmatch(_CLOCK, t) for t in (start, end))
+    if clocks and _minutes(end) <= _minutes(start):
+        line = block.line_of("end") if "end" in block else block.line_of("start")
+        problems.append(Problem(file, line, f"'end' ({end}) must be later than 'start' ({start})"))
+    return problems
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)

@@ -190,13 +190,13 @@ def check_template(
                 )
             )
         elif (
-            isinstance(owner, nodes.Getattr)
+            isinstance(owner, nodes.Getattr | nodes.Getitem)
             and isinstance(owner.node, nodes.Name)
             and owner.node.name == "org"
-            and owner.attr in nested
-            and attr not in nested[owner.attr]
+            and (group := _attribute_name(owner)) in nested
+            and attr not in nested[group]
         ):
-            issues.append(TemplateIssue(_unknown(f"org.{owner.attr}", attr, nested[owner.attr]), line))
+            issues.append(TemplateIssue(_unknown(f"org.{group}", attr, nested[group]), line))
     return issues
 
 
