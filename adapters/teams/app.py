@@ -59,8 +59,9 @@ def build_service(
     """Wire the SDK adapter, the bot and its thread pool.
 
     ``workers`` is how many engine/database calls run at once. SQLite lets one writer in at a time
-    and makes the others sleep and retry, so more threads only add waiting; there one thread
-    (turns queue in memory, in order) is fastest. PostgreSQL takes real concurrency.
+    and makes the others sleep in its busy handler, so a large pool mostly adds waiting (and, under
+    load, "database is locked" after the busy timeout); two threads keep one turn's Python work
+    overlapping another's commit. PostgreSQL takes real concurrency. See docs/benchmarks.md (Teams).
     """
     config.check()
     auth = ReusingAuthentication(ConfigurationBotFrameworkAuthentication(config.sdk_configuration()))
@@ -74,7 +75,7 @@ def build_service(
 
     adapter.on_turn_error = on_turn_error
     if workers is None:
-        workers = 1 if engine.store.dialect == "sqlite" else 8
+        workers = 2 if engine.store.dialect == "sqlite" else 8
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="policybot-teams")
     bot = TeamsBot(engine, storage, executor=executor, turn_seconds=config.turn_seconds, cases=cases)
     return TeamsService(config=config, adapter=adapter, bot=bot, storage=storage, executor=executor)
