@@ -6,6 +6,7 @@ Only PyYAML's SafeLoader is used: a YAML file can never construct Python objects
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,17 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     """SafeLoader that builds LineDict / LineList and refuses duplicate keys."""
 
     duplicate_keys: list[tuple[int, str]]
+    breaks: list[int] | None  # where lines end, when YAML's count would differ from an editor's
+
+    def line(self, mark: Any) -> int:
+        """The 1-based line of a mark, as an editor numbers lines.
+
+        YAML also ends a line at NEL (U+0085) and U+2028/U+2029, which editors show inside a
+        line; in a text holding one, lines are counted from the ordinary line breaks instead.
+        """
+        if self.breaks is None:
+            return int(mark.line) + 1
+        return bisect.bisect_left(self.breaks, mark.index) + 1
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """Keep dates and clock times as the text the person wrote.
@@ -77,7 +89,7 @@ _BASE_60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     result = LineDict()
-    result.line = node.start_mark.line + 1
+    result.line = loader.line(node.start_mark)
     result.key_lines = {}
     result.value_lines = {}
     loader.flatten_mapping(node)
@@ -86,18 +98,18 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
         if not isinstance(key, str):
             key = str(key)
         if key in result:
-            loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
+            loader.duplicate_keys.append((loader.line(key_node.start_mark), key))
         result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
+        result.key_lines[key] = loader.line(key_node.start_mark)
         block = isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">")
-        result.value_lines[key] = value_node.start_mark.line + 1 + block
+        result.value_lines[key] = loader.line(value_node.start_mark) + block
     return result
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = loader.line(node.start_mark)
+    result.item_lines = [loader.line(child.start_mark) for child in node.value]
     return result
 
 
@@ -109,10 +121,11 @@ def load_yaml_text(text: str, filename: str) -> Any:
     """Parse YAML text safely; raise FileProblems with the line of any syntax error."""
     loader = _LineLoader(text)
     loader.duplicate_keys = []
+    loader.breaks = [m.start() for m in _LINE_BREAK.finditer(text)] if _ODD_BREAK.search(text) else None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as err:
-        line, what = _explain(err, text)
+        line, what = _explain(err, text, loader)
         raise FileProblems([Problem(filename, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as err:
         raise FileProblems([Problem(filename, 1, f"YAML syntax error: {err}")]) from None
@@ -128,7 +141,11 @@ def load_yaml_text(text: str, filename: str) -> Any:
     return data
 
 
-def _explain(err: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+
+
+def _explain(err: yaml.MarkedYAMLError, text: str, loader: _LineLoader) -> tuple[int, str]:
     """The line to look at and what is wrong there, in words a comms officer can act on.
 
     The parser's own words ("mapping values are not allowed in this context") say what it
@@ -136,12 +153,12 @@ def _explain(err: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     parser's message is kept after it for anyone searching the web for it.
     """
     mark = err.problem_mark or err.context_mark
+    lines = _LINE_BREAK.split(text.removesuffix("\n").removesuffix("\r"))
     # At the end of a file with no final newline the parser's mark is one line past the last.
-    line = min(mark.line + 1, max(1, len(text.splitlines()))) if mark else 1
-    start = err.context_mark.line + 1 if err.context_mark else line
+    line = min(loader.line(mark), len(lines)) if mark else 1
+    start = loader.line(err.context_mark) if err.context_mark else line
     problem = err.problem or "this is not valid YAML"
     context = err.context or ""
-    lines = text.splitlines()
     here = lines[line - 1] if 0 < line <= len(lines) else ""
     if "tab" in problem or ("cannot start any token" in problem and "\t" in here):
         hint = "a tab character is used for indenting; indent with spaces only"

@@ -144,3 +144,11 @@ def test_unicode_text_round_trips(tmp_path: Path) -> None:
     path = tmp_path / "u.yaml"
     path.write_text("a: caf\u00e9 \u2013 \u2018quoted\u2019\n", encoding="utf-8")
     assert load_yaml_file(path) == {"a": "caf\u00e9 \u2013 \u2018quoted\u2019"}
+
+
+def test_lines_are_counted_as_an_editor_counts_them_even_with_unusual_line_breaks() -> None:
+    # YAML ends a line at NEL (U+0085) and U+2028; editors show them inside a line
+    data = load_yaml_text('a: "x\x85y"\nb: "\u2028"\nc: 1\n', "f.yaml")
+    assert [data.line_of(k) for k in ("a", "b", "c")] == [1, 2, 3]
+    assert only_problem('a: "\x85"\nb: 1\nb: 2\n') == Problem("f.yaml", 3, "the key 'b' appears twice here; keep one")
+    assert only_problem('a: "\x85"\nb: [1').line == 2
