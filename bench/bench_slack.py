@@ -58,7 +58,7 @@ def run_fake(users: int) -> None:
     fake.stop()
 
 
-def serve(api_url: str) -> None:
+def serve(api_url: str, port: int = 0, db: str = "") -> None:
     """The server process: the real app in HTTP mode; prints its URL, serves until stdin closes."""
     import logging
     import shutil
@@ -81,12 +81,12 @@ def serve(api_url: str) -> None:
         shutil.copy(REPO / "flows" / name, flows / name)
     settings = workdir / "policybot.yaml"
     settings.write_text("# defaults\n", encoding="utf-8")
-    runtime = build_runtime(settings, f"sqlite:///{workdir / 'bench.db'}", flows_dir=flows)
+    runtime = build_runtime(settings, db or f"sqlite:///{workdir / 'bench.db'}", flows_dir=flows)
     config = SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
     bot = SlackBot(runtime, config, worker_threads=int(os.environ.get("BENCH_WORKERS", "8")))
-    server = SlackHTTPServer(bot.app, port=0)
+    server = SlackHTTPServer(bot.app, port=port, reuse_port=True)
     url = server.start_in_thread()
-    print(json.dumps({"app": url}), flush=True)
+    print(json.dumps({"app": url, "port": server.bound_port}), flush=True)
     sys.stdin.read()  # the parent closes stdin when done
     server.stop()
     bot.worker.shutdown(10)
@@ -252,6 +252,7 @@ def main() -> None:
     parser.add_argument("--modes", default="closed,burst", help="closed (wait for each answer), burst, or both")
     parser.add_argument("--pool", type=int, default=1, help="closed mode: people per client, clicked in turn")
     parser.add_argument("--burst", type=int, default=50, help="burst mode: clicks per client (one per person)")
+    parser.add_argument("--replicas", type=int, default=1, help="server processes sharing the port and database")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
@@ -261,16 +262,26 @@ def main() -> None:
     fake = subprocess.Popen(
         [sys.executable, __file__, "--fake", str(users)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    server = None
+    servers: list[subprocess.Popen[str]] = []
     results = []
     try:
         assert fake.stdout is not None
         api_url = json.loads(fake.stdout.readline())["fake"]
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", api_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert server.stdout is not None
-        app_url = json.loads(server.stdout.readline())["app"]
+        # Replicas: processes on one port (SO_REUSEPORT), one SQLite database, like replicas
+        # behind a load balancer sharing PostgreSQL; the kernel spreads the connections.
+        db = f"sqlite:///{tempfile.mkdtemp(prefix='bench-slack-db-')}/bench.db"
+        port = 0
+        for _ in range(args.replicas):
+            process = subprocess.Popen(
+                [sys.executable, __file__, "--serve", api_url, str(port), db],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            servers.append(process)
+            assert process.stdout is not None
+            started = json.loads(process.stdout.readline())
+            app_url, port = started["app"], started["port"]
         fake_url = api_url.removesuffix("api/")
         offset = 0
         for mode in modes:
@@ -278,14 +289,15 @@ def main() -> None:
                 results.append(run_level(app_url, fake_url, mode, level, per_client[mode], args.seconds, offset))
                 offset += level * per_client[mode]
     finally:
-        for process in (server, fake):
-            if process is not None and process.stdin:
+        for process in (*servers, fake):
+            if process.stdin:
                 process.stdin.close()
                 process.wait(30)
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  replicas: {args.replicas}  load avg: {load}")
     print("mode    clients  clicks  errors  acked/s  answered/s  ack p50  ack p99  answer p50  answer p99")
     for r in results:
         print(
@@ -296,8 +308,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(sys.argv[2])
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     elif len(sys.argv) == 3 and sys.argv[1] == "--fake":
         run_fake(int(sys.argv[2]))
     else:

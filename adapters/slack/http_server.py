@@ -51,10 +51,12 @@ class SlackHTTPServer:
         threads: int = 8,
         inline: bool = True,
         ops: OpsEndpoints | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.app = app
         self.inline = inline
         self.ops = ops
+        self.reuse_port = reuse_port  # several processes on one port, the kernel spreads connections
         self.host = host
         self.port = port
         self.path = path
@@ -114,7 +116,7 @@ class SlackHTTPServer:
     async def _start(self) -> None:
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=512)
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=512, reuse_port=self.reuse_port or None)
         await site.start()
         addresses = self._runner.addresses
         self.bound_port = int(addresses[0][1]) if addresses else self.port
