@@ -12,6 +12,7 @@ explanation; anything unexpected gets a 500 with a reference that matches the lo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -29,11 +30,15 @@ from adapters.teams.bot import CaseDesk, TeamsBot
 from adapters.teams.config import TeamsConfig
 from adapters.teams.connector import ConnectorLimits, ReusingAuthentication
 from adapters.teams.storage import TeamsStorage
+from bot import metrics
 from bot.engine import Engine
+from bot.health import HEALTH_PATHS, OpsEndpoints
+from bot.logging_setup import CORRELATION_HEADER, correlation
 
 log = logging.getLogger("policybot.teams")
 
 MESSAGES_PATH = "/api/messages"
+PLATFORM = "teams"
 APP_KEY: web.AppKey[TeamsService] = web.AppKey("policybot.teams", object)  # type: ignore[arg-type]
 
 
@@ -81,7 +86,9 @@ def build_service(
     return TeamsService(config=config, adapter=adapter, bot=bot, storage=storage, executor=executor)
 
 
-def create_app(service: TeamsService) -> web.Application:
+def create_app(service: TeamsService, ops: OpsEndpoints | None = None) -> web.Application:
+    """The web app. ``ops`` (bot.health) answers /healthz, /readyz and /metrics; without it only a
+    plain /healthz is served (tests, the benchmark)."""
     app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
     app[APP_KEY] = service
 
@@ -101,22 +108,37 @@ def create_app(service: TeamsService) -> web.Application:
         if not activity.type:
             return _problem(400, "The body is not a Bot Framework activity (no type).")
         auth_header = request.headers.get("Authorization", "")
-        try:
-            invoke_response = await service.adapter.process_activity(auth_header, activity, service.bot.on_turn)
-        except PermissionError:
-            return _problem(401, "The request is not signed by the Bot Framework for this bot.")
+        with metrics.ack_timer(PLATFORM), correlation(request.headers.get(CORRELATION_HEADER)):
+            try:
+                invoke_response = await service.adapter.process_activity(auth_header, activity, service.bot.on_turn)
+            except PermissionError:
+                return _problem(401, "The request is not signed by the Bot Framework for this bot.")
         if invoke_response is None:
             return web.Response(status=201)
         return web.json_response(data=_plain(invoke_response.body), status=invoke_response.status)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "mode": service.config.mode})
+    async def operations(request: web.Request) -> web.Response:
+        if ops is None:
+            if request.path == "/healthz":
+                return web.json_response({"status": "ok", "mode": service.config.mode})
+            return _problem(404, "Not served by this process.")
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(service.executor, ops.respond, request.path)  # may query the db
+        if answer is None:
+            return _problem(404, "Unknown path.")
+        return web.Response(status=answer.status, body=answer.body, headers={"Content-Type": answer.content_type})
+
+    async def draining(_app: web.Application) -> None:
+        if ops is not None:
+            ops.draining = True  # /readyz turns 503 so the load balancer stops sending here
 
     async def shutdown(_app: web.Application) -> None:
         service.executor.shutdown(wait=False, cancel_futures=True)
 
     app.router.add_post(MESSAGES_PATH, messages)
-    app.router.add_get("/healthz", healthz)
+    for path in HEALTH_PATHS:
+        app.router.add_get(path, operations)
+    app.on_shutdown.append(draining)
     app.on_cleanup.append(shutdown)
     return app
 

@@ -61,6 +61,7 @@ from bot.events import (
     Restart,
     Start,
 )
+from bot.logging_setup import carry, current_correlation_id
 from bot.replies import (
     EscalationSent,
     Explanation,
@@ -142,7 +143,7 @@ class TeamsBot(TeamsActivityHandler):
         try:
             await asyncio.wait_for(super().on_turn(turn_context), timeout=self.turn_seconds)
         except Exception as err:  # every failure ends here: apology + reference, details in the log
-            correlation = uuid.uuid4().hex[:10]
+            correlation = current_correlation_id() or uuid.uuid4().hex[:10]
             activity = turn_context.activity
             log.error(
                 "teams turn failed [%s]: %s %s (activity %s) after %.1fs: %s",
@@ -174,7 +175,7 @@ class TeamsBot(TeamsActivityHandler):
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking engine or database call off the event loop."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(self.executor, carry(lambda: fn(*args, **kwargs)))  # keeps the log id
 
     # ---- messages ---------------------------------------------------------------------------
 

@@ -45,6 +45,8 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     from adapters.teams.config import from_environment
     from adapters.teams.notifier import TeamsNotifier
     from adapters.teams.storage import TeamsStorage
+    from bot.health import OpsEndpoints
+    from bot.logging_setup import configure_logging
     from bot.worker import Worker
 
     try:
@@ -55,12 +57,12 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
         service = build_service(runtime.engine, storage, config, cases=desk)
     except PolicybotError as err:
         raise click.ClickException(str(err)) from err
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(secrets=[config.app_password] if config.app_password else [])  # JSON lines, secret masked
     if config.local:
         log.warning("Teams adapter in LOCAL mode: no authentication, listening on %s only.", config.host)
     else:
         log.info("Teams adapter in production mode for app id %s.", config.app_id)
-    app = create_app(service)
+    app = create_app(service, OpsEndpoints.for_runtime(runtime))
     notifier = TeamsNotifier(service)
     worker = Worker(runtime, notifier) if not no_worker and runtime.cases is not None else None
 

@@ -156,3 +156,11 @@ def test_package_refuses_a_wrongly_sized_icon(tmp_path: Path) -> None:
     (tmp_path / "outline.png").write_bytes((MANIFEST_DIR / "color.png").read_bytes())  # 192, not 32
     with pytest.raises(TeamsPackageError, match="32x32"):
         build_package(PackageOptions(bot_app_id=BOT_ID), tmp_path / "out.zip", manifest_dir=tmp_path)
+
+
+def test_every_command_in_the_manifest_is_understood_by_the_bot() -> None:
+    from adapters.teams.inbound import command_of
+
+    for command_list in load_manifest()["bots"][0]["commandLists"]:
+        for command in command_list["commands"]:
+            assert command_of(command["title"]) is not None, command["title"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +14,7 @@ from adapters.teams.app import build_service, create_app
 from adapters.teams.config import LOCAL, PRODUCTION, TeamsConfig, TeamsConfigError, from_environment
 from adapters.teams.storage import TeamsStorage
 from bot.cli.main import _plug_in, cli
+from bot.health import OpsEndpoints
 from bot.runtime import Runtime
 
 from .fake_connector import FakeConnector
@@ -73,3 +77,36 @@ def test_production_mode_rejects_unsigned_activities(production_bot: BotServer, 
     assert result.status == 401
     assert "not signed" in result.body["error"]
     assert connector.calls == []  # nothing was processed, nothing sent
+
+
+@pytest.fixture
+def bot_with_ops(runtime: Runtime, connector: FakeConnector) -> Iterator[BotServer]:
+    service = build_service(runtime.engine, TeamsStorage(runtime.store.engine), TeamsConfig(mode=LOCAL))
+    server = BotServer(create_app(service, OpsEndpoints.for_runtime(runtime))).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_health_readiness_and_metrics_are_served_next_to_api_messages(
+    bot_with_ops: BotServer, connector: FakeConnector
+) -> None:
+    base = bot_with_ops.url.removesuffix("/api/messages")
+    status, body = get(f"{base}/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, body = get(f"{base}/readyz")
+    assert status == 200 and json.loads(body)["checks"]["database"]["ok"] is True
+    TeamsUser(bot_with_ops.url, connector).say("someone is threatening to sue me")
+    status, body = get(f"{base}/metrics")
+    assert status == 200
+    assert 'policybot_ack_seconds_count{platform="teams"}' in body
+    assert 'policybot_turn_seconds_count{platform="teams"' in body
