@@ -171,6 +171,22 @@ def _reachability(flow: Flow) -> list[Problem]:
             )
         else:
             problems.append(_p(flow, state.line, f"state '{state.name}' has no way on to an outcome"))
+    for state in flow.states.values():
+        # branches are followed without asking anything, so a circle of them can spin for ever
+        # (the engine stops with an error) even when another rule leads out of it
+        if state.kind != BRANCH or state.name not in can_finish:
+            continue
+        cycle = _cycle_through(flow, state.name, branches_only=True)
+        if cycle and frozenset(cycle) not in cycles_seen:
+            cycles_seen.add(frozenset(cycle))
+            problems.append(
+                _p(
+                    flow,
+                    state.line,
+                    "these branches lead back to each other without a question in between, so a "
+                    "conversation can be stuck in them: " + " -> ".join([*cycle, cycle[0]]),
+                )
+            )
     return problems
 
 
@@ -244,13 +260,15 @@ def _walk_many(starts: Iterable[str], successors: object) -> set[str]:
     return seen
 
 
-def _cycle_through(flow: Flow, start: str) -> list[str]:
-    """A shortest cycle that passes through ``start``, or [] if it is on none."""
+def _cycle_through(flow: Flow, start: str, *, branches_only: bool = False) -> list[str]:
+    """A shortest cycle that passes through ``start`` (only through branches, if asked), or []."""
     paths: list[list[str]] = [[start]]
     seen = {start}
     while paths:
         path = paths.pop(0)
         for nxt in flow.states[path[-1]].successors:
+            if branches_only and flow.states[nxt].kind != BRANCH:
+                continue
             if nxt == start:
                 return path
             if nxt not in seen:

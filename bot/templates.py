@@ -164,6 +164,8 @@ def check_template(
     nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
     sure = None if answered is None else set(answered)
     guarded = _guarded_uses(tree) if sure is not None else set()
+    for stmt in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        issues.append(TemplateIssue("templates may not include, import or extend other files", max(0, stmt.lineno - 1)))
     for fil in tree.find_all(nodes.Filter):  # org.name|attr('__class__') is a Getattr in disguise
         if fil.name == "attr" and fil.args and isinstance(fil.args[0], nodes.Const):
             name = str(fil.args[0].value)

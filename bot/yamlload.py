@@ -95,8 +95,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = str(key)
+        if not isinstance(key, str):  # 'no:' stays 'no', not 'False': the name as the person wrote it
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key)
         if key in result:
             loader.duplicate_keys.append((loader.line(key_node.start_mark), key))
         result[key] = loader.construct_object(value_node, deep=True)

@@ -503,3 +503,47 @@ def test_check_broken_files_ignores_clean_and_missing_files(tmp_path: Path) -> N
     clean = FIXTURE_FLOWS / "threat.yaml"
     assert check_broken_files([str(clean), str(tmp_path / "gone.yaml")], registry(), load_settings(None)) == []
     assert Problem("x", 1, "y") not in check_broken_files([], registry(), load_settings(None))
+
+
+def test_branches_that_lead_back_to_each_other_are_flagged_even_with_a_way_out() -> None:
+    text = """
+        id: f
+        title: T
+        start: a
+        states:
+          a:
+            branch:
+              - if: org.rules.welsh_language_standards
+                next: b
+              - else: done
+          b:
+            branch:
+              - else: a
+          done: {verdict: go, say: Fine, cite: [notts-27]}
+    """
+    assert problems_of(text) == [
+        (
+            line_of(text, "  a:"),
+            "these branches lead back to each other without a question in between, so a conversation can be "
+            "stuck in them: a -> b -> a",
+        )
+    ]
+
+
+def test_a_state_may_be_called_yes_or_no() -> None:
+    text = """
+        id: f
+        title: T
+        start: start
+        states:
+          start:
+            ask: Is it up?
+            options:
+              - {label: "Yes", next: "yes"}
+              - {label: "No", next: "no"}
+          yes: {verdict: act, say: Take it down., cite: [notts-27]}
+          no: {verdict: go, say: Fine., cite: [notts-27]}
+    """
+    flow = parse_flow(flow_text(text), "f.yaml")
+    assert set(flow.states) == {"start", "yes", "no"}
+    assert problems_of(text) == []

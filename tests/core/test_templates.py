@@ -182,3 +182,13 @@ def test_answers_that_may_not_be_given_yet() -> None:
     assert issues(
         "{% if answers.still_up is defined %}ok{% else %}{{ answers.still_up }}{% endif %}", answered=["where"]
     ) == [(unsure, 0)]
+
+
+def test_including_or_importing_other_files_is_flagged_and_fails_at_render() -> None:
+    message = "templates may not include, import or extend other files"
+    assert issues("{% include 'x.txt' %}") == [(message, 0)]
+    assert issues("a\n{% import 'macros' as m %}") == [(message, 1)]
+    assert issues("{% from 'm' import x %}") == [(message, 0)]
+    assert issues("{% extends 'base' %}") == [(message, 0)]
+    with pytest.raises(TemplateProblem):
+        render("{% include '/etc/passwd' %}", context())
