@@ -6,7 +6,8 @@ officer every problem in every file at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 from bot.citations import Registry
@@ -71,22 +72,32 @@ class _Where:
     """The line of each piece of a state, read again from the flow's own text.
 
     The flow model keeps one line per state; a problem in a ``say:`` ten lines further down or
-    in the third citation is quicker to fix when it is reported at its own line.
+    in the third citation is quicker to fix when it is reported at its own line. The text is
+    parsed again only when a problem needs a line, so clean flows (nearly all, at start-up) pay
+    nothing.
     """
 
     def __init__(self, flow: Flow) -> None:
         self._flow = flow
-        data = None
-        if flow.source:
-            try:
-                data = load_yaml_text(flow.source, flow.path)
-            except FileProblems:
-                data = None
+        self._parsed = False
+        self._top: LineDict | None = None
+        self._states: LineDict | None = None
+
+    def _load(self) -> None:
+        self._parsed = True
+        try:
+            data = load_yaml_text(self._flow.source, self._flow.path) if self._flow.source else None
+        except FileProblems:
+            data = None
         self._top = data if isinstance(data, LineDict) else None
         states = self._top.get("states") if self._top is not None else None
         self._states = states if isinstance(states, LineDict) else None
 
-    def _raw(self, state: State) -> LineDict | None:
+    def _raw(self, state: State | None) -> LineDict | None:
+        if not self._parsed:
+            self._load()
+        if state is None:
+            return self._top
         raw = self._states.get(state.name) if self._states is not None else None
         return raw if isinstance(raw, LineDict) else None
 
@@ -99,7 +110,7 @@ class _Where:
 
     def item(self, state: State | None, key: str, index: int, *, inside: str | None = None) -> int:
         """The line of item ``index`` of the list ``key`` (a state's, or the flow's when state is None)."""
-        raw = self._top if state is None else self._raw(state)
+        raw = self._raw(state)
         fallback = self._flow.lines.get(key, 1) if state is None else state.line
         if raw is not None and inside is not None:
             raw = raw.get(inside) if isinstance(raw.get(inside), LineDict) else None
@@ -347,7 +358,9 @@ def _templates(
     answer_keys = [s.name for s in flow.states.values() if s.kind == QUESTION] + sorted(unparsed or ())
     problems = []
 
-    def check(text: str | None, line: int, answered: Iterable[str] | None, *, expression: bool = False) -> None:
+    def check(
+        text: str | None, line: Callable[[], int], answered: Iterable[str] | None, *, expression: bool = False
+    ) -> None:
         if text is None:
             return
         for issue in check_template(
@@ -359,23 +372,24 @@ def _templates(
             contact_keys=contact_keys,
             answered=answered,
         ):
-            problems.append(_p(flow, line + issue.line_offset, issue.message))
+            problems.append(_p(flow, line() + issue.line_offset, issue.message))
 
-    for state in flow.states.values():
-        known = None if before is None or state.name not in before else before[state.name]
-        after_own = None if known is None else known | {state.name}  # feedback follows this answer
-        check(state.ask, where.value(state, "ask"), known)
-        check(state.intro, where.value(state, "intro"), known)
-        check(state.say, where.value(state, "say"), known)
-        for index, item in enumerate(state.checklist):
-            check(item, where.item(state, "checklist", index), known)
-        for index, option in enumerate(state.options):
-            check(option.label, where.item_value(state, "options", index, "label"), known)
-            check(option.feedback, where.item_value(state, "options", index, "feedback"), after_own)
-        for index, rule in enumerate(state.branch):
-            check(rule.condition, where.item_value(state, "branch", index, "if"), known, expression=True)
-        if state.escalate is not None:
-            check(state.escalate.summary, where.value(state, "summary", inside="escalate"), known)
+    for s in flow.states.values():
+        known = None if before is None or s.name not in before else before[s.name]
+        after_own = None if known is None else known | {s.name}  # feedback follows this answer
+        # lines are looked up only for a text with a problem
+        check(s.ask, partial(where.value, s, "ask"), known)
+        check(s.intro, partial(where.value, s, "intro"), known)
+        check(s.say, partial(where.value, s, "say"), known)
+        for i, item in enumerate(s.checklist):
+            check(item, partial(where.item, s, "checklist", i), known)
+        for i, option in enumerate(s.options):
+            check(option.label, partial(where.item_value, s, "options", i, "label"), known)
+            check(option.feedback, partial(where.item_value, s, "options", i, "feedback"), after_own)
+        for i, rule in enumerate(s.branch):
+            check(rule.condition, partial(where.item_value, s, "branch", i, "if"), known, expression=True)
+        if s.escalate is not None:
+            check(s.escalate.summary, partial(where.value, s, "summary", inside="escalate"), known)
     return problems
 
 

@@ -43,6 +43,17 @@ _UNSAFE_ATTRIBUTES = frozenset(
 # went through validation): reported as a TemplateProblem, never as a crash in the middle of a turn.
 _RENDER_FAILURES = (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError)
 
+# The nodes check_template looks at, found in a single walk of the syntax tree.
+_CHECKED_NODES = (
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Filter,
+    nodes.Include,
+    nodes.Import,
+    nodes.FromImport,
+    nodes.Extends,
+)
+
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
@@ -163,27 +174,33 @@ def check_template(
     rules = set(rule_keys)
     nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
     sure = None if answered is None else set(answered)
-    guarded = _guarded_uses(tree) if sure is not None else set()
-    for stmt in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-        issues.append(TemplateIssue("templates may not include, import or extend other files", max(0, stmt.lineno - 1)))
-    for fil in tree.find_all(nodes.Filter):  # org.name|attr('__class__') is a Getattr in disguise
-        if fil.name == "attr" and fil.args and isinstance(fil.args[0], nodes.Const):
-            name = str(fil.args[0].value)
-            if name.startswith("_") or name in _UNSAFE_ATTRIBUTES:
-                message = f"'{name}' reaches into Python internals, which templates may not do"
-                issues.append(TemplateIssue(message, max(0, fil.lineno - 1)))
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        attr = _attribute_name(node)
+    guarded: set[int] | None = None  # worked out only if an answer may be missing
+    internals = "reaches into Python internals, which templates may not do"
+    for node in tree.find_all(_CHECKED_NODES):  # one walk over the tree for every check below
         line = max(0, node.lineno - 1)
+        if isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
+            issues.append(TemplateIssue("templates may not include, import or extend other files", line))
+            continue
+        if isinstance(node, nodes.Filter):  # org.name|attr('__class__') is a Getattr in disguise
+            if node.name == "attr" and node.args and isinstance(node.args[0], nodes.Const):
+                name = str(node.args[0].value)
+                if name.startswith("_") or name in _UNSAFE_ATTRIBUTES:
+                    issues.append(TemplateIssue(f"'{name}' {internals}", line))
+            continue
+        attr = _attribute_name(node)
         if attr is None:
             continue
         if attr.startswith("_") or attr in _UNSAFE_ATTRIBUTES:
-            issues.append(TemplateIssue(f"'{attr}' reaches into Python internals, which templates may not do", line))
+            issues.append(TemplateIssue(f"'{attr}' {internals}", line))
             continue
         owner = node.node  # type: ignore[attr-defined]  # both Getattr and Getitem have .node
         if isinstance(owner, nodes.Name) and owner.name in known and attr not in known[owner.name]:
             issues.append(TemplateIssue(_unknown(owner.name, attr, known[owner.name]), line))
-        elif owner_is_answers(owner) and sure is not None and attr not in sure and id(node) not in guarded:
+        elif owner_is_answers(owner) and sure is not None and attr not in sure:
+            if guarded is None:
+                guarded = _guarded_uses(tree)
+            if id(node) in guarded:
+                continue
             issues.append(
                 TemplateIssue(
                     f"'answers.{attr}' may have no answer here: some ways to this point do not ask '{attr}' "
