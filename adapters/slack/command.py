@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 from typing import IO
 
 import click
@@ -34,6 +36,15 @@ def configure_logging(
     handler = setup_logging(level, fmt, secrets=config.secrets, stream=stream)
     install_redaction(config.secrets, [handler])
     return handler
+
+
+def wait_for_stop_signal() -> None:
+    """Block until SIGTERM (how orchestrators and systemd stop a service) or SIGINT (Ctrl+C)."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        pass
 
 
 @click.command("slack")
@@ -84,7 +95,11 @@ def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("Connecting to Slack in Socket Mode")
-            SocketModeHandler(bot.app, config.app_token).start()
+            handler = SocketModeHandler(bot.app, config.app_token)
+            handler.connect()
+            wait_for_stop_signal()
+            log.info("Stopping: closing the Socket Mode connection")
+            handler.close()
         else:
             ops = OpsEndpoints.for_runtime(runtime)
             SlackHTTPServer(bot.app, host=host, port=port, ops=ops).run_forever()

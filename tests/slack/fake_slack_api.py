@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 BOT_TOKEN = "xoxb-test-0000000000-policybot"
+APP_TOKEN = "xapp-1-A0POLICYBOT-0000-test"  # app-level token: only for apps.connections.open
 TEAM_ID = "T0COUNCIL"
 BOT_USER_ID = "UBOTPOLICY"
 BOT_ID = "BBOTPOLICY"
@@ -112,6 +113,7 @@ class FakeSlackAPI:
         self.opened_views: list[dict[str, Any]] = []
         self.users: dict[str, User] = {}
         self.channels: set[str] = set()
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -281,7 +283,9 @@ class FakeSlackAPI:
             self._record(Call(method, params, token, failure.status, error))
             return failure.status, headers, {"ok": False, "error": error}
 
-        if token != self.token:
+        # Slack wants the app-level token for apps.connections.open and a bot token for the rest.
+        expected = APP_TOKEN if method == "apps.connections.open" else self.token
+        if token != expected:
             self._record(Call(method, params, token, 200, "invalid_auth"))
             return 200, {}, {"ok": False, "error": "invalid_auth"}
 
@@ -319,6 +323,11 @@ class FakeSlackAPI:
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
         }
+
+    def _api_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_mode_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("text") and not params.get("blocks"):
