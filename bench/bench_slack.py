@@ -83,7 +83,8 @@ def serve(api_url: str, port: int = 0, db: str = "") -> None:
     settings.write_text("# defaults\n", encoding="utf-8")
     runtime = build_runtime(settings, db or f"sqlite:///{workdir / 'bench.db'}", flows_dir=flows)
     config = SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
-    bot = SlackBot(runtime, config, worker_threads=int(os.environ.get("BENCH_WORKERS", "8")))
+    threads = int(os.environ.get("BENCH_WORKERS", "0")) or None  # None: the adapter's default
+    bot = SlackBot(runtime, config, worker_threads=threads)
     server = SlackHTTPServer(bot.app, port=port, reuse_port=True)
     url = server.start_in_thread()
     print(json.dumps({"app": url, "port": server.bound_port}), flush=True)

@@ -32,6 +32,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryState
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
 
 from adapters.slack import actions as A
 from adapters.slack import render as R
@@ -70,6 +73,32 @@ SORRY = (
 MOVED_TO_DM = "I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps."
 
 
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    """Waits out a 429 only when Slack asks for a short pause: a worker thread asleep for a long
+    Retry-After would hold up everyone else's answers, so a long one fails the job instead (the
+    person is told and can click again)."""
+
+    MAX_WAIT_SECONDS = 5
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        for name, values in response.headers.items():
+            if name.lower() == "retry-after":
+                try:
+                    return int(values[0]) <= self.MAX_WAIT_SECONDS
+                except (ValueError, IndexError, TypeError):
+                    return False
+        return True
+
+
 def make_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
     """The Web API client for conversations: a brief 429 or 5xx is retried before giving up,
     because the person is waiting for their next question."""
@@ -79,7 +108,7 @@ def make_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
     client = WebClient(**kwargs)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=1),
-        RateLimitErrorRetryHandler(max_retry_count=2),
+        ShortRateLimitRetry(max_retry_count=2),
         ServerErrorRetryHandler(max_retry_count=1),
     ]
     return client
@@ -136,6 +165,12 @@ def latest_conversation(runtime: Runtime, user_id: str, flow_id: str) -> tuple[s
     return (str(row[0]), str(row[1]), row[2]) if row is not None else None
 
 
+def default_worker_threads(runtime: Runtime) -> int:
+    """SQLite takes one writer at a time (the store begins every transaction IMMEDIATE), so more
+    threads only queue in its busy handler and lengthen the tail; PostgreSQL takes many."""
+    return 2 if runtime.store.dialect == "sqlite" else 8
+
+
 def delivery_id(*parts: object) -> str:
     """A short, stable id for one Slack delivery (the store keeps at most 250 characters)."""
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]
@@ -159,7 +194,7 @@ class SlackBot:
         config: SlackConfig,
         *,
         client: WebClient | None = None,
-        worker_threads: int = 8,
+        worker_threads: int | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         self.runtime = runtime
@@ -167,7 +202,7 @@ class SlackBot:
         self.config = config
         self.web = client or make_client(config)
         self.people = SlackPeople(self.web)
-        self.worker = Worker(worker_threads)
+        self.worker = Worker(worker_threads or default_worker_threads(runtime))
         # process_before_response: the listener body (ack, then a hand-off to the worker) runs
         # before the HTTP response, so the response goes out the moment the listener returns,
         # without Bolt's 10 ms polling for ack; the same code serves Socket Mode unchanged.

@@ -62,7 +62,10 @@ def wait_for_stop_signal() -> None:
     help="HTTP mode: the port to listen on ($PORT).",
 )
 @click.option(
-    "--threads", type=int, default=8, show_default=True, help="Background threads answering people (per process)."
+    "--threads",
+    type=int,
+    default=None,
+    help="Background threads answering people, per process (default: 2 on SQLite, 8 on PostgreSQL).",
 )
 @click.option(
     "--worker/--no-worker",
@@ -79,7 +82,7 @@ def wait_for_stop_signal() -> None:
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
 )
 @pass_cli
-def serve(ctx: CliContext, host: str, port: int, threads: int, worker: bool, log_level: str | None) -> None:
+def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bool, log_level: str | None) -> None:
     """Run Policy Bot in Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode)."""
     config = SlackConfig.from_env()
     configure_logging(config, log_level)

@@ -38,6 +38,43 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not from Slack
 
 
+_TEXT_FIELDS = ("type", "callback_id", "command", "action_id", "trigger_id", "user_id", "team_id", "text")
+_OBJECT_FIELDS = ("event", "view", "user", "team", "container", "channel", "message", "enterprise")
+_EVENT_TEXT_FIELDS = ("type", "subtype", "channel_type", "tab", "text", "user", "channel", "ts", "thread_ts", "bot_id")
+_ACTION_TEXT_FIELDS = ("type", "action_id", "block_id", "value", "action_ts")
+
+
+def slack_shaped(body: object) -> bool:
+    """Does a parsed body have the types Slack always sends, where Bolt and the listeners read them?
+
+    Slack signs what it sends, so only a caller holding the signing secret (or a broken proxy)
+    could send anything else; the check turns what would be a TypeError deep in Bolt's
+    matching, a 500, into a 400. It is about types only: unknown fields and kinds pass.
+    """
+    if not isinstance(body, dict):
+        return False
+
+    def texts(node: dict[str, object], names: tuple[str, ...]) -> bool:
+        return all(node.get(name) is None or isinstance(node.get(name), str) for name in names)
+
+    if not texts(body, _TEXT_FIELDS):
+        return False
+    if not all(body.get(name) is None or isinstance(body.get(name), dict) for name in _OBJECT_FIELDS):
+        return False
+    event = body.get("event")
+    if isinstance(event, dict) and not texts(event, _EVENT_TEXT_FIELDS):
+        return False
+    view = body.get("view")
+    if isinstance(view, dict) and not texts(view, ("id", "type", "callback_id", "private_metadata")):
+        return False
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) and texts(a, _ACTION_TEXT_FIELDS) for a in actions)
+    ):
+        return False
+    return True
+
+
 class SlackHTTPServer:
     """Serves ``POST /slack/events`` (commands, interactivity, events) and ``GET /healthz``."""
 
@@ -102,7 +139,12 @@ class SlackHTTPServer:
         for name, value in request.headers.items():
             previous = headers.get(name.lower())
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
-        bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except ValueError:  # Bolt parses before it verifies: a body cut short, or "JSON" that is not
+            return web.json_response({"error": "the body is not a Slack request"}, status=400)
+        if not slack_shaped(bolt_request.body):  # Bolt's matchers and our listeners assume Slack's shapes
+            return web.json_response({"error": "the body is not a Slack request"}, status=400)
         with correlation(request.headers.get(CORRELATION_HEADER)):
             if self.inline:
                 bolt_response = self.app.dispatch(bolt_request)

@@ -8,6 +8,7 @@ they say, and which buttons they still have.
 from __future__ import annotations
 
 from conftest import EMPLOYEE, GENERAL, SlackHarness, all_text, button_labels, dm, find_button
+from fake_slack_api import TEAM_ID
 from slack_requests import app_mention, dm_message, global_shortcut, view_submission
 
 LEGAL_THREAT_FIRST = "Where was the post made?"
@@ -216,3 +217,13 @@ def test_when_slack_refuses_the_update_the_next_question_still_comes(slack: Slac
     slack.fake.fail_next("chat.update", error="message_not_found")
     slack.click(EMPLOYEE, first, "On a council account or page")
     assert "Is the post still online?" in all_text(slack.last_dm(EMPLOYEE))
+
+
+def test_a_long_rate_limit_is_not_waited_out_by_a_worker_thread(slack: SlackHarness) -> None:
+    slack.fake.fail_next("chat.postMessage", status=429, retry_after=120)
+    start_legal_threat(slack)
+    statuses = [c.status for c in slack.fake.iter_calls() if c.method == "chat.postMessage"]
+    assert statuses == [429, 200]  # no retry after 120 s; the person is told straight away instead
+    assert "Carry on" in slack.last_dm(EMPLOYEE).text
+    actor = slack.bot.actor_for({"team_id": TEAM_ID}, EMPLOYEE)
+    assert slack.bot.engine.unfinished(actor) is not None  # nothing lost: Home tab "Carry on" shows it
