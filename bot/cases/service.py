@@ -43,7 +43,7 @@ from bot.cases.model import (
     DeliveryState,
     UnknownCase,
 )
-from bot.cases.tables import CASE_TABLES, case_events, case_recipients, cases, outbox
+from bot.cases.tables import case_events, case_recipients, cases, outbox
 from bot.clock import Clock
 from bot.directory import COMMS, Directory, Person, Resolution
 from bot.errors import NotAllowed, PolicybotError
@@ -54,7 +54,6 @@ from bot.notify import Notification, Recipient
 from bot.outbox import Outbox, RetryPolicy
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.schema import metadata
 from bot.timers import ACK_DEADLINE, Scheduler, Timer, cancel, schedule
 from bot.working_hours import WorkingHours, describe_duration
 
@@ -75,7 +74,6 @@ class CaseService:
         policy: RetryPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        metadata.create_all(store.engine, tables=CASE_TABLES)  # a no-op when the store already made them
         self.store = store
         self.directory = directory
         self.settings = settings

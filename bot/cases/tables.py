@@ -1,8 +1,8 @@
 """The case, outbox and timer tables, on the store's shared ``metadata``.
 
-They live beside the engine's tables (bot/store/schema.py) in one MetaData, so one
-``create_all`` or one Alembic history covers the whole store; importing this module is what adds
-them (bot.runtime and bot.cases import it before the store is opened). Everything is plain
+They live beside the engine's tables (bot/store/schema.py) in one MetaData, so one Alembic
+history covers the whole store (bot/store/migrate.py lists this module in TABLE_MODULES, and
+migration 0003 creates these tables). A change here needs a new migration. Everything is plain
 SQLAlchemy Core types that mean the same on SQLite and PostgreSQL; JSON is kept as text so both
 backends read it the same way.
 """
