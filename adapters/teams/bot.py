@@ -207,6 +207,8 @@ class TeamsBot(TeamsActivityHandler):
             if kind == "cases":
                 if self.cases is None:
                     return [Notice("Case tracking is not switched on in this installation.")]
+                if _conversation_type(ctx.activity) != "personal":  # cases name people: not in a channel
+                    return [Notice("Your cases are private: message me directly and say 'my cases'.")]
                 mine, waiting = await self._call(self.cases.summary_for, actor)
                 return [cards.cases_card(mine, waiting)]
             unfinished = await self._call(self.engine.unfinished, actor)

@@ -307,3 +307,12 @@ def test_a_submit_fallback_click_on_a_case_card_updates_it_too(
     assert len(stored.versions) == 2
     assert "Thanks, Jo Manager" in joined(adaptive_cards(stored.latest)[0])
     assert [u.activity_id for u in connector.successful("update")][-1] == stored.activity_id
+
+
+def test_my_cases_is_never_listed_in_a_channel(org: Org, alex: TeamsUser, connector: FakeConnector) -> None:
+    reach_the_outcome(alex)
+    activity = alex.channel_mention("my cases", "19:general@thread.tacv2", "19:general@thread.tacv2")
+    alex.post(activity)
+    [reply] = connector.sent_to(activity["conversation"]["id"])
+    assert reply.latest["text"].startswith("Your cases are private")
+    assert not adaptive_cards(reply.latest)
