@@ -59,7 +59,7 @@ def slack_shaped(body: object) -> bool:
 
     if not texts(body, _TEXT_FIELDS):
         return False
-    if not all(body.get(name) is None or isinstance(body.get(name), dict) for name in _OBJECT_FIELDS):
+    if not all(name not in body or isinstance(body[name], dict) for name in _OBJECT_FIELDS):
         return False
     event = body.get("event")
     if isinstance(event, dict) and not texts(event, _EVENT_TEXT_FIELDS):
@@ -67,12 +67,8 @@ def slack_shaped(body: object) -> bool:
     view = body.get("view")
     if isinstance(view, dict) and not texts(view, ("id", "type", "callback_id", "private_metadata")):
         return False
-    actions = body.get("actions")
-    if actions is not None and not (
-        isinstance(actions, list) and all(isinstance(a, dict) and texts(a, _ACTION_TEXT_FIELDS) for a in actions)
-    ):
-        return False
-    return True
+    actions = body.get("actions", [])
+    return isinstance(actions, list) and all(isinstance(a, dict) and texts(a, _ACTION_TEXT_FIELDS) for a in actions)
 
 
 class SlackHTTPServer:
@@ -141,7 +137,9 @@ class SlackHTTPServer:
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        except ValueError:  # Bolt parses before it verifies: a body cut short, or "JSON" that is not
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+            # Bolt parses (and reads context out of the body) before it verifies the signature: a
+            # body cut short, "JSON" that is not, or fields of the wrong type end here, not in a 500.
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
         if not slack_shaped(bolt_request.body):  # Bolt's matchers and our listeners assume Slack's shapes
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
