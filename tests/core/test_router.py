@@ -24,6 +24,7 @@ STARTS_AT_ONCE = {
     "should I join a facebook group that criticises the council": "join-group",
     "someone commented in welsh": "welsh-language",
     "can I join an online discussion about our service": "speak-for-council",
+    "how do I moderate our community page": "run-community",
 }
 
 BEST_GUESS = {
