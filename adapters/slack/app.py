@@ -147,22 +147,20 @@ def home_case(case: Case, *, mine: bool) -> R.HomeCase:
     return R.HomeCase(case.id, case.flow_title, case.state, detail, tuple(case_buttons(case)))
 
 
-def latest_conversation(runtime: Runtime, user_id: str, flow_id: str) -> tuple[str, str, datetime] | None:
-    """(id, status, updated_at) of the person's latest conversation in one flow.
+def flow_history(runtime: Runtime, user_id: str, flow_id: str) -> list[tuple[str, str, datetime]]:
+    """(id, status, updated_at) of the person's conversations in one flow, oldest first.
 
-    A read of the core's conversations table (there is no engine call for "has this person done
-    flow X" yet); it decides nothing, it only reports for the Home tab."""
+    A read of the core's conversations table (the engine has no "has this person done flow X"
+    call; ``policybot onboarding-report`` reads the same table per team); it decides nothing."""
     from sqlalchemy import select
 
     query = (
         select(conversations.c.id, conversations.c.status, conversations.c.updated_at)
         .where(conversations.c.user_id == user_id, conversations.c.flow_id == flow_id)
-        .order_by(conversations.c.updated_at.desc())
-        .limit(1)
+        .order_by(conversations.c.updated_at)
     )
     with runtime.store.transaction() as conn:
-        row = conn.execute(query).first()
-    return (str(row[0]), str(row[1]), row[2]) if row is not None else None
+        return [(str(r[0]), str(r[1]), r[2]) for r in conn.execute(query).all()]
 
 
 def default_worker_threads(runtime: Runtime) -> int:
@@ -846,14 +844,15 @@ class SlackBot:
         """A sentence about the person's onboarding check, and whether it is done (None: no such flow)."""
         if ONBOARDING not in {f.id for f in self.runtime.library.all()}:
             return None, False
-        latest = latest_conversation(self.runtime, actor.user_id, ONBOARDING)
-        if latest is None:
+        history = flow_history(self.runtime, actor.user_id, ONBOARDING)
+        done = [h for h in history if h[1] == DONE]
+        if not done:  # the same rule as `policybot onboarding-report`: any finished run counts
+            if any(h[1] == ACTIVE for h in history):
+                return "You started the onboarding check but have not finished it.", False
+            if history:
+                return "You stopped the onboarding check before the end. You can do it again any time.", False
             return "You have not done the onboarding check yet. It takes about five minutes.", False
-        conversation_id, status, updated_at = latest
-        if status == ACTIVE:
-            return "You started the onboarding check but have not finished it.", False
-        if status != DONE:
-            return "You stopped the onboarding check before the end. You can do it again any time.", False
+        conversation_id, _, updated_at = done[-1]
         when = updated_at.strftime("%d %b %Y")
         score = ""
         for reply in self.engine.resume(actor, conversation_id):

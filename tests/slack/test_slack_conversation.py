@@ -227,3 +227,26 @@ def test_a_long_rate_limit_is_not_waited_out_by_a_worker_thread(slack: SlackHarn
     assert "Carry on" in slack.last_dm(EMPLOYEE).text
     actor = slack.bot.actor_for({"team_id": TEAM_ID}, EMPLOYEE)
     assert slack.bot.engine.unfinished(actor) is not None  # nothing lost: Home tab "Carry on" shows it
+
+
+def test_onboarding_quiz_feedback_score_and_home_status(slack: SlackHarness) -> None:
+    from slack_requests import app_home_opened
+
+    slack.event(app_home_opened(EMPLOYEE))
+    home = str(slack.fake.home_views[EMPLOYEE]["blocks"])
+    assert "Your onboarding" in home and "not done the onboarding check yet" in home
+
+    slack.slash(EMPLOYEE, "slack onboarding stand-in")
+    card = slack.last_dm(EMPLOYEE)
+    assert "Card 1 of 2" in all_text(card)  # the intro card comes with the question
+    slack.click(EMPLOYEE, card, "No, it can be shared")
+    texts = [m.text for m in slack.dm_messages(EMPLOYEE)]
+    assert "Right: friends can copy it." in texts  # the feedback, before the next question
+    slack.click(EMPLOYEE, slack.last_dm(EMPLOYEE), "Nobody")
+    outcome = slack.last_dm(EMPLOYEE)
+    assert "You got *1 of 2* right" in all_text(outcome)
+    assert any(m.text == "Tell your line manager." for m in slack.dm_messages(EMPLOYEE))
+
+    slack.event(app_home_opened(EMPLOYEE))
+    home = str(slack.fake.home_views[EMPLOYEE]["blocks"])
+    assert "Done on" in home and "with 1 of 2 right" in home
