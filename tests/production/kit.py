@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
 
 from bot.engine import Engine
 from bot.escalation import CaseOpener
@@ -105,3 +108,33 @@ def write_flows(folder: Path, flows: dict[str, str] | None = None) -> Path:
 def make_engine(flows_dir: Path, database_url: str, *, cases: CaseOpener | None = None) -> Engine:
     library = FlowLibrary.load(flows_dir, load_settings(None))
     return Engine(library, Store(database_url), cases=cases)
+
+
+# -- for the payload fuzzers -----------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+def mutate(node: Any, path: list[int], how: str, value: Any) -> Any:
+    """``node`` with the element that ``path`` picks deleted, replaced by ``value`` or given a sibling."""
+    if not path or not isinstance(node, (dict, list)) or not node:
+        return value if how == "replace" else node
+    keys = list(node.keys()) if isinstance(node, dict) else list(range(len(node)))
+    key = keys[path[0] % len(keys)]
+    copy = dict(node) if isinstance(node, dict) else list(node)
+    if len(path) == 1 or not isinstance(copy[key], (dict, list)):  # type: ignore[index]
+        if how == "delete":
+            del copy[key]  # type: ignore[arg-type]
+        elif how == "replace":
+            copy[key] = value  # type: ignore[index]
+        elif isinstance(copy, dict):
+            copy[f"{key}_x"] = value
+        else:
+            copy.insert(key, value)
+        return copy
+    copy[key] = mutate(copy[key], path[1:], how, value)  # type: ignore[index]
+    return copy

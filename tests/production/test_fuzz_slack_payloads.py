@@ -35,7 +35,7 @@ from adapters.slack.app import SlackBot
 from adapters.slack.config import SlackConfig
 from adapters.slack.http_server import SlackHTTPServer
 from bot.runtime import build_runtime
-from tests.production.kit import BRANCHY_FLOW, chain_flow, write_flows
+from tests.production.kit import BRANCHY_FLOW, JSON_VALUES, chain_flow, mutate, write_flows
 
 USER = "U0FUZZER"
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,13 +97,6 @@ def real_payloads() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=20,
-)
-
-
 def encode(kind: str, payload: Any) -> tuple[str, str]:
     if kind == "json":
         return json.dumps(payload), "application/json"
@@ -114,27 +107,6 @@ def encode(kind: str, payload: Any) -> tuple[str, str]:
             "application/x-www-form-urlencoded"
         )
     return urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-
-
-def mutate(node: Any, path: list[int], how: str, value: Any) -> Any:
-    """``node`` with the element that ``path`` picks deleted, replaced by ``value`` or given a sibling."""
-    if not path or not isinstance(node, (dict, list)) or not node:
-        return value if how == "replace" else node
-    keys = list(node.keys()) if isinstance(node, dict) else list(range(len(node)))
-    key = keys[path[0] % len(keys)]
-    copy = dict(node) if isinstance(node, dict) else list(node)
-    if len(path) == 1 or not isinstance(copy[key], (dict, list)):  # type: ignore[index]
-        if how == "delete":
-            del copy[key]  # type: ignore[arg-type]
-        elif how == "replace":
-            copy[key] = value  # type: ignore[index]
-        elif isinstance(copy, dict):
-            copy[f"{key}_x"] = value
-        else:
-            copy.insert(key, value)
-        return copy
-    copy[key] = mutate(copy[key], path[1:], how, value)  # type: ignore[index]
-    return copy
 
 
 def assert_not_a_server_error(status: int, what: str) -> None:
