@@ -53,8 +53,8 @@ class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignor
     def line(self, mark: Any) -> int:
         """The 1-based line of a mark, as an editor numbers lines.
 
-        YAML also ends a line at NEL (U+0085) and U+2028/U+2029, which editors show inside a
-        line; in a text holding one, lines are counted from the ordinary line breaks instead.
+        YAML also ends a line at NEL (U+0085), U+2028/U+2029 and a lone carriage return, which
+        most editors show inside a line; in a text holding one, lines are counted by '\n' instead.
         """
         if self.breaks is None:
             return int(mark.line) + 1
@@ -141,8 +141,8 @@ def load_yaml_text(text: str, filename: str) -> Any:
     return data
 
 
-_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
-_LINE_BREAK = re.compile("\r\n|\r|\n")
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+_LINE_BREAK = re.compile("\n")
 
 
 def _explain(err: yaml.MarkedYAMLError, text: str, loader: _LineLoader) -> tuple[int, str]:
@@ -153,7 +153,7 @@ def _explain(err: yaml.MarkedYAMLError, text: str, loader: _LineLoader) -> tuple
     parser's message is kept after it for anyone searching the web for it.
     """
     mark = err.problem_mark or err.context_mark
-    lines = _LINE_BREAK.split(text.removesuffix("\n").removesuffix("\r"))
+    lines = text.removesuffix("\n").split("\n")
     # At the end of a file with no final newline the parser's mark is one line past the last.
     line = min(loader.line(mark), len(lines)) if mark else 1
     start = loader.line(err.context_mark) if err.context_mark else line

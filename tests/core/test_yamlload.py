@@ -152,6 +152,7 @@ def test_lines_are_counted_as_an_editor_counts_them_even_with_unusual_line_break
     assert [data.line_of(k) for k in ("a", "b", "c")] == [1, 2, 3]
     assert only_problem('a: "\x85"\nb: 1\nb: 2\n') == Problem("f.yaml", 3, "the key 'b' appears twice here; keep one")
     assert only_problem('a: "\x85"\nb: [1').line == 2
+    assert load_yaml_text("\rid: x\nb: 1\n", "f.yaml").line_of("b") == 2  # a lone carriage return
 
 
 def test_a_key_yaml_would_read_as_true_or_a_number_keeps_its_written_name() -> None:
