@@ -13,7 +13,7 @@ import click
 from adapters.console.render import render
 from bot.engine import Engine
 from bot.events import Actor, Cancel, ConfirmEscalation, DeclineEscalation, Event, FreeText, Start
-from bot.replies import FlowChoice, Outcome, Question, Reply
+from bot.replies import EscalationSent, FlowChoice, Outcome, Question, Reply
 
 LEAVE_WORDS = {"quit", "exit", "bye", ":q"}
 WELCOME = (
@@ -32,8 +32,11 @@ class ConsoleChat:
         *,
         ask: Callable[[str], str] | None = None,
         say: Callable[[str], None] | None = None,
+        deliver: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
+        # Runs one worker pass after an escalation, so the terminal shows what was sent at once.
+        self.deliver = deliver
         self.actor = actor
         self.ask = ask or (lambda prompt: click.prompt(prompt, prompt_suffix=" ", default="", show_default=False))
         self.say = say or click.echo
@@ -95,7 +98,15 @@ class ConsoleChat:
             elif isinstance(reply, Outcome):
                 self.menu = None
                 self.conversation_id = None
+                if reply.case_id is not None:
+                    self._delivered()
                 self._after_outcome(reply)
+            elif isinstance(reply, EscalationSent):
+                self._delivered()
+
+    def _delivered(self) -> None:
+        if self.deliver is not None:
+            self.deliver()
 
     def _after_outcome(self, outcome: Outcome) -> None:
         offer = outcome.escalation

@@ -8,8 +8,10 @@ import os
 import click
 
 from adapters.console.chat import ConsoleChat
+from adapters.console.notifier import ConsoleNotifier
 from bot.cli.options import CliContext, pass_cli
 from bot.events import Actor
+from bot.worker import Worker
 
 
 @click.command("chat")
@@ -27,4 +29,8 @@ def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | No
     login = user_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
     runtime = ctx.runtime()
     actor = Actor(user_id=f"console:{login}", display_name=name or login, email=email, platform="console")
-    ConsoleChat(runtime.engine, actor).run()
+    deliver = None
+    if runtime.cases is not None:
+        worker = Worker(runtime, ConsoleNotifier())
+        deliver = worker.run_once
+    ConsoleChat(runtime.engine, actor, deliver=deliver).run()
