@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.context.ack import Ack
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -212,6 +213,7 @@ class SlackBot:
             raise_error_for_unhandled_request=False,
         )
         self.app.use(self._time_ack)
+        self.app.error(self.on_listener_error)
         self._register()
 
     # ------------------------------------------------------------------------------ registration
@@ -224,6 +226,20 @@ class SlackBot:
             return next()
         with metrics.ack_timer(PLATFORM):
             return next()
+
+    @staticmethod
+    def on_listener_error(error: Exception, request: BoltRequest, response: BoltResponse | None) -> BoltResponse:
+        """A listener raised (a payload in a shape Slack never sends, or a bug). If it had already
+        acknowledged, Slack gets that acknowledgement, not a 500 that would make it retry or show
+        an error; before the ack, a 400. Either way the traceback is logged."""
+        log.error("a Slack listener failed", exc_info=error)
+        try:
+            acked = request.context.ack.response
+        except Exception:
+            acked = None
+        if acked is not None:
+            return BoltResponse(status=acked.status, body=acked.body, headers=acked.headers)
+        return BoltResponse(status=400, body="")
 
     def _register(self) -> None:
         app = self.app

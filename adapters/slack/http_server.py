@@ -40,6 +40,7 @@ MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is n
 
 _TEXT_FIELDS = ("type", "callback_id", "command", "action_id", "trigger_id", "user_id", "team_id", "text")
 _OBJECT_FIELDS = ("event", "view", "user", "team", "container", "channel", "message", "enterprise")
+_NULLABLE_OBJECTS = ("enterprise",)
 _EVENT_TEXT_FIELDS = ("type", "subtype", "channel_type", "tab", "text", "user", "channel", "ts", "thread_ts", "bot_id")
 _ACTION_TEXT_FIELDS = ("type", "action_id", "block_id", "value", "action_ts")
 
@@ -59,7 +60,12 @@ def slack_shaped(body: object) -> bool:
 
     if not texts(body, _TEXT_FIELDS):
         return False
-    if not all(name not in body or isinstance(body[name], dict) for name in _OBJECT_FIELDS):
+    # Objects where Bolt reads inside them; "enterprise" may also be null: Slack sends
+    # "enterprise": null in interactive payloads from a workspace outside Enterprise Grid.
+    if not all(
+        name not in body or isinstance(body[name], dict) or (name in _NULLABLE_OBJECTS and body[name] is None)
+        for name in _OBJECT_FIELDS
+    ):
         return False
     event = body.get("event")
     if isinstance(event, dict) and not texts(event, _EVENT_TEXT_FIELDS):

@@ -149,6 +149,8 @@ def block_actions(
         },
         "trigger_id": f"{n}.{n}.trigger{n}",
         "team": {"id": TEAM_ID, "domain": "test-council"},
+        "enterprise": None,  # what Slack sends for a workspace outside Enterprise Grid
+        "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": "directmessage"},
         "message": {"type": "message", "user": "UBOTPOLICY", **message},
         "response_url": f"https://hooks.slack.com/actions/{TEAM_ID}/{n}/x",
@@ -167,6 +169,8 @@ def home_block_actions(user_id: str, action: dict[str, Any]) -> dict:
         "container": {"type": "view", "view_id": "VHOME1"},
         "trigger_id": f"{n}.{n}.trigger{n}",
         "team": {"id": TEAM_ID, "domain": "test-council"},
+        "enterprise": None,
+        "is_enterprise_install": False,
         "view": {"id": "VHOME1", "type": "home", "blocks": []},
         "actions": [{"type": "button", "action_ts": f"{int(time.time())}.{n:06d}", **action}],
     }
@@ -179,6 +183,7 @@ def global_shortcut(user_id: str, callback_id: str = "policy_check") -> dict:
         "token": "legacy-verification-token",
         "action_ts": f"{int(time.time())}.{n:06d}",
         "team": {"id": TEAM_ID, "domain": "test-council"},
+        "enterprise": None,
         "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
         "is_enterprise_install": False,
         "callback_id": callback_id,
@@ -191,6 +196,8 @@ def view_submission(user_id: str, callback_id: str, values: dict, private_metada
     return {
         "type": "view_submission",
         "team": {"id": TEAM_ID, "domain": "test-council"},
+        "enterprise": None,
+        "is_enterprise_install": False,
         "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
         "api_app_id": "A0POLICYBOT",
         "token": "legacy-verification-token",

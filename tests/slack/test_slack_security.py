@@ -158,3 +158,13 @@ def test_secrets_never_reach_the_logs(log_output: io.StringIO, slack: SlackHarne
         assert secret not in text
         assert json.dumps(secret)[1:-1] not in text
     assert "[redacted]" in text
+
+
+def test_a_listener_that_fails_on_a_strange_payload_answers_400_not_500(slack: SlackHarness) -> None:
+    from slack_requests import view_submission
+
+    strange = view_submission(EMPLOYEE, "start_check_modal", {})
+    strange["view"]["state"] = {"values": ["not", "an", "object"]}  # signed, but not Slack's shape
+    resp = slack.sender.interactive(strange)
+    assert resp.status == 400
+    assert slack.slash(EMPLOYEE, "someone threatened to sue me").status == 200  # still answering
