@@ -40,6 +40,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from adapters.slack import actions as A
 from adapters.slack import render as R
 from adapters.slack.config import SlackConfig
+from adapters.slack.installs import SlackInstalls, WorkspaceClient
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.worker import Worker
 from bot import metrics
@@ -106,7 +107,7 @@ def make_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
     kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout}
     if config.api_url:
         kwargs["base_url"] = config.api_url
-    client = WebClient(**kwargs)
+    client = WorkspaceClient(**kwargs)  # sends the token of the workspace being served (installs.py)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=1),
         ShortRateLimitRetry(max_retry_count=2),
@@ -195,6 +196,7 @@ class SlackBot:
         client: WebClient | None = None,
         worker_threads: int | None = None,
         logger: logging.Logger | None = None,
+        installs: SlackInstalls | None = None,
     ) -> None:
         self.runtime = runtime
         self.engine = runtime.engine
@@ -211,7 +213,11 @@ class SlackBot:
             process_before_response=True,
             logger=logger,
             raise_error_for_unhandled_request=False,
+            # Several workspaces (OAuth): Bolt finds each request's install in the database.
+            oauth_settings=installs.oauth_settings() if installs is not None else None,
         )
+        if installs is not None:
+            installs.attach(self.app)  # the workspace's token for this request; uninstalls, revocations
         self.app.use(self._time_ack)
         self.app.error(self.on_listener_error)
         self._register()

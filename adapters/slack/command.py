@@ -19,10 +19,12 @@ import click
 from adapters.slack.app import SlackBot
 from adapters.slack.config import SlackConfig, install_redaction
 from adapters.slack.http_server import SlackHTTPServer
+from adapters.slack.installs import OAuthConfig, SlackInstalls, WorkspaceNotifier
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
 from bot.cli.options import CliContext, pass_cli
 from bot.health import OpsEndpoints
 from bot.logging_setup import configure_logging as setup_logging
+from bot.notify import Notifier
 from bot.worker import Worker as OutboxWorker
 
 log = logging.getLogger(__name__)
@@ -85,14 +87,21 @@ def wait_for_stop_signal() -> None:
 def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bool, log_level: str | None) -> None:
     """Run Policy Bot in Slack (Socket Mode if SLACK_APP_TOKEN is set, else HTTP mode)."""
     config = SlackConfig.from_env()
-    configure_logging(config, log_level)
+    oauth = OAuthConfig.from_env()
+    log_handler = configure_logging(config, log_level)
+    if oauth is not None:
+        install_redaction(oauth.secrets, [log_handler])
     runtime = ctx.runtime()
-    bot = SlackBot(runtime, config, worker_threads=threads)
+    installs = SlackInstalls(runtime.store.engine, oauth) if oauth is not None else None
+    bot = SlackBot(runtime, config, worker_threads=threads, installs=installs)
     outbox_worker = None
     if worker and runtime.cases is not None:
         # Escalations are delivered (and chased) from the outbox by this background thread; any
         # number of replicas can run one, the outbox's leases keep each notification to one sender.
-        outbox_worker = OutboxWorker(runtime, SlackNotifier(make_notifier_client(config))).start()
+        notifier: Notifier = SlackNotifier(make_notifier_client(config))
+        if installs is not None:
+            notifier = WorkspaceNotifier(notifier, installs)  # each case in its own workspace's name
+        outbox_worker = OutboxWorker(runtime, notifier).start()
     try:
         if config.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

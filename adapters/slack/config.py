@@ -59,15 +59,19 @@ class SlackConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackConfig:
         env = os.environ if environ is None else environ
-        missing = [name for name in (ENV_BOT_TOKEN, ENV_SIGNING_SECRET) if not env.get(name, "").strip()]
+        # Installed in several workspaces (SLACK_CLIENT_ID, adapters/slack/installs.py): each
+        # workspace's token is in the database, so there is no one SLACK_BOT_TOKEN.
+        several = bool(env.get("SLACK_CLIENT_ID", "").strip())
+        required = (ENV_SIGNING_SECRET,) if several else (ENV_BOT_TOKEN, ENV_SIGNING_SECRET)
+        missing = [name for name in required if not env.get(name, "").strip()]
         if missing:
             lines = [f"  {name}: in your Slack app's settings, {WHERE[name]}" for name in missing]
             raise SettingsError(
                 "Slack is not configured: set these environment variables and start again "
                 "(docs/slack.md, step 3):\n" + "\n".join(lines)
             )
-        bot_token = env[ENV_BOT_TOKEN].strip()
-        if not bot_token.startswith("xoxb-"):
+        bot_token = env.get(ENV_BOT_TOKEN, "").strip()
+        if bot_token and not bot_token.startswith("xoxb-"):
             raise SettingsError(
                 f"{ENV_BOT_TOKEN} does not look like a bot token (it must start with xoxb-). "
                 f"Copy it from {WHERE[ENV_BOT_TOKEN]}."

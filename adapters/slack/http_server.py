@@ -110,7 +110,21 @@ class SlackHTTPServer:
         web_app.router.add_post(self.path, self._handle)
         for path in HEALTH_PATHS:
             web_app.router.add_get(path, self._ops)
+        flow = self.app.oauth_flow
+        if flow is not None:  # several workspaces: the "Add to Slack" page and Slack's redirect back
+            web_app.router.add_get(flow.install_path, self._oauth)
+            web_app.router.add_get(flow.redirect_uri_path, self._oauth)
         return web_app
+
+    async def _oauth(self, request: web.Request) -> web.Response:
+        """Run Bolt's OAuth flow (installs.py) off the event loop: it calls Slack and the database."""
+        flow = self.app.oauth_flow
+        assert flow is not None
+        bolt_request = BoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+        handle = flow.handle_installation if request.path == flow.install_path else flow.handle_callback
+        loop = asyncio.get_running_loop()
+        bolt_response = await loop.run_in_executor(self._executor, handle, bolt_request)
+        return await to_aiohttp_response(bolt_response)
 
     async def _ops(self, request: web.Request) -> web.Response:
         """/healthz, /readyz and /metrics for the load balancer and Prometheus (bot/health.py)."""

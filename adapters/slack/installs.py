@@ -111,7 +111,7 @@ class WorkspaceClient(WebClient):
         self._fixed_token: str | None = None
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def token(self) -> str | None:
         return _workspace_token.get() or self._fixed_token
 

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.config import SlackConfig
+from adapters.slack.installs import WorkspaceClient
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import render_notification
 from bot.notify import DeliveryFailed, Notification, Recipient
@@ -53,7 +54,7 @@ def make_notifier_client(config: SlackConfig, *, timeout: int = 10) -> WebClient
     kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout}
     if config.api_url:
         kwargs["base_url"] = config.api_url
-    client = WebClient(**kwargs)
+    client = WorkspaceClient(**kwargs)  # several workspaces: WorkspaceNotifier picks the token
     client.retry_handlers = []
     return client
 
