@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from conftest import EMPLOYEE, SlackHarness, all_text, make_flows
 from fake_slack_api import BOT_TOKEN, FakeSlackAPI
 from slack_requests import SIGNING_SECRET, SlackSender, slash_command
@@ -106,3 +107,13 @@ def get_or_none(url: str) -> int | None:
         return get(url)[0]
     except OSError:
         return None
+
+
+def test_policybot_worker_can_deliver_through_slack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`policybot worker --notifier slack` (a separate delivery process) finds the Slack notifier."""
+    from adapters.slack.notifier import SlackNotifier
+    from bot.cli.case_commands import load_notifier
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    assert isinstance(load_notifier("slack", None), SlackNotifier)  # type: ignore[arg-type]
