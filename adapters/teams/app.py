@@ -107,6 +107,9 @@ def create_app(service: TeamsService, ops: OpsEndpoints | None = None) -> web.Ap
             return _problem(400, "The activity could not be read.")
         if not activity.type:
             return _problem(400, "The body is not a Bot Framework activity (no type).")
+        missing = _missing_parts(body)
+        if missing:
+            return _problem(400, f"The activity has no {missing}, so it cannot be answered.")
         auth_header = request.headers.get("Authorization", "")
         with metrics.ack_timer(PLATFORM), correlation(request.headers.get(CORRELATION_HEADER)):
             try:
@@ -159,6 +162,18 @@ async def _errors(
         correlation = uuid.uuid4().hex[:10]
         log.error("teams request failed [%s]: %s: %s", correlation, type(err).__name__, str(err)[:300], exc_info=True)
         return _problem(500, f"Internal error; reference {correlation}.")
+
+
+def _missing_parts(body: dict[str, Any]) -> str | None:
+    """What an activity lacks that every reply needs: where to send it, in which chat, to whom."""
+    service_url = body.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.lower().startswith(("https://", "http://")):
+        return "serviceUrl"
+    for part in ("conversation", "from", "recipient"):
+        value = body.get(part)
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+            return f"{part} id"
+    return None
 
 
 def _plain(body: Any) -> Any:

@@ -8,6 +8,7 @@ body for invokes and ``deliveryMode: expectReplies``.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -286,6 +287,27 @@ def test_bad_requests_get_a_clear_4xx(bot: RunningBot, raw: bytes, content_type:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == status
     assert "error" in caught.value.read().decode()
+
+
+@pytest.mark.parametrize(
+    ("change", "missing"),
+    [
+        (lambda a: a.pop("serviceUrl"), "serviceUrl"),
+        (lambda a: a.update(serviceUrl="not a url"), "serviceUrl"),
+        (lambda a: a.pop("from"), "from id"),
+        (lambda a: a.update(conversation=None), "conversation id"),
+        (lambda a: a.update(recipient={"name": "x"}), "recipient id"),
+    ],
+)
+def test_an_activity_that_cannot_be_answered_is_refused_with_the_reason(
+    alex: TeamsUser, connector: FakeConnector, change: Any, missing: str
+) -> None:
+    activity = alex.message(LEGAL)
+    change(activity)
+    result = alex.post(activity)
+    assert result.status == 400
+    assert missing in result.body["error"]
+    assert connector.calls == []
 
 
 def test_a_submit_from_another_app_is_answered_politely(alex: TeamsUser) -> None:
