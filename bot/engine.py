@@ -555,15 +555,15 @@ class Engine:
         offer = None
         if state.escalate is not None:
             settings = self.library.settings
+            wait = state.escalate.unacknowledged_after
             offer = EscalationOffer(
                 targets=list(state.escalate.to),
                 then=list(state.escalate.then),
-                unacknowledged_after_seconds=state.escalate.unacknowledged_after.seconds
-                if state.escalate.unacknowledged_after
-                else None,
+                unacknowledged_after_seconds=wait.seconds if wait else None,
                 required=state.escalate.required,
                 preview=self._summary(conv, actor, compiled, None),
                 target_names={t: settings.target_name(t) for t in state.escalate.all_targets},
+                deadline=wait.describe() if wait else None,
             )
         score = _score(conv, compiled)
         return Outcome(

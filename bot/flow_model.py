@@ -36,6 +36,16 @@ class Duration:
         seconds = amount * {"m": 60, "h": 3600, "d": 86400, "wh": 3600}[unit]
         return cls(seconds=seconds, working_hours=unit == "wh")
 
+    def describe(self) -> str:
+        """In words, for people: "30 minutes", "2 hours", "1 day", "4 working hours"."""
+        if self.seconds % 86400 == 0 and not self.working_hours:
+            n, unit = self.seconds // 86400, "day"
+        elif self.seconds % 3600 == 0:
+            n, unit = self.seconds // 3600, "working hour" if self.working_hours else "hour"
+        else:
+            n, unit = max(1, self.seconds // 60), "working minute" if self.working_hours else "minute"
+        return f"{n} {unit}{'s' if n != 1 else ''}"
+
 
 @dataclass(frozen=True)
 class Option:

@@ -86,6 +86,7 @@ class EscalationOffer:
     required: bool  # True: sent without asking; False: the person confirms first
     preview: str  # the text that will be sent
     target_names: dict[str, str] = field(default_factory=dict)  # target -> person or team name
+    deadline: str | None = None  # unacknowledged_after in words: "4 working hours", "30 minutes"
 
 
 @dataclass(frozen=True)

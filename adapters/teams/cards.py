@@ -283,7 +283,7 @@ def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, 
     else:
         items.append(text_block(f"Tell {names}?", weight="Bolder"))
     if offer.then:
-        wait = _duration(offer.unacknowledged_after_seconds)
+        wait = f" within {offer.deadline}" if offer.deadline else " in time"
         later = _names(offer, offer.then)
         items.append(
             text_block(f"If nobody acknowledges it{wait}, {later} will be told.", size="Small", spacing="Small")
@@ -309,18 +309,6 @@ def _names(offer: EscalationOffer, targets: list[str]) -> str:
     if len(names) <= 1:
         return names[0] if names else "nobody"
     return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _duration(seconds: int | None) -> str:
-    if not seconds:
-        return " in time"
-    if seconds % 86400 == 0:
-        n, unit = seconds // 86400, "day"
-    elif seconds % 3600 == 0:
-        n, unit = seconds // 3600, "hour"
-    else:
-        n, unit = max(1, seconds // 60), "minute"
-    return f" within {n} {unit}{'s' if n != 1 else ''}"
 
 
 def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:

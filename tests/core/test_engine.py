@@ -129,6 +129,7 @@ def test_a_stale_button_gets_a_notice_and_the_current_question(engine: Engine) -
     assert isinstance(replies[0], Notice) and replies[0].kind is NoticeKind.STALE
     assert question(replies).state == q2.state == "manager"
     end = outcome(click(engine, ALICE, q2, 0))
+    assert end.escalation is not None and end.escalation.deadline == "4 working hours"
     again = click(engine, ALICE, q2, 1)  # a second click after the outcome
     assert isinstance(again[0], Notice) and again[0].kind is NoticeKind.STALE
     assert outcome(again).state == end.state == "tell_manager"
@@ -298,6 +299,7 @@ def test_offered_escalation_without_a_case_service_tells_the_person_who_to_conta
     q1 = question(engine.handle(ALICE, Start(flow_id="report")))
     end = outcome(click(engine, ALICE, q1, 1))
     assert end.state == "own" and end.escalation is not None and not end.escalation.required
+    assert (end.escalation.then, end.escalation.deadline) == (["comms"], "2 hours")
     assert "Alice Smith used the policy check" in end.escalation.preview
     assert "- Where was it posted? My own account" in end.escalation.preview
     notice = last(engine.handle(ALICE, ConfirmEscalation(end.conversation_id, "please call me")))
