@@ -76,6 +76,7 @@ COMMAND_WORDS: dict[str, str] = {
 }
 FUZZY_MATCH = 80  # rapidfuzz WRatio a typed answer needs to count as an option ("counsil acount")
 FUZZY_MARGIN = 10  # ...and how far ahead of the next option it must be, so a vague answer is asked again
+NEW_SITUATION_WORDS = 4  # typed text this long that is no option and clearly names a flow starts that flow
 NOTE_LIMIT = 500  # characters kept from an employee's note on an escalation
 MENU_PROMPT = "Which of these is closest to your situation?"
 
@@ -299,6 +300,17 @@ class Engine:
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
         index = self._match_option(state, text, conv, actor, compiled)
+        if index is None and len(text.split()) >= NEW_SITUATION_WORDS:
+            other = confident_choice(route(text, self.library.all()))
+            if other is not None:  # not an answer but a new situation: start it; the old check is left
+                return [
+                    Notice(
+                        f'That sounds like a new situation, so here is "{other.title}". '
+                        "The check you were doing has been set aside.",
+                        NoticeKind.INFO,
+                    ),
+                    *self._begin(conn, actor, other),
+                ]
         if index is None:
             labels = ", ".join(f"{i + 1}" for i in range(len(state.options)))
             return [

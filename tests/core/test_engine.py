@@ -114,6 +114,16 @@ def test_back_restart_why_and_cancel(engine: Engine) -> None:
     assert engine.unfinished(ALICE) is None
 
 
+def test_typing_a_new_situation_mid_conversation_starts_it(engine: Engine) -> None:
+    q1 = question(engine.handle(ALICE, Start(flow_id="quiz")))
+    replies = engine.handle(ALICE, FreeText("someone threatened to sue me over my tweet", q1.conversation_id))
+    assert isinstance(replies[0], Notice) and "new situation" in replies[0].text
+    q2 = question(replies)
+    assert q2.flow_id == "report" and q2.conversation_id != q1.conversation_id
+    short = engine.handle(ALICE, FreeText("sue me", q2.conversation_id))  # too short to be a new situation
+    assert isinstance(short[0], Notice) and short[0].kind is NoticeKind.INVALID
+
+
 def test_typed_command_words(engine: Engine) -> None:
     q1 = question(engine.handle(ALICE, Start(flow_id="report")))
     why = last(engine.handle(ALICE, FreeText("why", q1.conversation_id)))
