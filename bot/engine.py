@@ -236,11 +236,8 @@ class Engine:
 
     def _begin(self, conn: Connection, actor: Actor, flow: Flow) -> list[Reply]:
         now = self.clock.now()
-        previous = self.store.active_conversation(conn, actor.user_id)
-        if previous is not None:  # one conversation at a time; the old one counts as abandoned where it stood
-            previous = previous.moved(status=ABANDONED, updated_at=now)
-            self.store.save_conversation(conn, previous)
-            self.store.record(conn, previous, "abandoned", now, "a new conversation was started")
+        # One conversation at a time: the old one counts as abandoned where it stood.
+        self._abandon_active(conn, actor, now, "a new conversation was started")
         self.store.remember_flow_version(conn, flow, now)
         compiled = self.library.compiled(flow)
         conv = Conversation(
@@ -435,13 +432,15 @@ class Engine:
     def _abandon_other_active(self, conn: Connection, actor: Actor, conv: Conversation, now: datetime) -> None:
         """Back or restart on a finished conversation makes it active again: one at a time, so the
         person's other active conversation (if any) counts as abandoned where it stood, as in _begin."""
-        if conv.status == ACTIVE:
-            return
+        if conv.status != ACTIVE:
+            self._abandon_active(conn, actor, now, "an earlier conversation was taken up again")
+
+    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> None:
         other = self.store.active_conversation(conn, actor.user_id)
-        if other is not None and other.id != conv.id:
+        if other is not None:
             other = other.moved(status=ABANDONED, updated_at=now)
             self.store.save_conversation(conn, other)
-            self.store.record(conn, other, "abandoned", now, "an earlier conversation was taken up again")
+            self.store.record(conn, other, "abandoned", now, why)
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
@@ -603,7 +602,7 @@ class Engine:
 
     def _context(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> dict[str, Any]:
         """What templates see: the organisation, the person, the answers so far, the quiz score."""
-        correct, total = _score_counts(conv, compiled)
+        correct, total = compiled.score(conv.answers)
         return {
             "org": self.library.settings.template_org(),
             "user": self.people.describe(actor),
@@ -634,19 +633,6 @@ def _result_of(replies: list[Reply]) -> str:
     return "applied"
 
 
-def _score_counts(conv: Conversation, compiled: CompiledFlow) -> tuple[int, int]:
-    correct = total = 0
-    for answer in conv.answers:
-        state = compiled.flow.states.get(answer.state)
-        if state is None or answer.option >= len(state.options):
-            continue
-        chosen = state.options[answer.option]
-        if chosen.correct is not None:
-            total += 1
-            correct += int(chosen.correct)
-    return correct, total
-
-
 def _score(conv: Conversation, compiled: CompiledFlow) -> Score | None:
-    correct, total = _score_counts(conv, compiled)
+    correct, total = compiled.score(conv.answers)
     return Score(correct, total) if total else None

@@ -8,12 +8,13 @@ way, a new Machine per conversation.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from transitions import Machine
 
+from bot.conversation import Answer
 from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow, State
 from bot.templates import evaluate
 
@@ -73,6 +74,19 @@ class CompiledFlow:
             index = next(i for i, r in enumerate(rules) if r.condition is None or evaluate(r.condition, context))
             name = self.destination(name, branch_trigger(index))
         return name
+
+    def score(self, answers: Iterable[Answer]) -> tuple[int, int]:
+        """(correct, scored) over the answers given to quiz questions (options marked ``correct``)."""
+        correct = total = 0
+        for answer in answers:
+            state = self.flow.states.get(answer.state)
+            if state is None or answer.option >= len(state.options):
+                continue
+            flag = state.options[answer.option].correct
+            if flag is not None:
+                total += 1
+                correct += int(flag)
+        return correct, total
 
     def questions_ahead(self, name: str) -> int:
         """The most questions left from ``name`` (itself included) before an outcome."""

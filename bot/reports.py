@@ -7,7 +7,6 @@ with the same SQLAlchemy Core on SQLite and PostgreSQL, so they need nothing ext
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -19,13 +18,14 @@ from sqlalchemy import Connection, delete, func, select
 
 from bot.cases.model import CLOSED, LIVE
 from bot.cases.tables import case_events, case_recipients, cases, outbox, timers
-from bot.conversation import ABANDONED, ACTIVE, DONE, Answer, Conversation
+from bot.conversation import ABANDONED, ACTIVE, DONE, Conversation
 from bot.directory import Directory, Person
 from bot.errors import PolicybotError, UnknownFlow
 from bot.events import Actor
 from bot.library import FlowLibrary
 from bot.schema_check import did_you_mean
 from bot.store import Store
+from bot.store.database import conversation_from_row
 from bot.store.schema import audit, conversations, deliveries
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
@@ -212,7 +212,7 @@ def onboarding_report(
                 accounts[user_id] = directory.find(Actor(user_id=user_id, platform=user_id.partition(":")[0]))
             person = accounts[user_id]
             if person is not None and person.id in wanted:
-                by_person[person.id].append(_conversation(row))
+                by_person[person.id].append(conversation_from_row(row))
         report = [_onboarding_row(conn, store, library, person, by_person.get(person.id, [])) for person in team]
     order = {"not started": 0, "started": 1, "completed": 2}
     return manager, sorted(report, key=lambda r: (order[r.status], r.person.name))
@@ -233,33 +233,8 @@ def _score(conn: Connection, store: Store, library: FlowLibrary, conv: Conversat
         compiled = library.compiled_version(conv.flow_id, conv.flow_version, store.flow_source(conn, conv.flow_version))
     except (UnknownFlow, PolicybotError):
         return None
-    correct = total = 0
-    for answer in conv.answers:
-        state = compiled.flow.states.get(answer.state)
-        if state is None or answer.option >= len(state.options):
-            continue
-        flag = state.options[answer.option].correct
-        if flag is not None:
-            total += 1
-            correct += int(flag)
+    correct, total = compiled.score(conv.answers)
     return (correct, total) if total else None
-
-
-def _conversation(row: Any) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        user_id=row["user_id"],
-        platform=row["platform"],
-        flow_id=row["flow_id"],
-        flow_version=row["flow_version"],
-        state=row["state"],
-        status=row["status"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        case_id=row["case_id"],
-        answers=tuple(Answer.from_json(a) for a in json.loads(row["answers"])),
-    )
 
 
 # -- retention ---------------------------------------------------------------------------------------

@@ -136,7 +136,7 @@ class Store:
     def load_conversation(self, conn: Connection, conversation_id: str) -> Conversation | None:
         query = select(conversations).where(conversations.c.id == conversation_id)
         row = conn.execute(query).mappings().first()
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_from_row(row)
 
     def active_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
         row = (
@@ -149,7 +149,7 @@ class Store:
             .mappings()
             .first()
         )
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_from_row(row)
 
     def latest_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
         row = (
@@ -162,7 +162,7 @@ class Store:
             .mappings()
             .first()
         )
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_from_row(row)
 
     # -- audit and de-duplication ---------------------------------------------------------
     def record(
@@ -208,7 +208,8 @@ def _row(conv: Conversation) -> dict[str, Any]:
     }
 
 
-def _conversation(row: Any) -> Conversation:
+def conversation_from_row(row: Any) -> Conversation:
+    """A conversations row (a mapping) as the Conversation the engine works with."""
     return Conversation(
         id=row["id"],
         user_id=row["user_id"],

@@ -15,7 +15,7 @@ from tests.cases.conftest import Org
 POLICYBOT = Path(sys.executable).with_name("policybot")
 
 
-def test_chat_escalation_is_printed_by_the_worker_and_acted_on_with_cases(org: Org) -> None:
+def test_chat_escalation_is_printed_at_once_and_acted_on_with_cases(org: Org) -> None:
     base = [str(POLICYBOT), "--settings", str(org.settings), "--flows", str(org.flows), "--database", org.database_url]
     chat = subprocess.run(
         [*base, "chat", "--user", "amara"],
@@ -32,13 +32,13 @@ def test_chat_escalation_is_printed_by_the_worker_and_acted_on_with_cases(org: O
     assert [r["name"] for r in case["recipients"]] == ["Dev Patel"]
     short = case["id"][:8]
 
+    # The chat ran one worker pass straight after the escalation, so it printed the notification
+    # itself, and a worker run afterwards finds nothing left to deliver.
+    assert "policybot would send (case_opened" in chat.stdout
+    assert "To: Dev Patel (Slack U0DEVPAT01, dev.patel@example.gov.uk)" in chat.stdout
+    assert "URGENT: Amara Okafor needs you: A legal threat (case test flow)" in chat.stdout
     worker = org.cli("worker", "--once")
-    assert worker.exit_code == 0
-    assert "policybot would send (case_opened" in worker.stdout
-    assert "To: Dev Patel (Slack U0DEVPAT01, dev.patel@example.gov.uk)" in worker.stdout
-    assert "URGENT: Amara Okafor needs you: A legal threat (case test flow)" in worker.stdout
-    assert "delivered 1, will retry 0, gave up on 0" in worker.stderr
-    assert "policybot would send" not in org.cli("worker", "--once").stdout  # delivered once
+    assert worker.exit_code == 0 and "policybot would send" not in worker.stdout  # delivered once
 
     refused = org.cli("cases", "ack", short, "--as", "ben")
     assert isinstance(refused.exception, NotAllowed) and "not sent to you" in str(refused.exception)
