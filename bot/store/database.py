@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -119,23 +119,19 @@ class Store:
 
     # -- conversations -------------------------------------------------------------------------
     def insert_conversation(self, conn: Connection, conv: Conversation) -> None:
-        conn.execute(insert(conversations).values(**_row(conv)))
+        conn.execute(_INSERT_CONVERSATION, _row(conv))
 
     def save_conversation(self, conn: Connection, conv: Conversation) -> None:
         """Write ``conv`` if the stored row is still at ``conv.version - 1``; else StaleConversation."""
         values = _row(conv)
-        values.pop("id")
-        result = conn.execute(
-            update(conversations)
-            .where(conversations.c.id == conv.id, conversations.c.version == conv.version - 1)
-            .values(**values)
-        )
+        values["b_id"] = values.pop("id")
+        values["b_previous"] = conv.version - 1
+        result = conn.execute(_SAVE_CONVERSATION, values)
         if result.rowcount != 1:
             raise StaleConversation("this conversation was changed by another action at the same time")
 
     def load_conversation(self, conn: Connection, conversation_id: str) -> Conversation | None:
-        query = select(conversations).where(conversations.c.id == conversation_id)
-        row = conn.execute(query).mappings().first()
+        row = conn.execute(_LOAD_CONVERSATION, {"b_id": conversation_id}).mappings().first()
         return None if row is None else conversation_from_row(row)
 
     def active_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
@@ -169,16 +165,17 @@ class Store:
         self, conn: Connection, conv: Conversation, action: str, now: datetime, detail: str | None = None
     ) -> None:
         conn.execute(
-            insert(audit).values(
-                at=now,
-                user_id=conv.user_id,
-                conversation_id=conv.id,
-                flow_id=conv.flow_id,
-                flow_version=conv.flow_version,
-                state=conv.state,
-                action=action,
-                detail=detail,
-            )
+            _INSERT_AUDIT,
+            {
+                "at": now,
+                "user_id": conv.user_id,
+                "conversation_id": conv.id,
+                "flow_id": conv.flow_id,
+                "flow_version": conv.flow_version,
+                "state": conv.state,
+                "action": action,
+                "detail": detail,
+            },
         )
 
     def claim_delivery(self, conn: Connection, key: str, now: datetime) -> bool:
@@ -189,6 +186,19 @@ class Store:
         except IntegrityError:
             return False
         return True
+
+
+# The statements of every turn, built once: building a statement costs more than running it on
+# SQLite (bench/bench_engine.py, full turn).
+_CONVERSATION_COLUMNS = [c.name for c in conversations.columns]
+_INSERT_CONVERSATION = insert(conversations)
+_SAVE_CONVERSATION = (
+    update(conversations)
+    .where(conversations.c.id == bindparam("b_id"), conversations.c.version == bindparam("b_previous"))
+    .values({name: bindparam(name) for name in _CONVERSATION_COLUMNS if name != "id"})
+)
+_LOAD_CONVERSATION = select(conversations).where(conversations.c.id == bindparam("b_id"))
+_INSERT_AUDIT = insert(audit)
 
 
 def _row(conv: Conversation) -> dict[str, Any]:
