@@ -171,16 +171,6 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def duration(seconds: int) -> str:
-    if seconds % 86400 == 0:
-        n, unit = seconds // 86400, "day"
-    elif seconds % 3600 == 0:
-        n, unit = seconds // 3600, "hour"
-    else:
-        n, unit = max(seconds // 60, 1), "minute"
-    return f"{n} {unit}{'s' if n != 1 else ''}"
-
-
 # --------------------------------------------------------------------------- replies
 
 
@@ -248,9 +238,9 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
         )
     else:
         lead = f"📨 *The policy says {esc(first)} should know.* Here is exactly what will be sent:"
-    if then and offer.unacknowledged_after_seconds:
+    if then and offer.deadline:
         lead += (
-            f"\nIf nobody acknowledges it within {duration(offer.unacknowledged_after_seconds)}, "
+            f"\nIf nobody acknowledges it within {offer.deadline}, "
             f"{esc(then)} will be told."
         )
     blocks = [section(lead, block_id=f"{ESCALATION_BLOCK_PREFIX}_lead")]
