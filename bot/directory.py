@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import FileProblems, Problem
+from bot.escalation import NoDirectory
 from bot.events import Actor
 from bot.notify import Recipient
 from bot.schema_check import did_you_mean, schema_problems
@@ -190,16 +191,7 @@ class Directory:
         """The ``user`` flow templates see: id, name, first_name, email, manager_name, roles, platform."""
         person = self.find(actor)
         if person is None:
-            name = actor.display_name or actor.user_id
-            return {
-                "id": actor.user_id,
-                "name": name,
-                "first_name": name.split()[0] if name.split() else name,
-                "email": actor.email,
-                "manager_name": None,
-                "roles": [],
-                "platform": actor.platform,
-            }
+            return NoDirectory().describe(actor)
         manager, _ = self.line_manager(person)
         return {
             "id": person.id,
