@@ -218,14 +218,51 @@ def onboarding_report(
     return manager, sorted(report, key=lambda r: (order[r.status], r.person.name))
 
 
+@dataclass(frozen=True)
+class OnboardingProgress:
+    """One chat account's history with the walkthrough: the rule every view of it shares."""
+
+    attempts: int  # conversations of the flow, finished or not
+    in_progress: bool  # one is waiting for an answer now
+    completed_at: datetime | None  # the latest finished run: any finished run counts as done
+    score: tuple[int, int] | None  # (correct, total) of that run
+
+    @property
+    def status(self) -> str:
+        if self.completed_at is not None:
+            return "completed"
+        return "started" if self.attempts else "not started"
+
+
+def onboarding_progress(
+    store: Store, library: FlowLibrary, user_id: str, *, flow_id: str = "onboarding"
+) -> OnboardingProgress:
+    """Where one chat account (``slack:T:U``, ``teams:...``) stands with the walkthrough."""
+    with store.transaction() as conn:
+        rows = (
+            conn.execute(
+                select(conversations).where(conversations.c.user_id == user_id, conversations.c.flow_id == flow_id)
+            )
+            .mappings()
+            .all()
+        )
+        return _progress(conn, store, library, [conversation_from_row(r) for r in rows])
+
+
+def _progress(conn: Connection, store: Store, library: FlowLibrary, convs: list[Conversation]) -> OnboardingProgress:
+    done = sorted((c for c in convs if c.status == DONE), key=lambda c: c.updated_at)
+    in_progress = any(c.status == ACTIVE for c in convs)
+    if not done:
+        return OnboardingProgress(len(convs), in_progress, None, None)
+    latest = done[-1]
+    return OnboardingProgress(len(convs), in_progress, latest.updated_at, _score(conn, store, library, latest))
+
+
 def _onboarding_row(
     conn: Connection, store: Store, library: FlowLibrary, person: Person, convs: list[Conversation]
 ) -> OnboardingRow:
-    done = sorted((c for c in convs if c.status == DONE), key=lambda c: c.updated_at)
-    if not done:
-        return OnboardingRow(person, "started" if convs else "not started")
-    latest = done[-1]
-    return OnboardingRow(person, "completed", latest.updated_at, _score(conn, store, library, latest))
+    progress = _progress(conn, store, library, convs)
+    return OnboardingRow(person, progress.status, progress.completed_at, progress.score)
 
 
 def _score(conn: Connection, store: Store, library: FlowLibrary, conv: Conversation) -> tuple[int, int] | None:

@@ -19,7 +19,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
@@ -46,7 +45,6 @@ from adapters.slack.worker import Worker
 from bot import metrics
 from bot.cases.model import ACKNOWLEDGED, CLOSED, Case
 from bot.cases.service import CaseService
-from bot.conversation import ACTIVE, DONE
 from bot.errors import NotAllowed, PolicybotError
 from bot.events import (
     Actor,
@@ -62,8 +60,8 @@ from bot.events import (
     Why,
 )
 from bot.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
+from bot.reports import onboarding_progress
 from bot.runtime import Runtime
-from bot.store.schema import conversations
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +145,6 @@ def home_case(case: Case, *, mine: bool) -> R.HomeCase:
     else:
         detail = f"From {case.employee_name}, {case.created_at.strftime('%d %b %Y %H:%M')} UTC"
     return R.HomeCase(case.id, case.flow_title, case.state, detail, tuple(case_buttons(case)))
-
-
-def flow_history(runtime: Runtime, user_id: str, flow_id: str) -> list[tuple[str, str, datetime]]:
-    """(id, status, updated_at) of the person's conversations in one flow, oldest first.
-
-    A read of the core's conversations table (the engine has no "has this person done flow X"
-    call; ``policybot onboarding-report`` reads the same table per team); it decides nothing."""
-    from sqlalchemy import select
-
-    query = (
-        select(conversations.c.id, conversations.c.status, conversations.c.updated_at)
-        .where(conversations.c.user_id == user_id, conversations.c.flow_id == flow_id)
-        .order_by(conversations.c.updated_at)
-    )
-    with runtime.store.transaction() as conn:
-        return [(str(r[0]), str(r[1]), r[2]) for r in conn.execute(query).all()]
 
 
 def default_worker_threads(runtime: Runtime) -> int:
@@ -864,23 +846,17 @@ class SlackBot:
 
     def onboarding_status(self, actor: Actor) -> tuple[str | None, bool]:
         """A sentence about the person's onboarding check, and whether it is done (None: no such flow)."""
-        if ONBOARDING not in {f.id for f in self.runtime.library.all()}:
+        if ONBOARDING not in self.runtime.library:
             return None, False
-        history = flow_history(self.runtime, actor.user_id, ONBOARDING)
-        done = [h for h in history if h[1] == DONE]
-        if not done:  # the same rule as `policybot onboarding-report`: any finished run counts
-            if any(h[1] == ACTIVE for h in history):
+        progress = onboarding_progress(self.runtime.store, self.runtime.library, actor.user_id, flow_id=ONBOARDING)
+        if progress.completed_at is None:
+            if progress.in_progress:
                 return "You started the onboarding check but have not finished it.", False
-            if history:
+            if progress.attempts:
                 return "You stopped the onboarding check before the end. You can do it again any time.", False
             return "You have not done the onboarding check yet. It takes about five minutes.", False
-        conversation_id, _, updated_at = done[-1]
-        when = updated_at.strftime("%d %b %Y")
-        score = ""
-        for reply in self.engine.resume(actor, conversation_id):
-            if isinstance(reply, Outcome) and reply.score is not None:
-                score = f", with {reply.score.correct} of {reply.score.total} right"
-        return f"✅ Done on {when}{score}.", True
+        score = f", with {progress.score[0]} of {progress.score[1]} right" if progress.score else ""
+        return f"✅ Done on {progress.completed_at.strftime('%d %b %Y')}{score}.", True
 
     def publish_home(self, body: dict[str, Any], user_id: str) -> None:
         actor = self.actor_for(body, user_id)
