@@ -69,8 +69,10 @@ def test_three_clicks_reach_the_outcome_with_verdict_checklist_and_citations(sla
 def test_a_double_click_is_applied_once(slack: SlackHarness) -> None:
     start_legal_threat(slack)
     first = slack.last_dm(EMPLOYEE)
-    slack.click(EMPLOYEE, first, "On my own personal account", settle=False)
-    slack.click(EMPLOYEE, first, "On my own personal account")  # Slack delivered the click twice
+    # The button as Slack showed it: the bot may update the message before the second click lands.
+    block_id, button = find_button(first, "On my own personal account")
+    slack.send_click(EMPLOYEE, first, block_id, button, settle=False)
+    slack.send_click(EMPLOYEE, first, block_id, button)  # Slack delivered the click twice
     assert len(slack.fake.calls_to("chat.update")) == 1
     messages = slack.dm_messages(EMPLOYEE)
     assert len(messages) == 2  # the answered question and one next question, no notice
