@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import EMPLOYEE, MANAGER, STRANGER, SlackFactory, SlackHarness, all_text, button_labels, dm
+from conftest import EMPLOYEE, MANAGER, STRANGER, SlackFactory, SlackHarness, all_text, button_labels, dm, find_button
 from fake_slack_api import BOT_TOKEN, FakeSlackAPI, Message
 from slack_requests import SIGNING_SECRET, app_home_opened, view_submission
 
@@ -202,8 +202,9 @@ def test_acknowledge_twice_changes_nothing_the_second_time(esc: Escalations) -> 
     esc.reach_outcome(*MANAGER_PATH)
     esc.deliver()
     [to_manager] = esc.manager_dm()
-    esc.slack.click(MANAGER, to_manager, "Acknowledge", settle=False)
-    esc.slack.click(MANAGER, to_manager, "Acknowledge")
+    block_id, button = find_button(to_manager, "Acknowledge")  # as shown before any update
+    esc.slack.send_click(MANAGER, to_manager, block_id, button, settle=False)
+    esc.slack.send_click(MANAGER, to_manager, block_id, button)
     assert "already acknowledged" in esc.manager_dm()[-1].text
     assert esc.deliver() == (1, 0, 0)  # the employee is told once
 

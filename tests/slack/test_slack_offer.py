@@ -54,8 +54,9 @@ def test_dont_send_removes_the_offer_buttons_and_says_so(slack: SlackHarness) ->
 def test_send_opens_one_case_and_the_offer_turns_into_sent(slack: SlackHarness) -> None:
     reach_offer(slack)
     outcome = slack.last_dm(EMPLOYEE)
-    slack.click(EMPLOYEE, outcome, "Send to your line manager", settle=False)
-    slack.click(EMPLOYEE, outcome, "Send to your line manager")  # a double click
+    block_id, button = find_button(outcome, "Send to your line manager")  # as shown before any update
+    slack.send_click(EMPLOYEE, outcome, block_id, button, settle=False)
+    slack.send_click(EMPLOYEE, outcome, block_id, button)  # a double click
     assert "Sent to your line manager" in slack.last_dm(EMPLOYEE).text
     updated = slack.fake.message(outcome.channel, outcome.ts)
     assert "Send to your line manager" not in button_labels(updated)
