@@ -1,10 +1,11 @@
 """Benchmark: Teams card clicks (adaptiveCard/action invokes) against /api/messages, with the fake Bot Connector.
 
-Two processes, so the load generator does not share a GIL with the server:
+Three processes, so neither the load generator nor the fake connector shares a GIL with the server:
 
-- the server process runs the real Teams adapter (CloudAdapter behind aiohttp, local mode), a
-  SQLite store in a temporary folder, and the fake Bot Connector (tests/teams/fake_connector.py)
-  that the bot posts its cards to, found through each activity's ``serviceUrl``;
+- the server process runs the real Teams adapter (CloudAdapter behind aiohttp, local mode) and a
+  SQLite store in a temporary folder;
+- the fake Bot Connector (tests/teams/fake_connector.py) runs in a process of its own; the bot
+  posts its cards to it, found through each activity's ``serviceUrl``;
 - this process runs N client threads. Each owns a pool of people; for each it starts a
   legal-threat check by typing a message (not timed), then clicks through it: every click is an
   ``adaptiveCard/action`` invoke exactly as Teams sends it, carrying the ``data`` of the button
@@ -51,8 +52,20 @@ BOT = {"id": "28:bench-bot", "name": "Policybot"}
 # ---------------------------------------------------------------------------------------- server
 
 
-def serve() -> None:
-    """The server process: prints the bot's and the fake connector's URLs, serves until stdin closes."""
+def serve_fake() -> None:
+    """The fake Bot Connector's own process: prints its URL, serves until stdin closes.
+
+    In its own process so the clients' polling of it does not compete with the bot for the GIL."""
+    from tests.teams.fake_connector import FakeConnector
+
+    fake = FakeConnector().start()
+    print(json.dumps({"fake": fake.service_url}), flush=True)
+    sys.stdin.read()
+    fake.stop()
+
+
+def serve(fake_url: str) -> None:
+    """The server process: prints the bot's URL, serves until stdin closes."""
     import asyncio
     import logging
     import shutil
@@ -64,11 +77,8 @@ def serve() -> None:
     from adapters.teams.config import LOCAL, TeamsConfig
     from adapters.teams.storage import TeamsStorage
     from bot.runtime import build_runtime
-    from tests.teams.fake_connector import FakeConnector
-
     logging.basicConfig(level=logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="bench-teams-"))
-    fake = FakeConnector().start()
     runtime = build_runtime(database_url=f"sqlite:///{folder / 'policybot.db'}", flows_dir=REPO / "tests/teams/flows")
     config = TeamsConfig(mode=LOCAL)
     desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
@@ -82,14 +92,13 @@ def serve() -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        print(json.dumps({"app": f"http://127.0.0.1:{port}/api/messages", "fake": fake.service_url}), flush=True)
+        print(json.dumps({"app": f"http://127.0.0.1:{port}/api/messages", "fake": fake_url}), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         await runner.cleanup()
 
     try:
         asyncio.run(main())
     finally:
-        fake.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -223,13 +232,23 @@ def main() -> None:
     parser.add_argument("--clients", default="1,20", help="comma-separated concurrency levels")
     parser.add_argument("--pool", type=int, default=8, help="people per client thread")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", metavar="FAKE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        serve()
+    if args.fake:
+        serve_fake()
         return
+    if args.serve:
+        serve(args.serve)
+        return
+    fake = subprocess.Popen(
+        [sys.executable, __file__, "--fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert fake.stdout is not None
+    fake_url = json.loads(fake.stdout.readline())["fake"]
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+        [sys.executable, __file__, "--serve", fake_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
     )
     try:
         assert server.stdout is not None
@@ -239,9 +258,10 @@ def main() -> None:
             for n, level in enumerate(args.clients.split(","))
         ]
     finally:
-        if server.stdin:
-            server.stdin.close()
-        server.wait(30)
+        for process in (server, fake):
+            if process.stdin:
+                process.stdin.close()
+            process.wait(30)
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -172,6 +172,9 @@ class FakeGraph:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY the second waits for the
+            # client's delayed ACK (about 40 ms per call), as no real Bot Connector makes us wait.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
