@@ -378,8 +378,9 @@ class Engine:
             conv = replace(conv, status=DONE)
             outcome = self._outcome(conv, actor, compiled)
             if state.escalate is not None and state.escalate.required and self.cases is not None:
-                conv = replace(conv, case_id=self.cases.open_case(conn, self._draft(conv, actor, compiled, note=None)))
-                outcome = replace(outcome, case_id=conv.case_id)
+                case_id = self.cases.open_case(conn, self._draft(conv, actor, compiled, note=None))
+                conv = replace(conv, case_id=case_id)
+                outcome = replace(outcome, case_id=case_id, sent_to=self.cases.first_recipients(conn, case_id))
             replies = [outcome]
         else:
             replies = [self._question(conv, actor, compiled)]
@@ -464,7 +465,10 @@ class Engine:
         if conv.status == ACTIVE:
             return [self._question(conv, actor, compiled)]
         if conv.status == DONE:
-            return [self._outcome(conv, actor, compiled)]
+            outcome = self._outcome(conv, actor, compiled)
+            if conv.case_id is not None and self.cases is not None:
+                outcome = replace(outcome, sent_to=self.cases.first_recipients(conn, conv.case_id))
+            return [outcome]
         return [Notice("That conversation was stopped. Describe a situation to start a new one.")]
 
     # -- escalation ----------------------------------------------------------------------------------
@@ -490,7 +494,9 @@ class Engine:
         conv = conv.moved(case_id=case_id, updated_at=now)
         self.store.save_conversation(conn, conv)
         self.store.record(conn, conv, "escalate", now, ",".join(state.escalate.to))
-        names = ", ".join(self.library.settings.target_name(t) for t in state.escalate.to)
+        names = ", ".join(self.cases.first_recipients(conn, case_id)) or ", ".join(
+            self.library.settings.target_name(t) for t in state.escalate.to
+        )
         return [EscalationSent(conv.id, case_id, f"Sent to {names}. You will be told when they pick it up.")]
 
     def _decline_escalation(self, conn: Connection, conv: Conversation) -> list[Reply]:

@@ -45,6 +45,11 @@ class CaseOpener(Protocol):
         """Record the case and queue its first notifications; return the case id."""
         ...
 
+    def first_recipients(self, conn: Connection, case_id: str) -> list[str]:
+        """Who the case actually went to (names), which can differ from the flow's targets: an
+        employee with no line manager on file goes to the comms team instead."""
+        ...
+
 
 class PeopleDirectory(Protocol):
     """Who a chat user is in the organisation: name, manager, roles (for templates and targets)."""

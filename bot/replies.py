@@ -111,6 +111,7 @@ class Outcome:
     escalation: EscalationOffer | None = None
     score: Score | None = None
     case_id: str | None = None  # set when a required escalation opened a case
+    sent_to: list[str] = field(default_factory=list)  # who that case went to, by name
 
 
 @dataclass(frozen=True)

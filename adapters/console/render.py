@@ -88,7 +88,7 @@ def render_outcome(o: Outcome) -> str:
         lines.append(click.style("Based on:", bold=True))
         lines += [_citation(c) for c in o.citations]
     if o.escalation is not None and o.case_id is not None:
-        names = ", ".join(o.escalation.target_names.get(t, t) for t in o.escalation.targets)
+        names = ", ".join(o.sent_to) or ", ".join(o.escalation.target_names.get(t, t) for t in o.escalation.targets)
         lines.append(click.style(f"\nThis has been sent to {names} (case {o.case_id[:8]}).", fg="blue"))
     return "\n".join(lines)
 

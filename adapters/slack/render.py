@@ -230,7 +230,7 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     first = join_names([target_name(t, offer.target_names) for t in offer.targets])
     then = join_names([target_name(t, offer.target_names) for t in offer.then])
     if outcome.case_id:
-        lead = f"📨 *This has been sent to {esc(first)}.*"
+        lead = f"📨 *This has been sent to {esc(join_names(outcome.sent_to) if outcome.sent_to else first)}.*"
     elif offer.required:
         lead = (
             f"⚠️ *The policy says {esc(first)} must be told, and escalations are not switched on here.* "

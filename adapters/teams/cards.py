@@ -263,7 +263,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
 
 
 def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, compact: bool) -> list[dict[str, Any]]:
-    names = _names(offer, offer.targets)
+    names = ", ".join(o.sent_to) if o.sent_to else _names(offer, offer.targets)
     items: list[dict[str, Any]] = []
     if o.case_id is not None or state == "sent":
         reference = f" Case {o.case_id[:8]}." if o.case_id else ""

@@ -88,6 +88,14 @@ class CaseService:
         self.chase_rounds = int(settings.cases.get("chase_rounds", 3))
 
     # -- the engine's port ---------------------------------------------------------------------
+    def first_recipients(self, conn: Connection, case_id: str) -> list[str]:
+        rows = conn.execute(
+            select(case_recipients.c.name)
+            .where(case_recipients.c.case_id == case_id, case_recipients.c.round == 0)
+            .order_by(case_recipients.c.id)
+        ).scalars()
+        return list(dict.fromkeys(str(name) for name in rows))
+
     def open_case(self, conn: Connection, draft: CaseDraft) -> str:
         """Record the case, who it goes to (and why), its first notifications and its deadline.
 

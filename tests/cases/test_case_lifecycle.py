@@ -14,7 +14,7 @@ from bot.events import ConfirmEscalation
 from bot.notify import Notification
 from bot.replies import EscalationSent
 from bot.worker import Worker
-from tests.cases.conftest import AMARA, DEV, FRIDAY_3PM, LEE, Inbox, Org, escalate
+from tests.cases.conftest import AMARA, DEV, FRIDAY_3PM, LEE, STRANGER, Inbox, Org, escalate
 
 
 def test_escalate_chase_after_working_hours_acknowledge_resolve_across_a_restart(org: Org, clock: FakeClock) -> None:
@@ -35,6 +35,7 @@ def test_escalate_chase_after_working_hours_acknowledge_resolve_across_a_restart
     assert (case.targets, case.then) == (("line_manager",), ("comms", "legal"))
     assert case.created_at == FRIDAY_3PM
     assert case.recipient_names() == ["Dev Patel"]
+    assert outcome.sent_to == ["Dev Patel"]  # the employee is told who it really went to
     # 4 working hours from Friday 15:00: two on Friday, none at the weekend or on the bank
     # holiday (Monday 30 November in these settings), two on Tuesday morning.
     assert case.ack_due_at == datetime(2026, 12, 1, 11, 0, tzinfo=UTC)
@@ -84,6 +85,16 @@ def test_escalate_chase_after_working_hours_acknowledge_resolve_across_a_restart
     clock.advance(timedelta(days=14))
     assert worker.run_once().timers_fired == 0
     assert len(inbox.calls) == len(inbox.shown) == 7  # every notification delivered once
+
+
+def test_an_employee_with_no_manager_on_file_is_told_it_went_to_comms(org: Org, clock: FakeClock) -> None:
+    runtime = org.runtime(clock)
+    outcome = escalate(runtime, STRANGER)
+    assert outcome.case_id is not None and outcome.escalation is not None
+    assert outcome.escalation.targets == ["line_manager"]  # what the flow asks for
+    # Comms has no channel in these settings, so its members from the directory get it.
+    assert outcome.sent_to == ["Cara Williams"]
+    assert outcome.sent_to == runtime.engine.resume(STRANGER, outcome.conversation_id)[-1].sent_to  # type: ignore[union-attr]
 
 
 def test_an_unanswered_case_is_chased_a_limited_number_of_times(org: Org, clock: FakeClock) -> None:

@@ -92,7 +92,7 @@ def esc(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path) -
 
 def assert_full_scenario(esc: Escalations, outcome: Message) -> None:
     """After the outcome: the manager's DM, Acknowledge, the employee told."""
-    assert "This has been sent to your line manager" in all_text(outcome)
+    assert "This has been sent to Bob Manager" in all_text(outcome)  # the line manager, by name
     [to_manager] = esc.manager_dm()
     text = all_text(to_manager)
     assert to_manager.blocks[0]["text"]["text"].startswith("🚨 URGENT: Alice Employee needs you")

@@ -57,10 +57,10 @@ def test_send_opens_one_case_and_the_offer_turns_into_sent(slack: SlackHarness) 
     block_id, button = find_button(outcome, "Send to your line manager")  # as shown before any update
     slack.send_click(EMPLOYEE, outcome, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, outcome, block_id, button)  # a double click
-    assert "Sent to your line manager" in slack.last_dm(EMPLOYEE).text
+    assert "Sent to the Communications team" in slack.last_dm(EMPLOYEE).text  # no directory here: comms stands in
     updated = slack.fake.message(outcome.channel, outcome.ts)
     assert "Send to your line manager" not in button_labels(updated)
-    assert "This has been sent to your line manager" in all_text(updated)
+    assert "This has been sent to the Communications team" in all_text(updated)
     assert slack.runtime.cases is not None
     [case] = slack.runtime.cases.list_cases()
     assert case.conversation_id in str(find_button(updated, "Go through it again")[1]["value"])

@@ -134,7 +134,7 @@ def test_full_scenario_manager_acknowledges_and_the_employee_hears_back(
     org: Org, alex: TeamsUser, jo: TeamsUser
 ) -> None:
     outcome = reach_the_outcome(alex)
-    assert "✔ Sent to your line manager" in joined(outcome)  # the case opened with the outcome (required escalation)
+    assert "✔ Sent to Jo Manager" in joined(outcome)  # the case opened with the outcome (required escalation)
 
     report = org.deliver()
     assert len(report.deliveries.delivered) == 1
