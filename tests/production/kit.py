@@ -119,6 +119,19 @@ JSON_VALUES = st.recursive(
 )
 
 
+# Up to three changes to a payload, each applied with ``mutate``: where (a path of indexes into the
+# payload's keys and items), how, and the value to put there.
+PAYLOAD_CHANGES = st.lists(
+    st.tuples(
+        st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=4),
+        st.sampled_from(["delete", "replace", "add"]),
+        JSON_VALUES,
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
 def mutate(node: Any, path: list[int], how: str, value: Any) -> Any:
     """``node`` with the element that ``path`` picks deleted, replaced by ``value`` or given a sibling."""
     if not path or not isinstance(node, (dict, list)) or not node:

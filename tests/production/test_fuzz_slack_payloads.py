@@ -35,7 +35,7 @@ from adapters.slack.app import SlackBot
 from adapters.slack.config import SlackConfig
 from adapters.slack.http_server import SlackHTTPServer
 from bot.runtime import build_runtime
-from tests.production.kit import BRANCHY_FLOW, JSON_VALUES, chain_flow, mutate, write_flows
+from tests.production.kit import BRANCHY_FLOW, JSON_VALUES, PAYLOAD_CHANGES, chain_flow, mutate, write_flows
 
 USER = "U0FUZZER"
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,15 +116,7 @@ def assert_not_a_server_error(status: int, what: str) -> None:
 @FUZZ
 @given(
     which=st.integers(min_value=0, max_value=5),
-    changes=st.lists(
-        st.tuples(
-            st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=4),
-            st.sampled_from(["delete", "replace", "add"]),
-            JSON_VALUES,
-        ),
-        min_size=1,
-        max_size=3,
-    ),
+    changes=PAYLOAD_CHANGES,
 )
 def test_real_payloads_with_random_parts_changed_never_give_a_500(
     which: int, changes: list[tuple[list[int], str, Any]]

@@ -24,7 +24,7 @@ from adapters.teams.casedesk import TeamsCaseDesk
 from adapters.teams.config import LOCAL, TeamsConfig
 from adapters.teams.storage import TeamsStorage
 from bot.runtime import build_runtime
-from tests.production.kit import BRANCHY_FLOW, JSON_VALUES, chain_flow, mutate, write_flows
+from tests.production.kit import BRANCHY_FLOW, JSON_VALUES, PAYLOAD_CHANGES, chain_flow, mutate, write_flows
 from tests.teams.fake_connector import FakeConnector
 from tests.teams.teams_client import BotServer, TeamsUser, post_json
 
@@ -90,15 +90,7 @@ def assert_not_a_server_error(status: int, what: str, activity: Any = None) -> N
 @FUZZ
 @given(
     which=st.integers(min_value=0, max_value=3),
-    changes=st.lists(
-        st.tuples(
-            st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=4),
-            st.sampled_from(["delete", "replace", "add"]),
-            JSON_VALUES,
-        ),
-        min_size=1,
-        max_size=3,
-    ),
+    changes=PAYLOAD_CHANGES,
 )
 def test_real_activities_with_random_parts_changed_never_give_a_500(
     which: int, changes: list[tuple[list[int], str, Any]]
