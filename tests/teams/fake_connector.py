@@ -23,9 +23,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.teams.loopback import LoopbackServer
 
 
 @dataclass
@@ -62,7 +64,7 @@ class StoredActivity:
         return self.versions[-1]
 
 
-class FakeConnector:
+class FakeConnector(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 that behaves like the Bot Connector for our calls."""
 
     def __init__(self) -> None:
@@ -77,30 +79,14 @@ class FakeConnector:
         self._delay_count = 0
         self.members: dict[str, list[dict[str, Any]]] = {}  # conversation id -> members to report
         self.people: dict[str, dict[str, Any]] = {}  # Teams user id -> TeamsChannelAccount JSON
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-connector", daemon=True)
+        super().__init__(self._handler_class(), "fake-connector")
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> FakeConnector:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeConnector:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def service_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"{self.origin}/"
 
     # ---- failure injection -----------------------------------------------------------------
 

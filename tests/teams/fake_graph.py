@@ -13,9 +13,11 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.teams.loopback import LoopbackServer
 
 
 @dataclass
@@ -27,7 +29,7 @@ class GraphCall:
     status: int = 0
 
 
-class FakeGraph:
+class FakeGraph(LoopbackServer):
     """Token endpoint plus ``/v1.0/users/{id}/manager``, both on one loopback server."""
 
     def __init__(self, *, tenant_id: str, client_id: str, client_secret: str) -> None:
@@ -42,28 +44,12 @@ class FakeGraph:
         self.calls: list[GraphCall] = []
         self._failures: list[tuple[int, float | None]] = []
         self.token_lifetime = 3599
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-graph", daemon=True)
+        super().__init__(self._handler_class(), "fake-graph")
 
-    def start(self) -> FakeGraph:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FakeGraph:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     @property
     def login_url(self) -> str:
