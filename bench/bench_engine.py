@@ -26,14 +26,14 @@ from pathlib import Path
 import yaml
 from transitions import Machine
 
-from bot.conversation import ACTIVE, DONE, Answer, Conversation
-from bot.engine import Engine
-from bot.events import Actor, Choose, Start
-from bot.library import FlowLibrary, default_flows_dir
-from bot.machine import machine_spec, option_trigger
-from bot.replies import Question
-from bot.settings import load_settings
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.conversation.machine import machine_spec, option_trigger
+from bot.conversation.replies import Question
+from bot.language.settings import load_settings
 from bot.store import Store
+from bot.store.records import ACTIVE, DONE, Answer, Conversation
 
 FLOW_ID = "legal-threat"
 ACTOR = Actor(user_id="bench", display_name="Bench Person")

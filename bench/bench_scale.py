@@ -100,13 +100,13 @@ def template_rows(flows: Path, org_settings: Path) -> list[dict[str, list[dict[s
     """Rows the real engine wrote for one short and one escalated conversation (from a scratch store)."""
     from sqlalchemy import select, update
 
+    from bot.cases.notify import Notification
     from bot.cases.tables import timers
-    from bot.events import Actor, Choose, Start
-    from bot.notify import Notification
-    from bot.replies import Question
+    from bot.cases.worker import Worker
+    from bot.conversation.events import Actor, Choose, Start
+    from bot.conversation.replies import Question
     from bot.runtime import build_runtime
     from bot.store.migrate import target_metadata
-    from bot.worker import Worker
 
     class Quiet:
         def deliver(self, notification: Notification) -> None:
@@ -501,8 +501,8 @@ def _aware(value: datetime) -> datetime:
 
 
 def _flow_version_rows(flows: Path) -> list[dict[str, Any]]:
-    from bot.library import FlowLibrary
-    from bot.settings import load_settings
+    from bot.conversation.library import FlowLibrary
+    from bot.language.settings import load_settings
 
     library = FlowLibrary.load(flows, load_settings(None))
     now = datetime.now(UTC)

@@ -25,8 +25,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli.main import cli
-from bot.library import default_flows_dir
-from bot.settings import RULE_CHOICES
+from bot.conversation.library import default_flows_dir
+from bot.language.settings import RULE_CHOICES
 
 LIMIT = 6
 

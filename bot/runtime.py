@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.cases.directory import Directory, load_directory
 from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
-from bot.directory import Directory, load_directory
-from bot.engine import Engine
-from bot.escalation import CaseOpener, PeopleDirectory
-from bot.library import FlowLibrary
-from bot.settings import Settings, load_settings
+from bot.conversation.engine import Engine
+from bot.conversation.escalation import CaseOpener, PeopleDirectory
+from bot.conversation.library import FlowLibrary
+from bot.language.settings import Settings, load_settings
 from bot.store import Store
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.citations import (
+from bot.errors import FileProblems, PolicybotError, Problem
+from bot.language.citations import (
     AUDIENCES,
     Registry,
     check_quotes,
@@ -17,7 +18,6 @@ from bot.citations import (
     load_registry,
     normalise,
 )
-from bot.errors import FileProblems, PolicybotError, Problem
 
 
 @pytest.fixture(scope="module")

@@ -204,7 +204,7 @@ def shipped() -> dict[str, Any]:
 
 
 def test_shipped_report_covers_the_whole_registry(shipped: dict[str, Any]) -> None:
-    from bot.citations import default_registry_path, load_registry
+    from bot.language.citations import default_registry_path, load_registry
 
     registry = load_registry(default_registry_path())
     assert [c["id"] for c in shipped["clauses"]] == registry.ids()

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import click
 
 from adapters.console.render import render
-from bot.engine import Engine
-from bot.events import Actor, Cancel, ConfirmEscalation, DeclineEscalation, Event, FreeText, Start
-from bot.replies import EscalationSent, FlowChoice, Outcome, Question, Reply
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, Cancel, ConfirmEscalation, DeclineEscalation, Event, FreeText, Start
+from bot.conversation.replies import EscalationSent, FlowChoice, Outcome, Question, Reply
 
 LEAVE_WORDS = {"quit", "exit", "bye", ":q"}
 WELCOME = (

@@ -9,9 +9,9 @@ import click
 
 from adapters.console.chat import ConsoleChat
 from adapters.console.notifier import ConsoleNotifier
+from bot.cases.worker import Worker
 from bot.cli.options import CliContext, pass_cli
-from bot.events import Actor
-from bot.worker import Worker
+from bot.conversation.events import Actor
 
 
 @click.command("chat")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import click
 
-from bot.notify import Notification
+from bot.cases.notify import Notification
 
 ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "message_employee": "Message the employee"}
 

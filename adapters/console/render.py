@@ -7,7 +7,7 @@ import textwrap
 
 import click
 
-from bot.replies import (
+from bot.conversation.replies import (
     CitationView,
     EscalationSent,
     Explanation,

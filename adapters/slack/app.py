@@ -42,11 +42,9 @@ from adapters.slack.config import SlackConfig
 from adapters.slack.installs import SlackInstalls, WorkspaceClient
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.worker import Worker
-from bot import metrics
 from bot.cases.model import ACKNOWLEDGED, CLOSED, Case
 from bot.cases.service import CaseService
-from bot.errors import NotAllowed, PolicybotError
-from bot.events import (
+from bot.conversation.events import (
     Actor,
     Back,
     Cancel,
@@ -59,9 +57,11 @@ from bot.events import (
     Start,
     Why,
 )
-from bot.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
-from bot.reports import onboarding_progress
+from bot.conversation.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
+from bot.errors import NotAllowed, PolicybotError
+from bot.ops.reports import onboarding_progress
 from bot.runtime import Runtime
+from bot.telemetry import metrics
 
 log = logging.getLogger(__name__)
 

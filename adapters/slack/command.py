@@ -21,11 +21,11 @@ from adapters.slack.config import SlackConfig, install_redaction
 from adapters.slack.http_server import SlackHTTPServer
 from adapters.slack.installs import OAuthConfig, SlackInstalls, WorkspaceNotifier
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
+from bot.cases.notify import Notifier
+from bot.cases.worker import Worker as OutboxWorker
 from bot.cli.options import CliContext, pass_cli
-from bot.health import OpsEndpoints
-from bot.logging_setup import configure_logging as setup_logging
-from bot.notify import Notifier
-from bot.worker import Worker as OutboxWorker
+from bot.ops.health import OpsEndpoints
+from bot.telemetry.logging_setup import configure_logging as setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def configure_logging(
     config: SlackConfig, level: str | None, stream: IO[str] | None = None, fmt: str | None = None
 ) -> logging.Handler:
-    """The process's logging (bot.logging_setup: JSON lines or text, correlation ids), with the
+    """The process's logging (bot.telemetry.logging_setup: JSON lines or text, correlation ids), with the
     Slack secrets masked, plus the filter for Slack's payload token. Returns the handler (tests)."""
     handler = setup_logging(level, fmt, secrets=config.secrets, stream=stream)
     install_redaction(config.secrets, [handler])

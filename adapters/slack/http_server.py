@@ -29,9 +29,9 @@ from slack_bolt.request import BoltRequest
 
 from adapters.slack.actions import ENDPOINT_PATH
 from adapters.slack.people import PLATFORM
-from bot import metrics
-from bot.health import HEALTH_PATHS, OpsEndpoints
-from bot.logging_setup import CORRELATION_HEADER, carry, correlation
+from bot.ops.health import HEALTH_PATHS, OpsEndpoints
+from bot.telemetry import metrics
+from bot.telemetry.logging_setup import CORRELATION_HEADER, carry, correlation
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class SlackHTTPServer:
         return await to_aiohttp_response(bolt_response)
 
     async def _ops(self, request: web.Request) -> web.Response:
-        """/healthz, /readyz and /metrics for the load balancer and Prometheus (bot/health.py)."""
+        """/healthz, /readyz and /metrics for the load balancer and Prometheus (bot/ops/health.py)."""
         if self.ops is None:
             if request.path == "/healthz":
                 return web.json_response({"status": "ok"})

@@ -44,8 +44,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, select
 
+from bot.cases.notify import Notification, Notifier
 from bot.errors import SettingsError
-from bot.notify import Notification, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ class WorkspaceNotifier:
         team = team_of_user_id(str(employee)) if employee else None
         token = self.installs.bot_token(team) if team else None
         if token is None:
-            from bot.notify import DeliveryFailed
+            from bot.cases.notify import DeliveryFailed
 
             raise DeliveryFailed(
                 f"the Slack workspace {team or '(unknown)'} of this case has no policybot installed "

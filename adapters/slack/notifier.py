@@ -1,4 +1,4 @@
-"""Case notifications delivered in Slack: the ``bot.notify.Notifier`` the outbox calls.
+"""Case notifications delivered in Slack: the ``bot.cases.notify.Notifier`` the outbox calls.
 
 A person is reached by DM (their Slack id from the directory, else their work email through
 ``users.lookupByEmail``); a team by a post in its channel from the org settings. Every failure
@@ -24,7 +24,7 @@ from adapters.slack.config import SlackConfig
 from adapters.slack.installs import WorkspaceClient
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import render_notification
-from bot.notify import DeliveryFailed, Notification, Recipient
+from bot.cases.notify import DeliveryFailed, Notification, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def notifier_from_env(runtime: object = None) -> SlackNotifier:
 
 
 class SlackNotifier:
-    """Posts one notification, or raises DeliveryFailed (implements bot.notify.Notifier)."""
+    """Posts one notification, or raises DeliveryFailed (implements bot.cases.notify.Notifier)."""
 
     def __init__(self, client: WebClient, people: SlackPeople | None = None) -> None:
         self.client = client

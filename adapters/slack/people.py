@@ -17,7 +17,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.events import Actor
+from bot.conversation.events import Actor
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from adapters.slack.limits import (
     fit_blocks,
     split_text,
 )
-from bot.notify import Notification
-from bot.replies import (
+from bot.cases.notify import Notification
+from bot.conversation.replies import (
     CitationView,
     EscalationOffer,
     EscalationSent,

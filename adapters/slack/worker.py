@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.logging_setup import carry
+from bot.telemetry.logging_setup import carry
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Worker:
         """Run ``job`` after every earlier job with the same ``key``.
 
         The job runs with the submitter's context, so its log lines keep the request's
-        correlation id (bot.logging_setup) on the worker thread.
+        correlation id (bot.telemetry.logging_setup) on the worker thread.
         """
         job = carry(job)
         with self._lock:

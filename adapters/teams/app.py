@@ -30,10 +30,10 @@ from adapters.teams.bot import CaseDesk, TeamsBot
 from adapters.teams.config import TeamsConfig
 from adapters.teams.connector import ConnectorLimits, ReusingAuthentication
 from adapters.teams.storage import TeamsStorage
-from bot import metrics
-from bot.engine import Engine
-from bot.health import HEALTH_PATHS, OpsEndpoints
-from bot.logging_setup import CORRELATION_HEADER, correlation
+from bot.conversation.engine import Engine
+from bot.ops.health import HEALTH_PATHS, OpsEndpoints
+from bot.telemetry import metrics
+from bot.telemetry.logging_setup import CORRELATION_HEADER, correlation
 
 log = logging.getLogger("policybot.teams")
 
@@ -87,7 +87,7 @@ def build_service(
 
 
 def create_app(service: TeamsService, ops: OpsEndpoints | None = None) -> web.Application:
-    """The web app. ``ops`` (bot.health) answers /healthz, /readyz and /metrics; without it only a
+    """The web app. ``ops`` (bot.ops.health) answers /healthz, /readyz and /metrics; without it only a
     plain /healthz is served (tests, the benchmark)."""
     app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
     app[APP_KEY] = service

@@ -48,8 +48,8 @@ from adapters.teams.inbound import (
     tenant_id,
 )
 from adapters.teams.storage import TeamsStorage, channel_key, person_keys
-from bot.engine import Engine
-from bot.events import (
+from bot.conversation.engine import Engine
+from bot.conversation.events import (
     Actor,
     Back,
     Cancel,
@@ -61,8 +61,7 @@ from bot.events import (
     Restart,
     Start,
 )
-from bot.logging_setup import carry, current_correlation_id
-from bot.replies import (
+from bot.conversation.replies import (
     EscalationSent,
     Explanation,
     Feedback,
@@ -73,6 +72,7 @@ from bot.replies import (
     Question,
     Reply,
 )
+from bot.telemetry.logging_setup import carry, current_correlation_id
 
 log = logging.getLogger("policybot.teams")
 

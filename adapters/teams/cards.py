@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.teams import actions as act
-from bot.notify import Notification
-from bot.replies import (
+from bot.cases.notify import Notification
+from bot.conversation.replies import (
     CitationView,
     EscalationOffer,
     EscalationSent,

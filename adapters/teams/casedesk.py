@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from bot.cases.model import Case
 from bot.cases.service import CaseService
+from bot.conversation.events import Actor
 from bot.errors import NotAllowed, PolicybotError
-from bot.events import Actor
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,9 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     from adapters.teams.config import from_environment
     from adapters.teams.notifier import TeamsNotifier
     from adapters.teams.storage import TeamsStorage
-    from bot.health import OpsEndpoints
-    from bot.logging_setup import configure_logging
-    from bot.worker import Worker
+    from bot.cases.worker import Worker
+    from bot.ops.health import OpsEndpoints
+    from bot.telemetry.logging_setup import configure_logging
 
     try:
         config = from_environment(local=local or None, host=host, port=port).check()
@@ -86,7 +86,7 @@ def graph_directory(ctx: CliContext, config: TeamsConfig) -> dict[str, object]:
     if not config.graph_enabled:
         return {}
     from adapters.teams.graph import GraphClient, GraphDirectory
-    from bot.directory import load_directory
+    from bot.cases.directory import load_directory
 
     client = GraphClient(config.tenant_id, config.app_id, config.app_password)
     directory = GraphDirectory(load_directory(ctx.settings), client)

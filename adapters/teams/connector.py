@@ -32,7 +32,7 @@ from botframework.connector.auth import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.notify import DeliveryFailed
+from bot.cases.notify import DeliveryFailed
 
 CONNECTOR_CLIENT_KEY = "ConnectorClient"  # BotAdapter.BOT_CONNECTOR_CLIENT_KEY
 RETRYABLE_STATUSES = {408, 412, 429, 500, 502, 503, 504}

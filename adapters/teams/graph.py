@@ -25,9 +25,9 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from bot.directory import Directory, Person
+from bot.cases.directory import Directory, Person
+from bot.conversation.events import Actor
 from bot.errors import PolicybotError
-from bot.events import Actor
 
 log = logging.getLogger("policybot.teams.graph")
 

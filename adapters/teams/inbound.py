@@ -17,7 +17,7 @@ from typing import Any
 from botbuilder.schema import Activity
 
 from adapters.teams import actions as act
-from bot.events import Actor
+from bot.conversation.events import Actor
 
 PLATFORM = "teams"
 

@@ -9,7 +9,7 @@
 - to a channel (``teams_channel`` of Comms, Legal, HR, Safeguarding in the settings): as a new
   post in that channel.
 
-It is called by the outbox (bot/outbox.py), at least once per notification: a notification
+It is called by the outbox (bot/cases/outbox.py), at least once per notification: a notification
 already delivered (recorded in ``teams_sent_cards``) is not sent again. A throttled (429), failing
 (5xx) or silent Bot Connector raises DeliveryFailed with the service's Retry-After, and the outbox
 tries again later; nothing is dropped. A refusal that retrying cannot fix (bot removed, unknown
@@ -31,7 +31,7 @@ from adapters.teams import cards
 from adapters.teams.app import TeamsService
 from adapters.teams.connector import failure_of
 from adapters.teams.storage import SentCard, StoredReference, channel_key, person_keys
-from bot.notify import DeliveryFailed, Notification, Recipient
+from bot.cases.notify import DeliveryFailed, Notification, Recipient
 
 log = logging.getLogger("policybot.teams")
 
@@ -39,7 +39,7 @@ TEAMS_CHANNEL_ID = "msteams"
 
 
 class TeamsNotifier:
-    """Delivers case notifications as proactive Adaptive Cards (implements bot.notify.Notifier)."""
+    """Delivers case notifications as proactive Adaptive Cards (implements bot.cases.notify.Notifier)."""
 
     def __init__(
         self,

@@ -15,11 +15,11 @@ recipients. The rules:
 
 from __future__ import annotations
 
+from bot.cases.directory import COMMS, Directory, Person, target_role
 from bot.cases.model import Case
-from bot.directory import COMMS, Directory, Person, target_role
+from bot.conversation.events import Actor
 from bot.errors import NotAllowed
-from bot.events import Actor
-from bot.settings import Settings
+from bot.language.settings import Settings
 
 NOT_YOURS = "This case was not sent to you, so you can't see or act on it."
 UNKNOWN_PERSON = (

@@ -12,10 +12,10 @@ import uuid
 from datetime import datetime
 
 from bot.cases.model import Case, CaseRecipient
-from bot.flow_model import Duration
-from bot.notify import Notification, Recipient
-from bot.replies import Verdict
-from bot.working_hours import WorkingHours, describe_duration
+from bot.cases.notify import Notification, Recipient
+from bot.cases.working_hours import WorkingHours, describe_duration
+from bot.language.flow_model import Duration
+from bot.language.verdicts import Verdict
 
 CASE_OPENED = "case_opened"
 REMINDER = "reminder"

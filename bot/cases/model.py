@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.cases.notify import Recipient
 from bot.errors import PolicybotError
-from bot.notify import Recipient
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"

@@ -12,7 +12,7 @@ bot.errors.NotAllowed when the directory says no, whatever a button payload clai
   ``waiting_for(actor)`` (live cases sent to them or to their team) for "your cases" views.
 
 The scheduler side: ``fire_due_timers()`` chases unacknowledged cases; ``outbox.deliver_due``
-delivers notifications (bot.worker runs both). Every state change, its audit event and the
+delivers notifications (bot.cases.worker runs both). Every state change, its audit event and the
 notifications it causes are written in one transaction.
 """
 
@@ -28,6 +28,7 @@ from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
 
 from bot.cases import lifecycle
 from bot.cases.access import NOT_YOURS, UNKNOWN_PERSON, CaseAccess
+from bot.cases.directory import COMMS, Directory, Person, Resolution
 from bot.cases.messages import DELIVERY_FAILED, Composer
 from bot.cases.model import (
     ACKNOWLEDGED,
@@ -43,26 +44,25 @@ from bot.cases.model import (
     DeliveryState,
     UnknownCase,
 )
+from bot.cases.notify import Notification, Recipient
+from bot.cases.outbox import Outbox, RetryPolicy
 from bot.cases.tables import case_events, case_recipients, cases, outbox
+from bot.cases.timers import ACK_DEADLINE, Scheduler, Timer, cancel, schedule
+from bot.cases.working_hours import WorkingHours, describe_duration
 from bot.clock import Clock
-from bot.directory import COMMS, Directory, Person, Resolution
+from bot.conversation.escalation import CaseDraft
+from bot.conversation.events import Actor
 from bot.errors import NotAllowed, PolicybotError
-from bot.escalation import CaseDraft
-from bot.events import Actor
-from bot.flow_model import Duration
-from bot.notify import Notification, Recipient
-from bot.outbox import Outbox, RetryPolicy
-from bot.settings import Settings
+from bot.language.flow_model import Duration
+from bot.language.settings import Settings
 from bot.store import Store
-from bot.timers import ACK_DEADLINE, Scheduler, Timer, cancel, schedule
-from bot.working_hours import WorkingHours, describe_duration
 
 MESSAGE_LIMIT = 2000  # characters in a message between a recipient and the employee
 RESOLUTION_LIMIT = 1000
 
 
 class CaseService:
-    """Implements bot.escalation.CaseOpener; the adapters' way to see and act on cases."""
+    """Implements bot.conversation.escalation.CaseOpener; the adapters' way to see and act on cases."""
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Commands about escalation cases: ``cases``, ``worker`` (and the reports in bot/reports.py).
+"""Commands about escalation cases: ``cases``, ``worker`` (and the reports in bot/ops/reports.py).
 
 ``policybot cases`` is the operator's view: whoever runs it already holds the database, so it
 lists and shows every case. Acting on a case (``ack``, ``resolve``, ``withdraw``, ``message``)
@@ -20,16 +20,16 @@ from typing import Any
 
 import click
 
-from bot import reports
+from bot.cases.directory import COMMS, Directory, target_role
 from bot.cases.model import STATES, Case
+from bot.cases.notify import Notifier
 from bot.cases.service import CaseService
+from bot.cases.worker import Worker
 from bot.cli.options import CliContext, pass_cli
-from bot.directory import COMMS, Directory, target_role
+from bot.conversation.events import Actor
 from bot.errors import FileProblems, PolicybotError
-from bot.events import Actor
-from bot.notify import Notifier
+from bot.ops import reports
 from bot.runtime import Runtime
-from bot.worker import Worker
 
 # Notifiers the worker can use without a chat platform; adapters add theirs through the
 # ``policybot.notifiers`` entry point group (name -> callable taking the Runtime).

@@ -11,7 +11,7 @@ import json
 import click
 
 from bot.cli.options import CliContext, pass_cli
-from bot.coverage import build_report, format_text, read_flows
+from bot.language.coverage import build_report, format_text, read_flows
 
 
 @click.command("coverage")

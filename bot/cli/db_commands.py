@@ -12,7 +12,7 @@ import click
 from bot.cli.options import CliContext, pass_cli
 from bot.errors import PolicybotError
 from bot.store import migrate
-from bot.store.database import _safe_url, create_db_engine, default_database_url
+from bot.store.connect import create_db_engine, default_database_url, safe_url
 
 
 def _url(ctx: CliContext) -> str:
@@ -36,7 +36,7 @@ def upgrade_command(ctx: CliContext, revision: str) -> None:
         result = migrate.upgrade(engine, revision)
     finally:
         engine.dispose()
-    where = _safe_url(url)
+    where = safe_url(url)
     if result.before == result.after and not result.created_without_migration:
         click.echo(f"{where}: already at revision {result.after}, nothing to do")
         return
@@ -55,7 +55,7 @@ def current_command(ctx: CliContext) -> None:
         with engine.connect() as conn:
             current = migrate.current_revision(conn)
     except Exception as err:
-        raise PolicybotError(f"cannot read the database {_safe_url(url)}: {err}") from None
+        raise PolicybotError(f"cannot read the database {safe_url(url)}: {err}") from None
     finally:
         engine.dispose()
     head = migrate.head_revision()
@@ -65,7 +65,7 @@ def current_command(ctx: CliContext) -> None:
         state = f"{current} (newest)"
     else:
         state = f"{current} (this version's newest is {head}: run `policybot db upgrade`)"
-    click.echo(f"{_safe_url(url)}: {state}")
+    click.echo(f"{safe_url(url)}: {state}")
 
 
 @db.command("history")
@@ -87,7 +87,7 @@ def check_command(ctx: CliContext) -> None:
     finally:
         engine.dispose()
     if not diffs:
-        click.echo(f"{_safe_url(url)}: tables match the code")
+        click.echo(f"{safe_url(url)}: tables match the code")
         return
     for diff in diffs:
         click.echo(f"differs: {diff}")

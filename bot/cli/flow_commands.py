@@ -14,16 +14,16 @@ from typing import Any
 import click
 
 from bot.cli.options import CliContext, pass_cli
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, FreeText, Start
+from bot.conversation.library import FlowLibrary, check_files
+from bot.conversation.paths import paths_json
+from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
+from bot.conversation.router import route as route_text
+from bot.conversation.scenarios import run_scenarios, scenario_files
 from bot.errors import FileProblems, PolicybotError, Problem
-from bot.events import Actor, FreeText, Start
-from bot.flow_checks import check_broken_files
-from bot.graph import dot, mermaid
-from bot.library import FlowLibrary, check_files
-from bot.paths import paths_json
-from bot.replies import Notice, NoticeKind, Outcome, Question
-from bot.router import route as route_text
-from bot.scenarios import run_scenarios, scenario_files
+from bot.language.flow_checks import check_broken_files
+from bot.language.graph import dot, mermaid
 from bot.store import Store
 
 

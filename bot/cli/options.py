@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from bot.citations import Registry, load_registry
-from bot.library import FlowLibrary, default_flows_dir
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.language.citations import Registry, load_registry
+from bot.language.settings import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.settings import Settings, load_settings
 
 
 @dataclass
@@ -34,7 +34,7 @@ class CliContext:
 
     def registry(self) -> Registry:
         local = self.flows_folder / "citations.yaml"
-        from bot.citations import default_registry_path
+        from bot.language.citations import default_registry_path
 
         return load_registry(local if local.is_file() else default_registry_path())
 

@@ -16,64 +16,20 @@ failing with "database is locked" when a read snapshot goes stale.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
-from bot.conversation import ACTIVE, Answer, Conversation
 from bot.errors import PolicybotError, StaleConversation
-from bot.flow_model import Flow
+from bot.language.flow_model import Flow
 from bot.store import migrate
+from bot.store.connect import create_db_engine, default_database_url, safe_url
+from bot.store.records import ACTIVE, Answer, Conversation
 from bot.store.schema import audit, conversations, deliveries, flow_versions
-
-
-def default_database_url() -> str:
-    """$POLICYBOT_DATABASE_URL, else a SQLite file in the user's data folder (created on first run)."""
-    env = os.environ.get("POLICYBOT_DATABASE_URL")
-    if env:
-        return env
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "policybot"
-    base.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{base / 'policybot.db'}"
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # First, so that switching a new file to WAL waits for another connection's lock instead of
-    # failing at once with "database is locked" (several replicas opening one new file together).
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed transactions survive a process crash
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-    dbapi_connection.isolation_level = None  # the driver issues no BEGIN of its own: see _sqlite_begin
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def create_db_engine(url: str) -> Engine:
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite"):
-        in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False}, poolclass=StaticPool if in_memory else None
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
 class Store:
@@ -86,7 +42,7 @@ class Store:
             try:
                 migrate.upgrade(self.engine)
             except PolicybotError as err:
-                raise PolicybotError(f"cannot open the database {_safe_url(self.url)}: {err}") from None
+                raise PolicybotError(f"cannot open the database {safe_url(self.url)}: {err}") from None
 
     @property
     def dialect(self) -> str:
@@ -236,13 +192,3 @@ def conversation_from_row(row: Any) -> Conversation:
         case_id=row["case_id"],
         answers=tuple(Answer.from_json(a) for a in json.loads(row["answers"])),
     )
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url

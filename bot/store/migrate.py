@@ -203,7 +203,7 @@ def new_revision(message: str) -> Path:
     """
     import tempfile
 
-    from bot.store.database import create_db_engine
+    from bot.store.connect import create_db_engine
 
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_db_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")

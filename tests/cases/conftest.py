@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.cases.notify import DeliveryFailed, Notification
 from bot.cli.main import cli
 from bot.clock import FakeClock
+from bot.conversation.events import Actor, FreeText, Start
+from bot.conversation.replies import Outcome, Question
 from bot.errors import PolicybotError
-from bot.events import Actor, FreeText, Start
-from bot.notify import DeliveryFailed, Notification
-from bot.replies import Outcome, Question
 from bot.runtime import Runtime, build_runtime
 
 HERE = Path(__file__).parent

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
+from bot.conversation.events import Actor
 from bot.errors import NotAllowed, PolicybotError
-from bot.events import Actor
 from bot.runtime import Runtime
-from bot.worker import Worker
 from tests.cases.conftest import AMARA, BEN, CARA, DEV, LEE, STRANGER, Inbox, Org, escalate
 
 

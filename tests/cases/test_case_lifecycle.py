@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.cases.notify import Notification
 from bot.cases.tables import outbox, timers
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.events import ConfirmEscalation
-from bot.notify import Notification
-from bot.replies import EscalationSent
-from bot.worker import Worker
+from bot.conversation.events import ConfirmEscalation
+from bot.conversation.replies import EscalationSent
 from tests.cases.conftest import AMARA, DEV, FRIDAY_3PM, LEE, STRANGER, Inbox, Org, escalate
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.cases.directory import Directory, Person
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.directory import Directory, Person
+from bot.conversation.events import Actor
 from bot.errors import FileProblems
-from bot.events import Actor
-from bot.settings import load_settings
-from bot.worker import Worker
+from bot.language.settings import load_settings
 from tests.cases.conftest import DIRECTORY, Inbox, Org, escalate
 
 

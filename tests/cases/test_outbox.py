@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.cases.notify import DeliveryFailed, Notification
+from bot.cases.outbox import RetryPolicy
 from bot.cases.tables import outbox
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.notify import DeliveryFailed, Notification
-from bot.outbox import RetryPolicy
 from bot.runtime import Runtime
-from bot.worker import Worker
 from tests.cases.conftest import AMARA, Inbox, Org, escalate
 
 

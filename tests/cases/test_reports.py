@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot.cases.tables import case_events, cases, outbox
 from bot.clock import FakeClock
+from bot.conversation.events import Actor, Cancel, FreeText, Start
+from bot.conversation.replies import Question
 from bot.errors import NotAllowed, PolicybotError
-from bot.events import Actor, Cancel, FreeText, Start
-from bot.replies import Question
-from bot.reports import flow_stats, onboarding_report, parse_age, parse_since, purge
+from bot.ops.reports import flow_stats, onboarding_report, parse_age, parse_since, purge
 from bot.runtime import Runtime
 from bot.store.schema import audit, conversations, deliveries
 from tests.cases.conftest import AMARA, BEN, CARA, DEV, FRIDAY_3PM, Org, escalate

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.cases.outbox import Outbox, RetryPolicy
 from bot.cases.tables import outbox
 from bot.clock import FakeClock
-from bot.events import Actor
-from bot.outbox import Outbox, RetryPolicy
+from bot.conversation.events import Actor
 from bot.runtime import Runtime
 from tests.cases.conftest import AMARA, CARA, DEV, LEE, Inbox, Org, escalate
 

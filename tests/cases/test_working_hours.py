@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cases.working_hours import WorkingHours, describe_duration
 from bot.errors import SettingsError
-from bot.flow_model import Duration
-from bot.working_hours import WorkingHours, describe_duration
+from bot.language.flow_model import Duration
 
 LONDON = {
     "days": ["mon", "tue", "wed", "thu", "fri"],

@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.library import FlowLibrary, default_flows_dir
-from bot.settings import Settings, load_settings
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.language.settings import Settings, load_settings
 from bot.store import Store
 
 QUIZ_FLOW = """\

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli.main import _plug_in, cli
-from bot.flow_loader import load_flow_file
-from bot.graph import dot, mermaid
+from bot.language.flow_loader import load_flow_file
+from bot.language.graph import dot, mermaid
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, FIXTURE_REGISTRY, write
 
 POLICYBOT = Path(sys.executable).with_name("policybot")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from adapters.console.chat import ConsoleChat
-from bot.engine import Engine
-from bot.events import Actor
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor
 from tests.core.flowkit import library, sqlite_store, write_flows
 
 POLICYBOT = str(Path(sys.executable).with_name("policybot"))

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine import Engine
-from bot.errors import StaleConversation
-from bot.events import Actor, Back, Cancel, Choose, ConfirmEscalation, FreeText, Restart, Start, Why
-from bot.replies import (
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, Back, Cancel, Choose, ConfirmEscalation, FreeText, Restart, Start, Why
+from bot.conversation.replies import (
     Explanation,
     Feedback,
     FlowChoice,
@@ -22,7 +21,8 @@ from bot.replies import (
     Reply,
     Verdict,
 )
-from bot.settings import load_settings
+from bot.errors import StaleConversation
+from bot.language.settings import load_settings
 from bot.store.schema import audit, conversations
 from tests.core.flowkit import QUIZ_FLOW, library, sqlite_store, write_flows
 

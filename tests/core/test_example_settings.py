@@ -3,9 +3,9 @@ its scenarios under them, so a council that copies the example starts from somet
 
 from __future__ import annotations
 
-from bot.library import FlowLibrary, default_flows_dir
-from bot.paths import paths_json
-from bot.settings import DEFAULTS, load_settings
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.conversation.paths import paths_json
+from bot.language.settings import DEFAULTS, load_settings
 
 
 def test_example_settings_load_and_override_the_defaults() -> None:

@@ -1,4 +1,4 @@
-"""bot.flow_checks: what a flow means, checked, each problem at the exact line of its cause."""
+"""bot.language.flow_checks: what a flow means, checked, each problem at the exact line of its cause."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.citations import check_quotes, default_policy_dir
-from bot.flow_checks import answered_before, check_broken_files, check_flow
-from bot.flow_loader import parse_flow
-from bot.library import check_files
-from bot.settings import Settings, load_settings
+from bot.conversation.library import check_files
+from bot.language.citations import check_quotes, default_policy_dir
+from bot.language.flow_checks import answered_before, check_broken_files, check_flow
+from bot.language.flow_loader import parse_flow
+from bot.language.settings import Settings, load_settings
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text, line_of, registry, write
 
 

@@ -1,4 +1,4 @@
-"""bot.flow_loader: flow files into the flow model; structural problems at their exact lines."""
+"""bot.language.flow_loader: flow files into the flow model; structural problems at their exact lines."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation.replies import Verdict
 from bot.errors import FileProblems, Problem
-from bot.flow_loader import FlowProblems, flow_files, load_flow_file, parse_flow
-from bot.flow_model import BRANCH, OUTCOME, QUESTION, Duration
-from bot.replies import Verdict
+from bot.language.flow_loader import FlowProblems, flow_files, load_flow_file, parse_flow
+from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Duration
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text, line_of
 
 

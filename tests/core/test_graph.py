@@ -1,4 +1,4 @@
-"""bot.graph: Mermaid (rendered by GitHub) and Graphviz dot drawings of a flow.
+"""bot.language.graph: Mermaid (rendered by GitHub) and Graphviz dot drawings of a flow.
 
 No browser here, so the Mermaid output is held to the text rules of the flowchart grammar that
 matter for our output, checked line by line: node ids that are never Mermaid keywords (a state
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from bot.flow_loader import load_flow_file, parse_flow
-from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow
-from bot.graph import VERDICT_COLOURS, dot, mermaid
+from bot.language.flow_loader import load_flow_file, parse_flow
+from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow
+from bot.language.graph import VERDICT_COLOURS, dot, mermaid
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text
 
 ODD = flow_text(

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import COMMAND_WORDS, Engine
-from bot.events import Actor, Back, Choose, Event, FreeText, Restart, Start, Why
-from bot.library import FlowLibrary, default_flows_dir
-from bot.replies import Explanation, Feedback, FlowChoice, Notice, Outcome, Question, Reply
-from bot.settings import load_settings
+from bot.conversation.engine import COMMAND_WORDS, Engine
+from bot.conversation.events import Actor, Back, Choose, Event, FreeText, Restart, Start, Why
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.conversation.replies import Explanation, Feedback, FlowChoice, Notice, Outcome, Question, Reply
+from bot.language.settings import load_settings
 from bot.store import Store
 
 LIBRARY = FlowLibrary.load(default_flows_dir(), load_settings(None))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.library import FlowLibrary, default_flows_dir
-from bot.router import confident_choice, route
-from bot.settings import load_settings
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.conversation.router import confident_choice, route
+from bot.language.settings import load_settings
 
 FLOWS = FlowLibrary.load(default_flows_dir(), load_settings(None)).all()
 

@@ -1,4 +1,4 @@
-"""bot.settings: defaults, overlays, and a bad settings file reported as file:line problems."""
+"""bot.language.settings: defaults, overlays, and a bad settings file reported as file:line problems."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import FileProblems
-from bot.settings import DEFAULTS, RULE_CHOICES, load_settings
+from bot.language.settings import DEFAULTS, RULE_CHOICES, load_settings
 from tests.core.fixtures.flowfiles import line_of, write
 
 

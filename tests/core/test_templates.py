@@ -1,4 +1,4 @@
-"""bot.templates: sandboxed rendering and the static checks run by validate."""
+"""bot.language.templates: sandboxed rendering and the static checks run by validate."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.settings import load_settings
-from bot.templates import TemplateProblem, check_template, evaluate, render
+from bot.language.settings import load_settings
+from bot.language.templates import TemplateProblem, check_template, evaluate, render
 
 
 def context(**answers: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""bot.yamlload: safe YAML that remembers lines and explains syntax errors in plain words."""
+"""bot.language.yamlload: safe YAML that remembers lines and explains syntax errors in plain words."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import FileProblems, Problem
-from bot.yamlload import LineDict, LineList, load_yaml_file, load_yaml_text
+from bot.language.yamlload import LineDict, LineList, load_yaml_file, load_yaml_text
 
 
 def problems_of(text: str) -> list[Problem]:

@@ -12,8 +12,8 @@ import sys
 from itertools import count
 from pathlib import Path
 
-from bot.events import Actor, Choose, Start
-from bot.replies import Question
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.replies import Question
 from tests.production.kit import make_engine
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.engine import Engine
-from bot.escalation import CaseOpener
-from bot.library import FlowLibrary, default_flows_dir
-from bot.settings import load_settings
+from bot.conversation.engine import Engine
+from bot.conversation.escalation import CaseOpener
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.language.settings import load_settings
 from bot.store import Store
 
 CHAIN_LENGTH = 5

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine import Engine
-from bot.events import Actor, Choose, FreeText, Start
-from bot.replies import Notice, NoticeKind, Outcome, Question, Reply
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, Choose, FreeText, Start
+from bot.conversation.replies import Notice, NoticeKind, Outcome, Question, Reply
 from bot.store.schema import audit, conversations, deliveries
 from tests.production.kit import CHAIN_LENGTH, make_engine, write_flows
 

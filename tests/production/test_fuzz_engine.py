@@ -22,9 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
-from bot.conversation import ABANDONED, ACTIVE, DONE, Conversation
-from bot.engine import Engine
-from bot.events import (
+from bot.conversation.engine import Engine
+from bot.conversation.events import (
     Actor,
     Back,
     Cancel,
@@ -37,8 +36,7 @@ from bot.events import (
     Start,
     Why,
 )
-from bot.flow_model import OUTCOME, QUESTION
-from bot.replies import (
+from bot.conversation.replies import (
     EscalationSent,
     Explanation,
     Feedback,
@@ -49,6 +47,8 @@ from bot.replies import (
     Question,
     Reply,
 )
+from bot.language.flow_model import OUTCOME, QUESTION
+from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
 from bot.store.schema import audit, conversations
 from tests.production.kit import BRANCHY_FLOW, chain_flow, make_engine, write_flows
 

@@ -14,12 +14,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.citations import load_registry
+from bot.conversation.library import default_flows_dir
 from bot.errors import FileProblems, Problem
-from bot.flow_checks import check_flow
-from bot.flow_loader import parse_flow
-from bot.library import default_flows_dir
-from bot.settings import load_settings
+from bot.language.citations import load_registry
+from bot.language.flow_checks import check_flow
+from bot.language.flow_loader import parse_flow
+from bot.language.settings import load_settings
 from tests.production.kit import BRANCHY_FLOW, chain_flow
 
 FILENAME = "fuzzed.yaml"

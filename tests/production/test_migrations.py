@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.main import cli
 from bot.errors import PolicybotError
 from bot.store import Store, migrate
-from bot.store.database import create_db_engine
+from bot.store.connect import create_db_engine
 from bot.store.schema import metadata
 
 

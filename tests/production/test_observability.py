@@ -14,16 +14,17 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from bot import metrics
+from bot.cases.notify import Notification
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.events import Actor, Choose, Start
-from bot.health import HEALTH_PATHS, OpsEndpoints
-from bot.logging_setup import carry, configure_logging, correlation, current_correlation_id
-from bot.notify import Notification
-from bot.replies import Question
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.replies import Question
+from bot.ops.health import HEALTH_PATHS, OpsEndpoints
+from bot.ops.outbox_probe import database_outbox_probe
 from bot.runtime import build_runtime
 from bot.store import Store, migrate
-from bot.worker import Worker
+from bot.telemetry import metrics
+from bot.telemetry.logging_setup import carry, configure_logging, correlation, current_correlation_id
 from tests.production.kit import make_engine, write_flows
 
 ACTOR = Actor(user_id="metrics:alice", platform="metrics-test")
@@ -190,7 +191,7 @@ def test_not_ready_when_the_schema_is_behind_and_says_what_to_run(sqlite_url: st
 def test_not_ready_but_alive_when_the_database_is_down_and_no_password_shows(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'ok.db'}")
     store.engine.dispose()
-    from bot.store.database import create_db_engine
+    from bot.store.connect import create_db_engine
 
     store.engine = create_db_engine("postgresql://policybot:hunter2@127.0.0.1:9/nowhere")
     ops = OpsEndpoints(store)
@@ -229,7 +230,7 @@ def test_outbox_depth_age_and_delivery_lag_are_reported(tmp_path: Path, database
     settings_file.write_text('escalation:\n  comms: {name: Comms, slack_channel: "C0COMMS"}\n', encoding="utf-8")
     clock = FakeClock()
     runtime = build_runtime(settings_file, database_url, flows_dir=write_flows(tmp_path / "flows"), clock=clock)
-    probe = metrics.database_outbox_probe(runtime.store, clock)
+    probe = database_outbox_probe(runtime.store, clock)
     assert probe() == metrics.OutboxState(waiting=0, oldest_age_seconds=0.0, failed=0)
     actor = Actor(user_id="slack:T1:UOUTBOX", platform="slack")
     replies = runtime.engine.handle(actor, Start(flow_id="chain"))

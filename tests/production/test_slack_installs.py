@@ -28,11 +28,11 @@ from adapters.slack.http_server import SlackHTTPServer
 from adapters.slack.installs import BOT_SCOPES, OAuthConfig, SlackInstalls, WorkspaceNotifier
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
 from bot.cases.tables import outbox
+from bot.cases.worker import Worker
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.replies import Question
 from bot.errors import SettingsError
-from bot.events import Actor, Choose, Start
-from bot.replies import Question
 from bot.runtime import Runtime, build_runtime
-from bot.worker import Worker
 from tests.production.kit import write_flows
 from tests.production.replicas import Org
 

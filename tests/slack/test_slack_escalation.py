@@ -19,8 +19,8 @@ from slack_requests import SIGNING_SECRET, app_home_opened, view_submission
 
 from adapters.slack.config import SlackConfig
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.worker import Worker
 
 COMMS_CHANNEL = "C0COMMS"
 LEGAL_CHANNEL = "C0LEGAL"

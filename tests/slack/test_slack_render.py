@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from adapters.slack import render as R
 from adapters.slack.limits import fit_blocks
-from bot.notify import Notification, Recipient
-from bot.replies import (
+from bot.cases.notify import Notification, Recipient
+from bot.conversation.replies import (
     CitationView,
     EscalationOffer,
     FlowCandidate,

@@ -19,7 +19,7 @@ from fake_slack_api import BOT_TOKEN, FakeSlackAPI
 from slack_requests import SIGNING_SECRET, SlackSender, slash_command
 
 from adapters.slack.http_server import SlackHTTPServer
-from bot.health import OpsEndpoints
+from bot.ops.health import OpsEndpoints
 
 POLICYBOT = Path(sys.executable).with_name("policybot")
 

@@ -21,12 +21,12 @@ from sqlalchemy import select
 
 from adapters.teams import cards
 from adapters.teams.bot import render_activities
+from bot.cases.notify import Notification, Recipient
 from bot.cases.tables import outbox
-from bot.events import Actor, Choose, Start
-from bot.library import default_flows_dir
-from bot.notify import Notification, Recipient
-from bot.paths import all_paths
-from bot.replies import (
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.library import default_flows_dir
+from bot.conversation.paths import all_paths
+from bot.conversation.replies import (
     CitationView,
     EscalationOffer,
     Explanation,
@@ -38,8 +38,8 @@ from bot.replies import (
     Question,
     Verdict,
 )
+from bot.language.settings import RULE_CHOICES
 from bot.runtime import Runtime, build_runtime
-from bot.settings import RULE_CHOICES
 
 from .card_rules import card_problems
 from .conftest import TEST_FLOWS

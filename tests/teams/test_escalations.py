@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from adapters.teams.notifier import TeamsNotifier
+from bot.cases.notify import Notification, Recipient
 from bot.cases.tables import outbox
+from bot.cases.worker import PassReport, Worker
 from bot.clock import FakeClock
-from bot.notify import Notification, Recipient
 from bot.runtime import Runtime, build_runtime
-from bot.worker import PassReport, Worker
 
 from .conftest import TEST_FLOWS, RunningBot, start_bot
 from .fake_connector import FakeConnector, StoredActivity, adaptive_cards

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from adapters.teams.graph import GraphClient, GraphDirectory, GraphError, GraphUnavailable
 from adapters.teams.notifier import TeamsNotifier
+from bot.cases.directory import Directory, Person
 from bot.cases.tables import outbox
+from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.directory import Directory, Person
-from bot.events import Actor
+from bot.conversation.events import Actor
 from bot.runtime import build_runtime
-from bot.worker import Worker
 
 from .conftest import TEST_FLOWS, start_bot
 from .fake_connector import FakeConnector, adaptive_cards

@@ -14,7 +14,7 @@ from adapters.teams.app import build_service, create_app
 from adapters.teams.config import LOCAL, PRODUCTION, TeamsConfig, TeamsConfigError, from_environment
 from adapters.teams.storage import TeamsStorage
 from bot.cli.main import _plug_in, cli
-from bot.health import OpsEndpoints
+from bot.ops.health import OpsEndpoints
 from bot.runtime import Runtime
 
 from .fake_connector import FakeConnector

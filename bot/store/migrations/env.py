@@ -34,7 +34,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from bot.store.database import create_db_engine
+    from bot.store.connect import create_db_engine
 
     url = os.environ.get("POLICYBOT_DATABASE_URL")
     if not url:

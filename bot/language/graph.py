@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow
+from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow
 
 VERDICT_COLOURS = {"go": "#2e7d32", "care": "#f9a825", "stop": "#c62828", "act": "#1565c0"}
 

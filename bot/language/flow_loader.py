@@ -1,7 +1,7 @@
 """Read a flow file into the flow model, collecting every structural problem with its line.
 
 Structure only (keys, types, required fields); what the pieces mean together — links between
-states, reachability, citations, templates — is checked in bot.flow_checks.
+states, reachability, citations, templates — is checked in bot.language.flow_checks.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import FileProblems, Problem
-from bot.flow_model import BRANCH, OUTCOME, QUESTION, BranchRule, Duration, Escalation, Flow, Option, State
-from bot.replies import Verdict
-from bot.schema_check import did_you_mean, schema_problems
-from bot.yamlload import LineDict, LineList, load_yaml_text
+from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, BranchRule, Duration, Escalation, Flow, Option, State
+from bot.language.schema_check import did_you_mean, schema_problems
+from bot.language.verdicts import Verdict
+from bot.language.yamlload import LineDict, LineList, load_yaml_text
 
-SCHEMA_PATH = Path(__file__).with_name("flow.schema.json")
+SCHEMA_PATH = Path(__file__).parent.parent / "flow.schema.json"
 FLOW_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".test.yaml"
 NOT_FLOWS = frozenset({"citations.yaml", "policybot.example.yaml", "directory.example.yaml"})

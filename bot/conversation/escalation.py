@@ -13,9 +13,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from bot.events import Actor
-from bot.flow_model import Duration
-from bot.replies import AnswerView, CitationView, Verdict
+from bot.conversation.events import Actor
+from bot.conversation.replies import AnswerView, CitationView
+from bot.language.flow_model import Duration
+from bot.language.verdicts import Verdict
 
 
 @dataclass(frozen=True)

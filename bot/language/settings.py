@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import FileProblems, Problem
-from bot.schema_check import did_you_mean, schema_problems
-from bot.yamlload import LineDict, LineList, load_yaml_file
+from bot.language.schema_check import did_you_mean, schema_problems
+from bot.language.yamlload import LineDict, LineList, load_yaml_file
 
 # Where the councils' policies differ, the organisation chooses. Each rule names its options and
 # the default, and docs/settings.md says which policy paragraph each option comes from.
@@ -78,7 +78,7 @@ DEFAULTS: dict[str, Any] = {
     "directory": None,
     "database_url": None,
     "retention_days": 90,
-    # Case delivery and chasing (bot/outbox.py, bot/cases/): see docs/escalations.md.
+    # Case delivery and chasing (bot/cases/outbox.py, bot/cases/): see docs/escalations.md.
     "cases": {
         "delivery_attempts": 8,  # tries per notification before it is reported to the comms team
         "retry_base_seconds": 30,  # first retry after about this long, doubling each time (with jitter)

@@ -9,7 +9,7 @@ A load balancer needs two different questions answered:
   schema is the one this code expects and flows are loaded; 503 otherwise, and 503 while the
   replica is draining for shutdown, so the balancer stops sending before the process stops.
 
-``/metrics`` is the Prometheus exposition (bot.metrics). The Slack and Teams HTTP servers route
+``/metrics`` is the Prometheus exposition (bot.telemetry.metrics). The Slack and Teams HTTP servers route
 these paths to ``OpsEndpoints.respond`` and copy the status, content type and body into their own
 response type, so the checks are written once. Details never contain the database URL or any
 secret: only what failed and what to do.
@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot import metrics
+from bot.ops.outbox_probe import database_outbox_probe
 from bot.store import Store, migrate
+from bot.telemetry import metrics
 
 HEALTH_PATHS = ("/healthz", "/readyz", "/metrics")
 JSON = "application/json; charset=utf-8"
@@ -77,7 +78,7 @@ def _timed(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
 
 
 def _short(err: Exception) -> str:
-    from bot.logging_setup import redact
+    from bot.telemetry.logging_setup import redact
 
     message = str(getattr(err, "orig", None) or err).strip().splitlines()
     return redact(message[0])[:200] if message else "no detail"
@@ -137,7 +138,7 @@ class OpsEndpoints:
         """Endpoints over a bot.runtime.Runtime; also starts reporting its outbox in /metrics."""
         ops = cls(store=runtime.store, flow_count=lambda: len(runtime.library.all()))
         with contextlib.suppress(ImportError):  # an installation without the case tables: nothing to report
-            metrics.watch_outbox(metrics.database_outbox_probe(runtime.store, runtime.clock))
+            metrics.watch_outbox(database_outbox_probe(runtime.store, runtime.clock))
         return ops
 
     def liveness(self) -> HealthReport:

@@ -14,9 +14,9 @@ from typing import Any
 
 from transitions import Machine
 
-from bot.conversation import Answer
-from bot.flow_model import BRANCH, OUTCOME, QUESTION, Flow, State
-from bot.templates import evaluate
+from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow, State
+from bot.language.templates import evaluate
+from bot.store.records import Answer
 
 
 def option_trigger(index: int) -> str:

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.cases.notify import Recipient
+from bot.conversation.escalation import NoDirectory
+from bot.conversation.events import Actor
 from bot.errors import FileProblems, Problem
-from bot.escalation import NoDirectory
-from bot.events import Actor
-from bot.notify import Recipient
-from bot.schema_check import did_you_mean, schema_problems
-from bot.settings import Settings
-from bot.yamlload import LineDict, LineList, load_yaml_file
+from bot.language.schema_check import did_you_mean, schema_problems
+from bot.language.settings import Settings
+from bot.language.yamlload import LineDict, LineList, load_yaml_file
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class Resolution:
 
 
 class Directory:
-    """People by id, with the lookups the bot needs. Implements bot.escalation.PeopleDirectory."""
+    """People by id, with the lookups the bot needs. Implements bot.conversation.escalation.PeopleDirectory."""
 
     def __init__(self, people: Iterable[Person] = (), *, source: str | None = None) -> None:
         self.source = source

@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from bot.citations import Registry
 from bot.errors import FileProblems, Problem
-from bot.flow_loader import FlowProblems, load_flow_file
-from bot.flow_model import BRANCH, DEFAULT_TARGETS, OUTCOME, QUESTION, Flow, State
-from bot.schema_check import did_you_mean
-from bot.settings import Settings
-from bot.templates import check_template
-from bot.yamlload import LineDict, LineList, load_yaml_text
+from bot.language.citations import Registry
+from bot.language.flow_loader import FlowProblems, load_flow_file
+from bot.language.flow_model import BRANCH, DEFAULT_TARGETS, OUTCOME, QUESTION, Flow, State
+from bot.language.schema_check import did_you_mean
+from bot.language.settings import Settings
+from bot.language.templates import check_template
+from bot.language.yamlload import LineDict, LineList, load_yaml_text
 
 
 def check_flow(

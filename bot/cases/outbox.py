@@ -35,13 +35,13 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
 
-from bot import metrics
 from bot.cases.model import DeliveryState
+from bot.cases.notify import DeliveryFailed, Notification, Notifier, Recipient
 from bot.cases.tables import outbox
 from bot.clock import Clock
-from bot.notify import DeliveryFailed, Notification, Notifier, Recipient
-from bot.settings import Settings
+from bot.language.settings import Settings
 from bot.store import Store
+from bot.telemetry import metrics
 
 log = logging.getLogger(__name__)
 

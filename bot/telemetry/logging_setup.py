@@ -74,7 +74,7 @@ def correlation(value: str | None = None) -> Iterator[str]:
         _correlation.reset(token)
 
 
-def carry(fn: Callable[P, R]) -> Callable[P, R]:
+def carry[**P, R](fn: Callable[P, R]) -> Callable[P, R]:
     """``fn`` wrapped to run with the caller's context (correlation id) on another thread."""
     context = contextvars.copy_context()
 

@@ -16,16 +16,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
+from bot.cases.directory import Directory, Person
 from bot.cases.model import CLOSED, LIVE
 from bot.cases.tables import case_events, case_recipients, cases, outbox, timers
-from bot.conversation import ABANDONED, ACTIVE, DONE, Conversation
-from bot.directory import Directory, Person
+from bot.conversation.events import Actor
+from bot.conversation.library import FlowLibrary
 from bot.errors import PolicybotError, UnknownFlow
-from bot.events import Actor
-from bot.library import FlowLibrary
-from bot.schema_check import did_you_mean
+from bot.language.schema_check import did_you_mean
 from bot.store import Store
 from bot.store.database import conversation_from_row
+from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
 from bot.store.schema import audit, conversations, deliveries
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")

@@ -1,7 +1,7 @@
 """JSON Schema checks that speak in ``file:line: plain words``.
 
 jsonschema finds what is wrong; this module says where (using the line numbers kept by
-bot.yamlload) and rewrites the commonest messages for a non-developer, including a
+bot.language.yamlload) and rewrites the commonest messages for a non-developer, including a
 "did you mean" for misspelt keys.
 """
 
@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from bot.errors import Problem
-from bot.yamlload import LineDict, LineList
+from bot.language.yamlload import LineDict, LineList
 
 
 def line_at(root: Any, path: Iterable[Any]) -> int:

@@ -17,14 +17,26 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from bot.cases.notify import Notifier
+from bot.cases.outbox import DeliveryReport
 from bot.cases.service import CaseService
 from bot.errors import PolicybotError
-from bot.notify import Notifier
-from bot.outbox import DeliveryReport
-from bot.runtime import Runtime
+from bot.language.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class CaseRuntime(Protocol):
+    """What the worker needs of a runtime (bot.runtime.Runtime has it): the case service and the
+    settings. A protocol rather than an import, because the runtime sits above the cases layer."""
+
+    @property
+    def cases(self) -> CaseService | None: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 @dataclass
@@ -41,7 +53,7 @@ class PassReport:
 
 class Worker:
     def __init__(
-        self, runtime: Runtime, notifier: Notifier, *, interval: float | None = None, batch: int = 100
+        self, runtime: CaseRuntime, notifier: Notifier, *, interval: float | None = None, batch: int = 100
     ) -> None:
         if runtime.cases is None:
             raise PolicybotError("escalation cases are switched off in this runtime, so there is nothing to deliver")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, utils
 
-from bot.flow_model import Flow
+from bot.language.flow_model import Flow
 
 CONFIDENT = 0.72  # at or above: start this flow without asking
 MARGIN = 0.08  # ...provided the runner-up is this far behind

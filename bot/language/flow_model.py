@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.replies import Verdict
+from bot.language.verdicts import Verdict
 
 QUESTION = "question"
 BRANCH = "branch"

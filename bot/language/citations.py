@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import FileProblems, PolicybotError, Problem
-from bot.yamlload import LineDict, load_yaml_file
+from bot.language.yamlload import LineDict, load_yaml_file
 
 AUDIENCES = ("employee", "manager", "comms")
 _ID = re.compile(r"[a-z0-9][a-z0-9.-]*")

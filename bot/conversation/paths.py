@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.escalation import NoDirectory
-from bot.events import Actor
-from bot.flow_model import BRANCH, OUTCOME, Flow
-from bot.machine import CompiledFlow
-from bot.settings import Settings
-from bot.templates import evaluate, render
+from bot.conversation.escalation import NoDirectory
+from bot.conversation.events import Actor
+from bot.conversation.machine import CompiledFlow
+from bot.language.flow_model import BRANCH, OUTCOME, Flow
+from bot.language.settings import Settings
+from bot.language.templates import evaluate, render
 
 EXAMPLE_ACTOR = Actor(user_id="example", display_name="Sam Example", email="sam@example.org")
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.citations import AUDIENCES, Registry
 from bot.errors import FileProblems, Problem
-from bot.flow_loader import flow_files, load_flow_file
-from bot.flow_model import Flow
+from bot.language.citations import AUDIENCES, Registry
+from bot.language.flow_loader import flow_files, load_flow_file
+from bot.language.flow_model import Flow
 
 
 @dataclass(frozen=True)

@@ -299,6 +299,6 @@ def _attribute_name(node: nodes.Node) -> str | None:
 
 
 def _unknown(owner: str, attr: str, choices: set[str]) -> str:
-    from bot.schema_check import did_you_mean
+    from bot.language.schema_check import did_you_mean
 
     return f"'{owner}.{attr}' does not exist{did_you_mean(attr, choices)}"

@@ -16,13 +16,9 @@ from typing import Any
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import Connection
 
-from bot import metrics
-from bot.citations import Registry
 from bot.clock import Clock, SystemClock
-from bot.conversation import ABANDONED, ACTIVE, DONE, Answer, Conversation
-from bot.errors import PolicybotError, StaleConversation, UnknownFlow
-from bot.escalation import CaseDraft, CaseOpener, NoDirectory, PeopleDirectory, default_summary
-from bot.events import (
+from bot.conversation.escalation import CaseDraft, CaseOpener, NoDirectory, PeopleDirectory, default_summary
+from bot.conversation.events import (
     Actor,
     Back,
     Cancel,
@@ -35,10 +31,9 @@ from bot.events import (
     Start,
     Why,
 )
-from bot.flow_model import OUTCOME, QUESTION, Flow, State
-from bot.library import FlowLibrary
-from bot.machine import CompiledFlow
-from bot.replies import (
+from bot.conversation.library import FlowLibrary
+from bot.conversation.machine import CompiledFlow
+from bot.conversation.replies import (
     AnswerView,
     CitationView,
     EscalationOffer,
@@ -55,9 +50,14 @@ from bot.replies import (
     Reply,
     Score,
 )
-from bot.router import SHOW_AT_LEAST, confident_choice, route
+from bot.conversation.router import SHOW_AT_LEAST, confident_choice, route
+from bot.errors import PolicybotError, StaleConversation, UnknownFlow
+from bot.language.citations import Registry
+from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
+from bot.language.templates import is_plain, render
 from bot.store import Store
-from bot.templates import is_plain, render
+from bot.store.records import ABANDONED, ACTIVE, DONE, Answer, Conversation
+from bot.telemetry import metrics
 
 # Words typed at any step that act as commands rather than answers.
 COMMAND_WORDS: dict[str, str] = {

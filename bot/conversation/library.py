@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.citations import Registry, default_registry_path, load_registry
+from bot.conversation.machine import CompiledFlow
 from bot.errors import FileProblems, Problem, UnknownFlow
-from bot.flow_checks import check_flow
-from bot.flow_loader import flow_files, load_flow_file, parse_flow
-from bot.flow_model import Flow
-from bot.machine import CompiledFlow
-from bot.schema_check import did_you_mean
-from bot.settings import Settings
+from bot.language.citations import Registry, default_registry_path, load_registry
+from bot.language.flow_checks import check_flow
+from bot.language.flow_loader import flow_files, load_flow_file, parse_flow
+from bot.language.flow_model import Flow
+from bot.language.schema_check import did_you_mean
+from bot.language.settings import Settings
 
 
 def default_flows_dir() -> Path:

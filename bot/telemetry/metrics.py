@@ -1,7 +1,7 @@
 """Prometheus metrics: what an operator watches to know the bot is answering and delivering.
 
 One registry for the whole process (``REGISTRY``), served as ``GET /metrics`` by the HTTP
-adapters (bot.health.OpsEndpoints). Each replica serves its own numbers; Prometheus adds them up.
+adapters (bot.ops.health.OpsEndpoints). Each replica serves its own numbers; Prometheus adds them up.
 The core records turns (latency, duplicates dropped, stale clicks refused); adapters record how
 fast they acknowledged the platform; the outbox records deliveries and their lag. The outbox's
 depth and the age of its oldest waiting row are read from the database at scrape time, so every
@@ -200,29 +200,3 @@ def sample(name: str, labels: dict[str, str] | None = None) -> float:
     """One current value (tests, the bench, health details); 0.0 when never recorded."""
     value: Any = REGISTRY.get_sample_value(name, labels or {})
     return float(value) if value is not None else 0.0
-
-
-def database_outbox_probe(store: Any, clock: Any) -> OutboxProbe:
-    """A probe reading the outbox table of ``store`` (a bot.store.Store) with one query."""
-    from sqlalchemy import case, func, select
-
-    from bot.cases.tables import outbox
-
-    waiting = outbox.c.status == "pending"
-    query = select(
-        func.count().filter(waiting),
-        func.min(case((waiting, outbox.c.created_at))),
-        func.count().filter(outbox.c.status == "failed"),
-    )
-
-    def probe() -> OutboxState:
-        with store.engine.connect() as conn:
-            count, oldest, failed = conn.execute(query).one()
-        if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no zone; the store writes UTC
-            from datetime import UTC
-
-            oldest = oldest.replace(tzinfo=UTC)
-        age = (clock.now() - oldest).total_seconds() if oldest is not None else 0.0
-        return OutboxState(waiting=int(count or 0), oldest_age_seconds=max(0.0, age), failed=int(failed or 0))
-
-    return probe

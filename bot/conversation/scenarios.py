@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Engine
+from bot.conversation.engine import Engine
+from bot.conversation.events import Actor, FreeText, Start
+from bot.conversation.library import FlowLibrary
+from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
 from bot.errors import FileProblems, Problem
-from bot.events import Actor, FreeText, Start
-from bot.library import FlowLibrary
-from bot.replies import Notice, NoticeKind, Outcome, Question
-from bot.schema_check import schema_problems
-from bot.settings import Settings
+from bot.language.schema_check import schema_problems
+from bot.language.settings import Settings
+from bot.language.yamlload import LineDict, load_yaml_file
 from bot.store import Store
-from bot.yamlload import LineDict, load_yaml_file
 
 SCENARIO_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -187,6 +187,6 @@ class _FixedPeople:
         self.overrides = dict(overrides)
 
     def describe(self, actor: Actor) -> dict[str, Any]:
-        from bot.escalation import NoDirectory
+        from bot.conversation.escalation import NoDirectory
 
         return {**NoDirectory().describe(actor), **self.overrides}
