@@ -3,12 +3,14 @@
 Each run is a fresh process of the installed ``policybot`` console script (the venv's, beside this
 Python), so every run pays for the interpreter, every import and loading the flows, as a comms
 officer typing the command does. One warm-up run per command comes first, so the OS file cache
-and the ``.pyc`` files are warm but the Python process is new. Commands run in an empty temporary
+and the ``.pyc`` files (written to a scratch PYTHONPYCACHEPREFIX, as pip writes them for an
+installed package) are warm but the Python process is new. Commands run in an empty temporary
 folder, so no ``./policybot.yaml`` there changes what is measured. Run from the repository root:
 
     .venv/bin/python bench/bench_cli.py                 # 10 runs of each command, a table
     .venv/bin/python bench/bench_cli.py --runs 20 --json
     .venv/bin/python bench/bench_cli.py --why           # also: what `route` spends its imports on
+    .venv/bin/python bench/bench_cli.py --no-bytecode   # no .pyc: every start compiles policybot's modules
     .venv/bin/python bench/bench_cli.py --checkout /tmp/main-wt   # another tree's code, same venv
 
 ``--checkout DIR`` puts DIR first on PYTHONPATH, so the same console script runs that tree's
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -57,6 +60,7 @@ class Timing:
     median_s: float
     min_s: float
     max_s: float
+    cpu_median_s: float  # user + system CPU of the process: less swayed by other load than wall time
     target_s: float | None
 
 
@@ -67,27 +71,54 @@ def console_script() -> Path:
     return script
 
 
-def environment(checkout: Path | None) -> dict[str, str]:
-    """This process's environment without policybot's own settings (so the defaults are measured)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_") and k != "PYTHONPROFILEIMPORTTIME"}
+def environment(checkout: Path | None, scratch: Path, bytecode: bool) -> dict[str, str]:
+    """This process's environment without policybot's own settings (so the defaults are measured).
+
+    With ``bytecode`` the warm-up run writes every module's ``.pyc`` under a scratch
+    PYTHONPYCACHEPREFIX, and the timed runs read them: an installed policybot starts like that,
+    since pip compiles a package's modules when it installs it. Without it, ``.pyc`` files are
+    neither written nor sought elsewhere: a checkout in a shell with PYTHONDONTWRITEBYTECODE=1
+    (as on the project's machine) compiles its own modules from source on every start.
+    """
+    unwanted = ("PYTHONPROFILEIMPORTTIME", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLICYBOT_") and k not in unwanted}
+    if bytecode:
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     if checkout is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(checkout), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 
 
-def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+@dataclass
+class Run:
+    wall_s: float
+    cpu_s: float
+    done: subprocess.CompletedProcess[str]
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
+    cpu = cpu_of_children()
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"`policybot {shlex.join(argv[1:])}` exited {done.returncode}:\n{done.stdout}{done.stderr}")
-    return elapsed, done
+        raise SystemExit(f"`{shlex.join(argv)}` exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return Run(elapsed, cpu_of_children() - cpu, done)
 
 
 def time_command(name: str, argv: list[str], runs: int, env: dict[str, str], cwd: Path) -> Timing:
     run_once(argv, env, cwd)  # warm-up: file cache and .pyc files
-    samples = [run_once(argv, env, cwd)[0] for _ in range(runs)]
-    return Timing(name, runs, statistics.median(samples), min(samples), max(samples), TARGET_SECONDS.get(name))
+    samples = [run_once(argv, env, cwd) for _ in range(runs)]
+    wall = [r.wall_s for r in samples]
+    cpu = statistics.median(r.cpu_s for r in samples)
+    return Timing(name, runs, statistics.median(wall), min(wall), max(wall), cpu, TARGET_SECONDS.get(name))
 
 
 def bot_source(env: dict[str, str], cwd: Path) -> str:
@@ -99,7 +130,7 @@ def bot_source(env: dict[str, str], cwd: Path) -> str:
 
 def import_costs(env: dict[str, str], cwd: Path, top: int) -> dict[str, Any]:
     """``python -X importtime`` for ``route``: the slowest imports (cumulative) and the heavy libraries loaded."""
-    _, done = run_once([str(console_script()), *COMMANDS["route"]], {**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd)
+    done = run_once([str(console_script()), *COMMANDS["route"]], {**env, "PYTHONPROFILEIMPORTTIME": "1"}, cwd).done
     rows: list[tuple[str, int, int]] = []  # (module with its nesting indent, self µs, cumulative µs)
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -116,13 +147,13 @@ def import_costs(env: dict[str, str], cwd: Path, top: int) -> dict[str, Any]:
 
 
 def print_table(timings: list[Timing]) -> None:
-    print("| command | runs | median | min | max | target |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| command | runs | median | min | max | CPU (median) | target |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for t in timings:
         target = f"< {t.target_s:.1f} s" if t.target_s else ""
         shown = t.command if t.command == BASELINE else f"policybot {shlex.join(COMMANDS[t.command])}"
         print(f"| `{shown}` | {t.runs} | {t.median_s:.3f} s | {t.min_s:.3f} s "
-              f"| {t.max_s:.3f} s | {target} |")
+              f"| {t.max_s:.3f} s | {t.cpu_median_s:.3f} s | {target} |")
 
 
 def print_why(why: dict[str, Any]) -> None:
@@ -139,6 +170,11 @@ def main() -> int:
     parser.add_argument("--why", action="store_true", help="also show route's slowest imports (-X importtime)")
     parser.add_argument("--top", type=int, default=15, help="how many imports --why lists (15)")
     parser.add_argument("--checkout", type=Path, help="measure this tree's bot/ and adapters/ (PYTHONPATH)")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="do not cache .pyc files (PYTHONDONTWRITEBYTECODE=1): each start compiles policybot's modules",
+    )
     parser.add_argument("--only", action="append", choices=list(COMMANDS), help="just this command (repeatable)")
     args = parser.parse_args()
     if args.runs < 1:
@@ -146,7 +182,7 @@ def main() -> int:
     checkout = args.checkout.resolve() if args.checkout else None
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         cwd = Path(tmp)
-        env = environment(checkout)
+        env = environment(checkout, cwd, bytecode=not args.no_bytecode)
         source = bot_source(env, cwd)
         load_before = os.getloadavg()
         # The bare interpreter first: the floor no command can go under, and a gauge of the machine's load.
@@ -161,12 +197,14 @@ def main() -> int:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "code_from": source,
+        "bytecode_cached": not args.no_bytecode,
     }
     if args.json:
         print(json.dumps({"machine": machine, "timings": [asdict(t) for t in timings], "why": why}, indent=2))
     else:
-        print(f"python {machine['python']}, {machine['cpus']} cpus, code from {source}; load average "
-              f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
+        cached = "cached by the warm-up" if not args.no_bytecode else "not cached (PYTHONDONTWRITEBYTECODE=1)"
+        print(f"python {machine['python']}, {machine['cpus']} cpus, code from {source}, .pyc {cached}; "
+              f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
         print_table(timings)
         if why:
             print_why(why)
