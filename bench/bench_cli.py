@@ -113,12 +113,26 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
     return Run(elapsed, cpu_of_children() - cpu, done)
 
 
-def time_command(name: str, argv: list[str], runs: int, env: dict[str, str], cwd: Path) -> Timing:
-    run_once(argv, env, cwd)  # warm-up: file cache and .pyc files
-    samples = [run_once(argv, env, cwd) for _ in range(runs)]
-    wall = [r.wall_s for r in samples]
-    cpu = statistics.median(r.cpu_s for r in samples)
-    return Timing(name, runs, statistics.median(wall), min(wall), max(wall), cpu, TARGET_SECONDS.get(name))
+def time_commands(commands: dict[str, list[str]], runs: int, env: dict[str, str], cwd: Path) -> list[Timing]:
+    """One warm-up of each command (file cache, .pyc files), then ``runs`` rounds of one run of each.
+
+    Taking turns, rather than all runs of one command and then the next, spreads the load other
+    work puts on a shared machine evenly over the commands compared.
+    """
+    for argv in commands.values():
+        run_once(argv, env, cwd)
+    samples: dict[str, list[Run]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(run_once(argv, env, cwd))
+    timings = []
+    for name, runs_of_one in samples.items():
+        wall = [r.wall_s for r in runs_of_one]
+        cpu = statistics.median(r.cpu_s for r in runs_of_one)
+        timings.append(
+            Timing(name, runs, statistics.median(wall), min(wall), max(wall), cpu, TARGET_SECONDS.get(name))
+        )
+    return timings
 
 
 def bot_source(env: dict[str, str], cwd: Path) -> str:
@@ -185,10 +199,10 @@ def main() -> int:
         env = environment(checkout, cwd, bytecode=not args.no_bytecode)
         source = bot_source(env, cwd)
         load_before = os.getloadavg()
-        # The bare interpreter first: the floor no command can go under, and a gauge of the machine's load.
-        timings = [time_command(BASELINE, [sys.executable, "-c", "pass"], args.runs, env, cwd)]
-        for name in args.only or COMMANDS:
-            timings.append(time_command(name, [str(console_script()), *COMMANDS[name]], args.runs, env, cwd))
+        # The bare interpreter too: the floor no command can go under, and a gauge of the machine's load.
+        commands = {BASELINE: [sys.executable, "-c", "pass"]}
+        commands |= {name: [str(console_script()), *COMMANDS[name]] for name in args.only or COMMANDS}
+        timings = time_commands(commands, args.runs, env, cwd)
         load_after = os.getloadavg()
         why = import_costs(env, cwd, args.top) if args.why else None
     machine = {
