@@ -73,7 +73,7 @@ def bench_step(library: FlowLibrary, repeat: int) -> tuple[float, float]:
     def step() -> None:
         nxt = compiled.settle(compiled.choose(first.name, 0), {})
         moved = conv.moved(state=nxt, answers=(Answer(first.name, 0, first.options[0].label, first.ask or ""),))
-        engine._question(moved, ACTOR, compiled)
+        engine.presenter.question(moved, ACTOR, compiled)
 
     timed(step, 200)
     return percentiles(timed(step, repeat))

@@ -164,7 +164,8 @@ def _notice_kinds(replies: list[Reply]) -> set[NoticeKind]:
 
 def _applied(replies: list[Reply]) -> bool:
     """Did the engine act on the click (rather than refuse it as stale, duplicate or invalid)?"""
-    return not (_notice_kinds(replies) & {NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID})
+    refused = {NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID, NoticeKind.NOT_YOURS}
+    return not (_notice_kinds(replies) & refused)
 
 
 class SlackBot:
@@ -287,8 +288,6 @@ class SlackBot:
 
     def _tell(self, user_id: str, channel: str | None, text: str, kind: NoticeKind) -> None:
         message = R.render_notice(Notice(text, kind))
-        if message is None:
-            return
         try:
             self.web.chat_postMessage(
                 channel=channel or self.people.dm_channel(user_id), text=message.text, blocks=message.blocks
@@ -334,8 +333,6 @@ class SlackBot:
     ) -> list[Reply]:
         actor = self.actor_for(body, user_id)
         replies = self.engine.handle(actor, event, delivery_id=delivery)
-        if NoticeKind.DUPLICATE in _notice_kinds(replies) and len(replies) == 1:
-            return replies
         self.post(channel or self.people.dm_channel(user_id), replies)
         return replies
 
@@ -436,9 +433,7 @@ class SlackBot:
         delivery = delivery_id("event", body.get("event_id") or event.get("ts"))
 
         def job() -> None:
-            replies = self.handle_and_post(body, user_id, Start(text=text or None), delivery=delivery)
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
+            self.handle_and_post(body, user_id, Start(text=text or None), delivery=delivery)
             if channel and not channel.startswith("D"):
                 self.web.chat_postEphemeral(channel=channel, user=user_id, text=MOVED_TO_DM.replace("*", ""))
 
@@ -501,8 +496,6 @@ class SlackBot:
             event = Choose(value.conversation_id, value.state, value.option, value.turn)
             actor = self.actor_for(body, user_id)
             replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
             target = channel or self.people.dm_channel(user_id)
             if _applied(replies) and channel and ts:
                 question, progress = self.question_parts(body)
@@ -534,8 +527,6 @@ class SlackBot:
             event = make[choice](conversation_id)
             actor = self.actor_for(body, user_id)
             replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
             target = channel or self.people.dm_channel(user_id)
             if choice != A.MENU_WHY and _applied(replies) and channel and ts:
                 question, _ = self.question_parts(body)
@@ -566,8 +557,6 @@ class SlackBot:
                 return
             actor = self.actor_for(body, user_id)
             replies = self.engine.handle(actor, Start(flow_id=chosen), delivery_id=self.click_delivery(body, action))
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
             if _applied(replies) and channel and ts:
                 self.update(channel, ts, R.render_answered("*What's the situation?*", str(title), None))
             self.post(channel or self.people.dm_channel(user_id), replies)
@@ -598,8 +587,6 @@ class SlackBot:
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id)
             replies = self.engine.handle(actor, Restart(conversation_id), delivery_id=self.click_delivery(body, action))
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
             self.post(channel or self.people.dm_channel(user_id), replies)
 
         self.later(user_id, job)
@@ -629,8 +616,6 @@ class SlackBot:
     ) -> None:
         actor = self.actor_for(body, user_id)
         replies = self.engine.handle(actor, ConfirmEscalation(conversation_id, note), delivery_id=delivery)
-        if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-            return
         if channel and ts and any(isinstance(r, EscalationSent) for r in replies):
             # Re-render the outcome from the engine: it now carries the case, so the offer shows as sent.
             current = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
@@ -688,8 +673,6 @@ class SlackBot:
             replies = self.engine.handle(
                 actor, DeclineEscalation(conversation_id), delivery_id=self.click_delivery(body, action)
             )
-            if _notice_kinds(replies) == {NoticeKind.DUPLICATE}:
-                return
             if _applied(replies) and channel and ts:
                 settled = R.render_outcome_escalation_settled(
                     self.message_blocks(body), "Not sent: you chose not to.", conversation_id
@@ -712,8 +695,7 @@ class SlackBot:
         channel, _ = self.case_click(body, user_id)
         if channel and channel.startswith(("C", "G")):
             message = R.render_notice(Notice(text, kind))
-            if message is not None:
-                self.web.chat_postEphemeral(channel=channel, user=user_id, text=message.text, blocks=message.blocks)
+            self.web.chat_postEphemeral(channel=channel, user=user_id, text=message.text, blocks=message.blocks)
             return
         self._tell(user_id, None, text, kind)
 

@@ -53,6 +53,7 @@ NOTICE_EMOJI = {
     NoticeKind.INFO: "ℹ️",
     NoticeKind.STALE: "↩️",
     NoticeKind.DUPLICATE: "✔️",
+    NoticeKind.NOT_YOURS: "🔒",
     NoticeKind.INVALID: "❓",
     NoticeKind.ERROR: "⚠️",
 }
@@ -354,9 +355,7 @@ def render_explanation(e: Explanation) -> SlackMessage:
     return SlackMessage(text=text, blocks=blocks, in_thread=True)
 
 
-def render_notice(n: Notice) -> SlackMessage | None:
-    if n.kind is NoticeKind.DUPLICATE:
-        return None  # the first delivery already said everything; a second copy would only confuse
+def render_notice(n: Notice) -> SlackMessage:
     return SlackMessage(text=n.text, blocks=[context(f"{NOTICE_EMOJI[n.kind]} {esc(n.text)}")])
 
 

@@ -239,6 +239,9 @@ class TeamsBot(TeamsActivityHandler):
             log.info("teams: unreadable card action from %s: %s", actor.user_id, reason)
             return MessageInvokeResponse("That button is from a card I can't use any more. Type help to start again.")
         result = await self._click(ctx, actor, intent.action)
+        refusal = _not_yours(result.replies)
+        if refusal is not None:  # someone else's check: the clicker alone is told; the owner's card stays as it was
+            return MessageInvokeResponse(cards.notice_text(refusal))
         await self._send(ctx, result.replies)
         if result.updated_card is not None:
             return AdaptiveCardInvokeResponse(status_code=200, type=CARD_RESPONSE, value=result.updated_card)
@@ -462,8 +465,7 @@ def render_activities(replies: list[Any]) -> list[Activity]:
         elif isinstance(reply, EscalationSent):
             content = cards.escalation_sent_card(reply)
         elif isinstance(reply, Notice):
-            if cards.notice_is_worth_showing(reply):
-                out.append(Activity(type=ActivityTypes.message, text=cards.notice_text(reply)))
+            out.append(Activity(type=ActivityTypes.message, text=cards.notice_text(reply)))
             continue
         else:
             log.warning("teams: no renderer for %s", type(reply).__name__)
@@ -475,6 +477,10 @@ def render_activities(replies: list[Any]) -> list[Activity]:
             )
         )
     return out
+
+
+def _not_yours(replies: list[Reply]) -> Notice | None:
+    return next((r for r in replies if isinstance(r, Notice) and r.kind == NoticeKind.NOT_YOURS), None)
 
 
 def _is_duplicate(replies: list[Reply]) -> bool:

@@ -25,7 +25,6 @@ from bot.conversation.replies import (
     Feedback,
     FlowChoice,
     Notice,
-    NoticeKind,
     Outcome,
     Question,
     Verdict,
@@ -500,7 +499,3 @@ def case_card_after(previous: Card | None, status: str, *, keep_actions: bool = 
 def _is_status(block: dict[str, Any]) -> bool:
     return block.get("id") == "status"
 
-
-def notice_is_worth_showing(notice: Notice) -> bool:
-    """A duplicate delivery was applied once already: saying so would only confuse."""
-    return notice.kind != NoticeKind.DUPLICATE

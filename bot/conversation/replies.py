@@ -129,7 +129,8 @@ class Explanation:
 class NoticeKind(StrEnum):
     INFO = "info"
     STALE = "stale"  # an old button was clicked; the current question follows
-    DUPLICATE = "duplicate"  # the same delivery arrived twice and was applied once
+    DUPLICATE = "duplicate"  # the same delivery arrived twice and was applied once; where things stand follows
+    NOT_YOURS = "not_yours"  # someone clicked a check that belongs to another person; answer the clicker alone
     INVALID = "invalid"  # typed text did not match an option
     ERROR = "error"
 
@@ -147,6 +148,17 @@ class EscalationSent:
     conversation_id: str
     case_id: str
     text: str
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A conversation the person left part-way, for "carry on where you left off?"."""
+
+    conversation_id: str
+    flow_id: str
+    flow_title: str
+    question: str
+    answered: int
 
 
 Reply = Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent

@@ -149,7 +149,9 @@ def test_a_duplicate_delivery_is_applied_once(engine: Engine) -> None:
     q1 = question(engine.handle(ALICE, Start(flow_id="report")))
     q2 = question(click(engine, ALICE, q1, 0, delivery_id="evt-1"))
     repeat = engine.handle(ALICE, Choose(q1.conversation_id, q1.state, 0, q1.turn), delivery_id="evt-1")
-    assert repeat == [Notice("That was already done.", NoticeKind.DUPLICATE)]
+    # Applied once, and the repeat is never silent: it shows where the person is now.
+    assert isinstance(repeat[0], Notice) and repeat[0].kind is NoticeKind.DUPLICATE
+    assert question(repeat[1:]) == q2
     with engine.store.transaction() as conn:
         answers = conn.execute(select(func.count()).select_from(audit).where(audit.c.action == "answer")).scalar()
     assert answers == 1
@@ -159,7 +161,14 @@ def test_a_duplicate_delivery_is_applied_once(engine: Engine) -> None:
 def test_another_persons_conversation_cannot_be_driven(engine: Engine) -> None:
     q1 = question(engine.handle(ALICE, Start(flow_id="report")))
     replies = click(engine, BOB, q1, 0)
-    assert isinstance(replies[0], Notice) and "not yours" in replies[0].text
+    # The clicker alone is told, and nothing of Alice's conversation comes back to be redrawn.
+    assert replies == [
+        Notice(
+            "This check belongs to someone else, so your click was not applied. "
+            "To check a situation of your own, tell me what it is.",
+            NoticeKind.NOT_YOURS,
+        )
+    ]
     assert question(engine.resume(ALICE, q1.conversation_id)).state == "where"
 
 

@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.conversation.engine import COMMAND_WORDS, Engine
+from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, Back, Choose, Event, FreeText, Restart, Start, Why
 from bot.conversation.library import FlowLibrary, default_flows_dir
 from bot.conversation.replies import Explanation, Feedback, FlowChoice, Notice, Outcome, Question, Reply
+from bot.conversation.typed_answers import COMMAND_WORDS
 from bot.language.settings import load_settings
 from bot.store import Store
 

@@ -198,7 +198,7 @@ class EngineEvents(RuleBasedStateMachine):
 def replay(engine: Engine, actor: Actor, conv: Conversation) -> str:
     """Where the stored answers lead, walked through the shared machine from the start."""
     compiled = engine.library.compiled_version(conv.flow_id, conv.flow_version, None)
-    context = engine._context  # the engine's own template context: the same branches are taken
+    context = engine.presenter.context  # the engine's own template context: the same branches are taken
     state = compiled.settle(compiled.flow.start, context(replace(conv, answers=()), actor, compiled))
     for i, answer in enumerate(conv.answers):
         assert answer.state == state, f"answer {i} was given to '{answer.state}' but the flow was at '{state}'"

@@ -73,10 +73,13 @@ def test_a_double_click_is_applied_once(slack: SlackHarness) -> None:
     block_id, button = find_button(first, "On my own personal account")
     slack.send_click(EMPLOYEE, first, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, first, block_id, button)  # Slack delivered the click twice
-    assert len(slack.fake.calls_to("chat.update")) == 1
-    messages = slack.dm_messages(EMPLOYEE)
-    assert len(messages) == 2  # the answered question and one next question, no notice
-    assert "Is the post still online?" in all_text(messages[1])
+    assert len(slack.fake.calls_to("chat.update")) == 1  # applied once
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    assert "Is the post still online?" in texts[1]
+    # The repeat is never silent (the first answer may have been lost on its way): it shows where
+    # the person is now, as decided by the core.
+    assert len(texts) == 4 and "already done" in texts[2]
+    assert "Is the post still online?" in texts[3]
 
 
 def test_a_second_option_clicked_on_an_answered_question_is_refused(slack: SlackHarness) -> None:
@@ -124,7 +127,10 @@ def test_a_retried_event_is_applied_once(slack: SlackHarness) -> None:
     event = dm_message(EMPLOYEE, "someone is threatening to sue")
     slack.event(event, event_id="Ev0RETRY1")
     slack.event(event, event_id="Ev0RETRY1", retry=1)  # Slack's retry: same event id, X-Slack-Retry-Num
-    assert len(slack.dm_messages(EMPLOYEE)) == 1
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    # One conversation was started; the retry re-shows its first question rather than starting another.
+    assert len(texts) == 3 and "already done" in texts[1]
+    assert LEGAL_THREAT_FIRST in texts[0] and LEGAL_THREAT_FIRST in texts[2]
 
 
 def test_bot_messages_and_edits_in_the_dm_are_ignored(slack: SlackHarness) -> None:

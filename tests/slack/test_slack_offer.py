@@ -57,7 +57,9 @@ def test_send_opens_one_case_and_the_offer_turns_into_sent(slack: SlackHarness) 
     block_id, button = find_button(outcome, "Send to your line manager")  # as shown before any update
     slack.send_click(EMPLOYEE, outcome, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, outcome, block_id, button)  # a double click
-    assert "Sent to the Communications team" in slack.last_dm(EMPLOYEE).text  # no directory here: comms stands in
+    messages = slack.dm_messages(EMPLOYEE)
+    assert any("Sent to the Communications team" in m.text for m in messages)  # no directory here: comms stands in
+    assert "already done" in messages[-2].text  # the repeat says so, then shows the outcome as it now stands
     updated = slack.fake.message(outcome.channel, outcome.ts)
     assert "Send to your line manager" not in button_labels(updated)
     assert "This has been sent to the Communications team" in all_text(updated)

@@ -126,7 +126,8 @@ def test_someone_elses_conversation_cannot_be_answered(slack: SlackHarness) -> N
     slack.settle()
     assert slack.fake.message(question.channel, question.ts).updates == 0
     stranger_saw = " ".join(m.text for m in slack.fake.messages_in("DU0STRANGER"))
-    assert "not yours" in stranger_saw
+    assert "belongs to someone else" in stranger_saw
+    assert question.text not in stranger_saw  # nothing of the owner's check is shown to the stranger
 
 
 @pytest.fixture

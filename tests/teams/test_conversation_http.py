@@ -212,8 +212,9 @@ def test_a_duplicate_invoke_is_applied_once(alex: TeamsUser) -> None:
     again = alex.post(dict(invoke))
     assert first.body == again.body  # the same redrawn card both times
     questions = [joined(c) for _, c in alex.cards()]
-    assert sum("Is the post still online?" in q for q in questions) == 1
-    assert not any("already done" in t for t in alex.texts())
+    # Applied once; the repeat is never silent: the core re-shows where Alex is (the same question).
+    assert sum("Is the post still online?" in q for q in questions) == 2
+    assert any("already done" in t for t in alex.texts())
     alex.click("Yes, it is still up")
     _, card = alex.last_card()
     assert "Can you reach your line manager today?" in joined(card)  # moved on exactly one step each time
@@ -223,7 +224,9 @@ def test_a_duplicate_message_is_applied_once(alex: TeamsUser) -> None:
     message = alex.message(LEGAL)
     alex.post(dict(message))
     alex.post(dict(message))
-    assert len(alex.cards()) == 1
+    cards = [joined(c) for _, c in alex.cards()]
+    assert len(cards) == 2 and cards[0] == cards[1]  # one check started; the repeat shows its question again
+    assert any("already done" in t for t in alex.texts())
 
 
 def test_expect_replies_returns_the_cards_in_the_http_body(alex: TeamsUser, connector: FakeConnector) -> None:
@@ -375,3 +378,28 @@ def test_a_turn_that_overruns_its_budget_ends_with_the_apology(runtime: Runtime,
         assert connector.wait_for(lambda c: any("Sorry, something went wrong" in t for t in alex.texts()), 10)
     finally:
         running.server.stop()
+
+
+def test_a_click_on_someone_elses_card_is_answered_to_the_clicker_alone(bot: RunningBot) -> None:
+    """In a shared chat, Sam clicks Alex's card: Sam alone is told, and Alex's card is not redrawn."""
+    from .teams_client import find_action
+
+    shared = "19:shared-chat-1@thread.v2"
+    alex = bot.user(conversation_id=shared)
+    sam = bot.user(
+        name="Sam Other",
+        teams_id="29:1sam",
+        aad_id="00000000-0000-4000-8000-0000000000a2",
+        email="sam@council.example",
+        conversation_id=shared,
+    )
+    alex.say(LEGAL)
+    stored, card = alex.last_card()
+    posted_before = len(alex.inbox())
+    result = sam.post(sam.invoke(find_action(card, "On a council account or page"), stored.activity_id))
+    assert result.status == 200
+    assert result.body["type"] == "application/vnd.microsoft.activity.message"  # a private answer, not a card
+    assert "belongs to" in result.body["value"]
+    assert len(alex.inbox()) == posted_before  # nothing was posted into the shared chat
+    assert alex.last_card()[1] == card  # Alex's card stays exactly as it was
+    assert "Where was the post made?" in joined(alex.last_card()[1])

@@ -1,0 +1,145 @@
+"""The presenter: a conversation's state turned into reply views (questions, outcomes, citations).
+
+The engine decides where a conversation goes; the presenter decides what that looks like in
+transport-neutral terms, so every adapter shows the same words. It renders templates with the
+person's context and never touches the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversation.escalation import PeopleDirectory, default_summary
+from bot.conversation.events import Actor
+from bot.conversation.library import FlowLibrary
+from bot.conversation.machine import CompiledFlow
+from bot.conversation.replies import (
+    AnswerView,
+    CitationView,
+    EscalationOffer,
+    FlowCandidate,
+    FlowChoice,
+    OptionView,
+    Outcome,
+    Question,
+    Score,
+)
+from bot.language.citations import Registry
+from bot.language.templates import is_plain, render
+from bot.store.records import Conversation
+
+MENU_PROMPT = "Which of these is closest to your situation?"
+
+
+class Presenter:
+    """Builds replies for one flow library and staff directory. Safe to share between threads."""
+
+    def __init__(self, library: FlowLibrary, people: PeopleDirectory) -> None:
+        self.library = library
+        self.people = people
+
+    @property
+    def registry(self) -> Registry:
+        return self.library.registry
+
+    def menu(self) -> FlowChoice:
+        """Every flow, for a person who has not said what the situation is."""
+        return FlowChoice("What's the situation?", [FlowCandidate(f.id, f.title, 0.0) for f in self.library.all()])
+
+    def question(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> Question:
+        state = compiled.state(conv.state)
+        step = len(conv.answers) + 1
+        return Question(
+            conversation_id=conv.id,
+            flow_id=conv.flow_id,
+            flow_title=compiled.flow.title,
+            state=state.name,
+            text=self.text(state.ask or "", conv, actor, compiled),
+            intro=self.text(state.intro, conv, actor, compiled) if state.intro else None,
+            options=[OptionView(i, self.text(o.label, conv, actor, compiled)) for i, o in enumerate(state.options)],
+            step=step,
+            max_steps=step - 1 + compiled.questions_ahead(state.name),
+            turn=conv.version,
+            can_go_back=bool(conv.answers),
+            citations=self.citations(state.cite or compiled.flow.cite),
+        )
+
+    def outcome(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> Outcome:
+        state = compiled.state(conv.state)
+        assert state.verdict is not None and state.say is not None
+        offer = None
+        if state.escalate is not None:
+            settings = self.library.settings
+            wait = state.escalate.unacknowledged_after
+            offer = EscalationOffer(
+                targets=list(state.escalate.to),
+                then=list(state.escalate.then),
+                unacknowledged_after_seconds=wait.seconds if wait else None,
+                required=state.escalate.required,
+                preview=self.summary(conv, actor, compiled, None),
+                target_names={t: settings.target_name(t) for t in state.escalate.all_targets},
+                deadline=wait.describe() if wait else None,
+            )
+        correct, total = compiled.score(conv.answers)
+        return Outcome(
+            conversation_id=conv.id,
+            flow_id=conv.flow_id,
+            flow_title=compiled.flow.title,
+            state=state.name,
+            verdict=state.verdict,
+            text=self.text(state.say, conv, actor, compiled),
+            checklist=[self.text(item, conv, actor, compiled) for item in state.checklist],
+            citations=self.citations(state.cite),
+            answers=[AnswerView(a.state, a.question, a.label) for a in conv.answers],
+            escalation=offer,
+            score=Score(correct, total) if total else None,
+            case_id=conv.case_id,
+        )
+
+    def summary(self, conv: Conversation, actor: Actor, compiled: CompiledFlow, note: str | None) -> str:
+        """What a case's recipients read: the flow's own summary template, or the default one."""
+        state = compiled.state(conv.state)
+        assert state.escalate is not None and state.verdict is not None
+        if state.escalate.summary:
+            text = self.text(state.escalate.summary, conv, actor, compiled)
+            return f"{text}\nTheir note: {note}" if note else text
+        user = self.people.describe(actor)
+        answers = tuple(AnswerView(a.state, a.question, a.label) for a in conv.answers)
+        return default_summary(
+            str(user.get("name") or actor.user_id),
+            compiled.flow.title,
+            state.verdict,
+            answers,
+            tuple(self.citations(state.cite)),
+            note,
+        )
+
+    def citations(self, ids: tuple[str, ...]) -> list[CitationView]:
+        views = []
+        for cid in ids:
+            if cid in self.registry:
+                c = self.registry.get(cid)
+                views.append(CitationView(c.id, c.policy.title, c.clause, c.summary, c.quote))
+        return views
+
+    def context(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> dict[str, Any]:
+        """What templates see: the organisation, the person, the answers so far, the quiz score."""
+        correct, total = compiled.score(conv.answers)
+        return {
+            "org": self.library.settings.template_org(),
+            "user": self.people.describe(actor),
+            "answers": {a.state: a.label for a in conv.answers},
+            "score": correct,
+            "score_total": total,
+        }
+
+    def text(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
+        if is_plain(source):  # most labels and questions: no context to build, nothing to render
+            return source.strip()
+        return render(source, self.context(conv, actor, compiled))
+
+    def owner_name(self, conv: Conversation) -> str | None:
+        """The name of the person a conversation belongs to, when the directory knows it."""
+        described = self.people.describe(Actor(user_id=conv.user_id, platform=conv.platform))
+        name = str(described.get("name") or "")
+        return name if name and name != conv.user_id else None
