@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from bot.clock import Clock, SystemClock
-from bot.conversation.case_draft import clean_note, draft_case
+from bot.conversation.escalating import Escalating
 from bot.conversation.escalation import CaseOpener, NoDirectory, PeopleDirectory
 from bot.conversation.events import (
     Actor,
@@ -32,18 +32,17 @@ from bot.conversation.events import (
 )
 from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
-from bot.conversation.presenter import MENU_PROMPT, Presenter
+from bot.conversation.opening import new_situation, open_from_text
+from bot.conversation.presenter import Presenter
 from bot.conversation.replies import (
-    EscalationSent,
     Explanation,
     Feedback,
-    FlowCandidate,
     FlowChoice,
     Notice,
     NoticeKind,
     Reply,
+    Unfinished,
 )
-from bot.conversation.router import SHOW_AT_LEAST, confident_choice, route
 from bot.conversation.typed_answers import command_for, match_option
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
@@ -51,19 +50,6 @@ from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
 from bot.store import Store
 from bot.store.records import ABANDONED, ACTIVE, DONE, Answer, Conversation
 from bot.telemetry import metrics
-
-NEW_SITUATION_WORDS = 4  # typed text this long that is no option and clearly names a flow starts that flow
-
-
-@dataclass(frozen=True)
-class Unfinished:
-    """A conversation the person left part-way, for "carry on where you left off?"."""
-
-    conversation_id: str
-    flow_id: str
-    flow_title: str
-    question: str
-    answered: int
 
 
 class Engine:
@@ -84,6 +70,7 @@ class Engine:
         self.people = people or NoDirectory()
         self.cases = cases
         self.presenter = Presenter(library, self.people)
+        self.escalating = Escalating(store, self.presenter, self.clock, cases)
 
     @property
     def registry(self) -> Registry:
@@ -192,9 +179,9 @@ class Engine:
         if isinstance(event, Cancel):
             return self._cancel(conn, conv)
         if isinstance(event, ConfirmEscalation):
-            return self._confirm_escalation(conn, actor, conv, event.note)
+            return self.escalating.confirm(conn, actor, conv, self._compiled(conn, conv), event.note)
         if isinstance(event, DeclineEscalation):
-            return self._decline_escalation(conn, conv)
+            return self.escalating.decline(conn, conv)
         raise PolicybotError(f"unknown event {event!r}")
 
     def _not_yours(self, conv: Conversation) -> Notice:
@@ -227,17 +214,10 @@ class Engine:
         text = (event.text or "").strip()
         if not text:
             return [self.menu()]
-        matches = route(text, self.library.all())
-        chosen = confident_choice(matches)
-        if chosen is not None:
-            return self._begin(conn, actor, chosen)
-        likely = [m for m in matches if m.score >= SHOW_AT_LEAST][:5]
-        if not likely:
-            return [
-                Notice("I couldn't match that to a situation I know. Pick the closest one:", NoticeKind.INFO),
-                self.menu(),
-            ]
-        return [FlowChoice(MENU_PROMPT, [FlowCandidate(m.flow.id, m.flow.title, m.score) for m in likely])]
+        opening = open_from_text(text, self.presenter)
+        if opening.flow is not None:
+            return self._begin(conn, actor, opening.flow)
+        return opening.replies
 
     def _begin(self, conn: Connection, actor: Actor, flow: Flow) -> list[Reply]:
         now = self.clock.now()
@@ -302,8 +282,8 @@ class Engine:
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
         index = match_option(text, [self.presenter.text(o.label, conv, actor, compiled) for o in state.options])
-        if index is None and len(text.split()) >= NEW_SITUATION_WORDS:
-            other = confident_choice(route(text, self.library.all()))
+        if index is None:
+            other = new_situation(text, self.presenter)
             if other is not None:  # not an answer but a new situation: start it; the old check is left
                 return [
                     Notice(
@@ -368,11 +348,9 @@ class Engine:
         replies: list[Reply]
         if state.kind == OUTCOME:
             conv = replace(conv, status=DONE)
-            outcome = self.presenter.outcome(conv, actor, compiled)
-            if state.escalate is not None and state.escalate.required and self.cases is not None:
-                case_id = self.cases.open_case(conn, draft_case(self.presenter, conv, actor, compiled, None))
-                conv = replace(conv, case_id=case_id)
-                outcome = replace(outcome, case_id=case_id, sent_to=self.cases.first_recipients(conn, case_id))
+            conv, outcome = self.escalating.open_required(
+                conn, actor, conv, compiled, self.presenter.outcome(conv, actor, compiled)
+            )
             replies = [outcome]
         else:
             replies = [self.presenter.question(conv, actor, compiled)]
@@ -458,44 +436,8 @@ class Engine:
         if conv.status == ACTIVE:
             return [self.presenter.question(conv, actor, compiled)]
         if conv.status == DONE:
-            outcome = self.presenter.outcome(conv, actor, compiled)
-            if conv.case_id is not None and self.cases is not None:
-                outcome = replace(outcome, sent_to=self.cases.first_recipients(conn, conv.case_id))
-            return [outcome]
+            return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
         return [Notice("That conversation was stopped. Describe a situation to start a new one.")]
-
-    # -- escalation ----------------------------------------------------------------------------------
-    def _confirm_escalation(self, conn: Connection, actor: Actor, conv: Conversation, note: str | None) -> list[Reply]:
-        compiled = self._compiled(conn, conv)
-        state = compiled.state(conv.state)
-        if conv.status != DONE or state.escalate is None:
-            return [Notice("There is nothing to send from this conversation.", NoticeKind.INVALID)]
-        if conv.case_id is not None:
-            return [Notice("This has already been sent.", NoticeKind.DUPLICATE)]
-        if self.cases is None:
-            names = ", ".join(self.library.settings.target_name(t) for t in state.escalate.to)
-            return [
-                Notice(
-                    f"Escalations are not switched on in this installation. Please contact {names} "
-                    "yourself, and show them this advice.",
-                    NoticeKind.ERROR,
-                )
-            ]
-        now = self.clock.now()
-        draft = draft_case(self.presenter, conv, actor, compiled, clean_note(note))
-        case_id = self.cases.open_case(conn, draft)
-        conv = conv.moved(case_id=case_id, updated_at=now)
-        self.store.save_conversation(conn, conv)
-        self.store.record(conn, conv, "escalate", now, ",".join(state.escalate.to))
-        names = ", ".join(self.cases.first_recipients(conn, case_id)) or ", ".join(
-            self.library.settings.target_name(t) for t in state.escalate.to
-        )
-        return [EscalationSent(conv.id, case_id, f"Sent to {names}. You will be told when they pick it up.")]
-
-    def _decline_escalation(self, conn: Connection, conv: Conversation) -> list[Reply]:
-        now = self.clock.now()
-        self.store.record(conn, conv, "escalation_declined", now)
-        return [Notice("Nothing was sent. If you change your mind, type restart to go through it again.")]
 
     def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:
         """The machine for the conversation's own flow version, even if the file has changed since."""

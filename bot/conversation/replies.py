@@ -158,4 +158,15 @@ class EscalationSent:
     text: str
 
 
+@dataclass(frozen=True)
+class Unfinished:
+    """A conversation the person left part-way, for "carry on where you left off?"."""
+
+    conversation_id: str
+    flow_id: str
+    flow_title: str
+    question: str
+    answered: int
+
+
 Reply = Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent
