@@ -196,7 +196,7 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
                 }
             )
             return
-        click.echo(f"{last.verdict.headline.upper()} ({last.state})\n{last.text}")
+        click.echo(f"{last.headline.upper()} ({last.state})\n{last.text}")
         for item in last.checklist:
             click.echo(f"  [ ] {item}")
         for c in last.citations:
