@@ -51,6 +51,11 @@ class CaseOpener(Protocol):
         employee with no line manager on file goes to the comms team instead."""
         ...
 
+    def recipients_for(self, employee: Actor, targets: tuple[str, ...]) -> list[str]:
+        """Who a case for these targets would go to first (names), worked out before anything is
+        sent, by the same rules ``open_case`` uses: what the consent question and advice name."""
+        ...
+
 
 class PeopleDirectory(Protocol):
     """Who a chat user is in the organisation: name, manager, roles (for templates and targets)."""
@@ -74,6 +79,18 @@ class NoDirectory:
             "roles": [],
             "platform": actor.platform,
         }
+
+
+def escalation_context(recipients: list[str]) -> dict[str, Any]:
+    """What templates see as ``escalation``: ``to``, who this outcome's case goes to first, in
+    words ("Dev Patel", "the Communications team and Legal Services"); "" where none escalates.
+
+    Advice that says "the bot has sent the details to {{ escalation.to }}" is then true whoever
+    the case really reaches (with no line manager on file, the comms team).
+    """
+    if len(recipients) <= 1:
+        return {"to": "".join(recipients)}
+    return {"to": ", ".join(recipients[:-1]) + " and " + recipients[-1]}
 
 
 def default_summary(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation.escalation import NoDirectory
+from bot.conversation.escalation import NoDirectory, escalation_context
 from bot.conversation.events import Actor
 from bot.conversation.machine import CompiledFlow
 from bot.language.flow_model import BRANCH, OUTCOME, Flow
@@ -33,13 +33,15 @@ class Path:
     outcome: str
 
 
-def _context(settings: Settings, answers: dict[str, str]) -> dict[str, Any]:
+def _context(settings: Settings, answers: dict[str, str], escalate_to: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "org": settings.template_org(),
         "user": NoDirectory().describe(EXAMPLE_ACTOR),
         "answers": answers,
         "score": 0,
         "score_total": 0,
+        # no directory here: a target is named as the settings name it
+        "escalation": escalation_context(list(dict.fromkeys(settings.target_name(t) for t in escalate_to))),
     }
 
 
@@ -85,7 +87,9 @@ def paths_json(compiled: CompiledFlow, settings: Settings) -> list[dict[str, Any
                 "outcome": {
                     "state": state.name,
                     "verdict": state.verdict.value if state.verdict else None,
-                    "text": render(state.say or "", _context(settings, answers)),
+                    "text": render(
+                        state.say or "", _context(settings, answers, state.escalate.to if state.escalate else ())
+                    ),
                     "escalate": escalate,
                     "cite": list(state.cite),
                 },

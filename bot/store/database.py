@@ -28,7 +28,7 @@ from bot.errors import PolicybotError, StaleConversation
 from bot.language.flow_model import Flow
 from bot.store import migrate
 from bot.store.connect import create_db_engine, default_database_url, safe_url
-from bot.store.records import ACTIVE, Answer, Conversation
+from bot.store.records import ACTIVE, SET_ASIDE, Answer, Conversation
 from bot.store.schema import audit, conversations, deliveries, flow_versions
 
 
@@ -97,6 +97,20 @@ class Store:
             conn.execute(
                 select(conversations)
                 .where(conversations.c.user_id == user_id, conversations.c.status == ACTIVE)
+                .order_by(conversations.c.updated_at.desc())
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else conversation_from_row(row)
+
+    def set_aside_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
+        """The person's most recently set-aside check (left part-way for another), if any."""
+        row = (
+            conn.execute(
+                select(conversations)
+                .where(conversations.c.user_id == user_id, conversations.c.status == SET_ASIDE)
                 .order_by(conversations.c.updated_at.desc())
                 .limit(1)
             )

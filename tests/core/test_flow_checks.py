@@ -309,7 +309,7 @@ def test_template_problems_are_reported_at_the_line_of_the_text() -> None:
     assert problems_of(TEMPLATES) == [
         (
             line_of(TEMPLATES, "intro: Hello"),
-            "the template uses 'usr', which does not exist; templates can use answers, org, score, score_total, user",
+            "the template uses 'usr', which does not exist; templates can use answers, escalation, org, score, score_total, user",
         ),
         (line_of(TEMPLATES, "Does {{ org.nme }}"), "'org.nme' does not exist (did you mean 'name'?)"),
         # a folded (>-) text is one line to Jinja: reported where the text begins
@@ -326,7 +326,7 @@ def test_template_problems_are_reported_at_the_line_of_the_text() -> None:
         (
             line_of(TEMPLATES, "score_totl"),
             "the template uses 'score_totl', which does not exist; "
-            "templates can use answers, org, score, score_total, user",
+            "templates can use answers, escalation, org, score, score_total, user",
         ),
         (line_of(TEMPLATES, "{{ oops }"), "the template does not parse: unexpected '}'"),
         (line_of(TEMPLATES, "user.nmae"), "'user.nmae' does not exist (did you mean 'name'?)"),
