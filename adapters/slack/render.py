@@ -368,7 +368,7 @@ def render_escalation_sent(e: EscalationSent) -> SlackMessage:
 
 def render_switch_offer(offer: SwitchOffer) -> SlackMessage:
     """Typed text that sounds like another situation: a button to start it; the question follows."""
-    start = button(clip(f"Start: {offer.flow_title}", MAX_OPTION_TEXT), f"{A.START_FLOW}:switch", offer.flow_id)
+    start = button(clip(f"Start: {offer.flow_title}", MAX_OPTION_TEXT), f"{A.START_FLOW}:0", offer.flow_id)
     blocks = [
         section(f"🔀 {esc(offer.text)}"),
         actions([start], block_id="switch_offer"),

@@ -309,7 +309,8 @@ def test_template_problems_are_reported_at_the_line_of_the_text() -> None:
     assert problems_of(TEMPLATES) == [
         (
             line_of(TEMPLATES, "intro: Hello"),
-            "the template uses 'usr', which does not exist; templates can use answers, escalation, org, score, score_total, user",
+            "the template uses 'usr', which does not exist; "
+            "templates can use answers, escalation, org, score, score_total, user",
         ),
         (line_of(TEMPLATES, "Does {{ org.nme }}"), "'org.nme' does not exist (did you mean 'name'?)"),
         # a folded (>-) text is one line to Jinja: reported where the text begins
