@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from bot.conversation.library import default_flows_dir
 from bot.language.flow_loader import load_flow_file, parse_flow
 from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow
 from bot.language.graph import VERDICT_COLOURS, VERDICT_TEXT, branch_sentences, dot, mermaid
@@ -151,7 +152,7 @@ def test_every_verdict_colour_reads_with_a_contrast_of_at_least_4_5() -> None:
 
 
 def test_an_if_else_outcome_shows_its_state_verdict_and_each_branch_on_its_own_line() -> None:
-    flow = load_flow_file(FIXTURE_FLOWS.parents[3] / "flows" / "legal-threat.yaml")
+    flow = load_flow_file(default_flows_dir() / "legal-threat.yaml")  # the shipped flow the issue names
     lines = mermaid(flow).splitlines()
     assert (
         '    s_act_official(["ACT · act_official<br/>Take the post down now, before you do anything else.'
