@@ -136,7 +136,7 @@ class CaseService:
                 answers=json.dumps([{"question": a.question, "answer": a.answer} for a in draft.answers]),
                 citations=json.dumps(
                     [
-                        {"id": c.id, "policy_title": c.policy_title, "clause": c.clause, "summary": c.summary}
+                        {"id": c.id, "policy_title": c.policy_title, "clause": c.where, "summary": c.summary}
                         for c in draft.citations
                     ]
                 ),

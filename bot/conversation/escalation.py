@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 
 from bot.conversation.events import Actor
-from bot.conversation.replies import AnswerView, CitationView
+from bot.conversation.replies import AnswerView, CitationView, group_citations
 from bot.language.flow_model import Duration
 from bot.language.verdicts import Verdict
 
@@ -107,7 +107,9 @@ def default_summary(
         lines.append("Their answers:")
         lines += [f"- {a.question} {a.answer}" for a in answers]
     if citations:
-        lines.append("Policy: " + "; ".join(f"{c.policy_title}, {c.clause}" for c in citations))
+        # each policy named once, each clause once
+        cited = [f"{g.policy_title}, {', '.join(c.label for c in g.clauses)}" for g in group_citations(citations)]
+        lines.append("Policy: " + "; ".join(cited))
     if note:
         lines.append(f"Their note: {note}")
     return "\n".join(lines)
