@@ -9,6 +9,7 @@ wheel itself.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,3 +83,24 @@ def test_teams_package_works_from_the_installed_wheel_outside_a_checkout(wheel: 
     archive = zipfile.ZipFile(elsewhere / "dist" / "policybot-teams.zip")
     assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
     assert BOT_ID in archive.read("manifest.json").decode("utf-8")
+
+
+def test_the_licence_file_matches_pyproject_and_ships_in_the_wheel(wheel: Path) -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "LicenseRef-Proprietary" and project["license-files"] == ["LICENSE"]
+    licence = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert "SPDX: LicenseRef-Proprietary" in licence and "All rights reserved" in licence
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    assert "License-Expression: LicenseRef-Proprietary" in zipfile.ZipFile(wheel).read(metadata).decode()
+
+
+def test_the_changelog_keeps_a_changelog_and_the_upgrade_steps_point_at_it() -> None:
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert changelog.startswith("# Changelog") and "## [Unreleased]" in changelog
+    headings = re.findall(r"^### (.+)$", changelog, flags=re.MULTILINE)
+    assert headings and set(headings) <= {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+    assert "CHANGELOG.md" in (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
