@@ -113,7 +113,7 @@ def render_question(q: Question, width: int) -> str:
 
 def render_outcome(o: Outcome, width: int) -> str:
     colour, mark = VERDICT_STYLE[o.verdict]
-    headline = click.style(f" {mark} {o.verdict.headline.upper()} ", fg="white", bg=colour, bold=True)
+    headline = click.style(f" {mark} {o.headline.upper()} ", fg="white", bg=colour, bold=True)
     lines = [headline, wrap(o.text, width)]
     if o.checklist:
         lines.append("")

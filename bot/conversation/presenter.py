@@ -91,8 +91,8 @@ class Presenter:
             state=state.name,
             verdict=state.verdict,
             text=self.text(state.say, conv, actor, compiled),
-            checklist=[self.text(item, conv, actor, compiled) for item in state.checklist],
-            citations=self.citations(state.cite),
+            checklist=self.checklist(state.checklist, conv, actor, compiled),
+            citations=self.citations(state.cites_for(self.context(conv, actor, compiled))),
             answers=[AnswerView(a.state, a.question, a.label) for a in conv.answers],
             escalation=offer,
             score=Score(correct, total) if total else None,
@@ -113,18 +113,21 @@ class Presenter:
             compiled.flow.title,
             state.verdict,
             answers,
-            tuple(self.citations(state.cite)),
+            tuple(self.citations(state.cites_for(self.context(conv, actor, compiled)))),
             note,
         )
 
     def recipients(self, actor: Actor, targets: tuple[str, ...]) -> list[str]:
         """Who an escalation to ``targets`` reaches first, by name, before anything is sent: the
         case service's own routing (a line manager missing from the directory means the comms
-        team), or with no case service the targets' names from the settings."""
+        team), or with no case service (scenario tests) the person's manager by name where the
+        directory knows one and the targets' names from the settings otherwise."""
         if self.cases is not None:
             return self.cases.recipients_for(actor, targets)
         settings = self.library.settings
-        return list(dict.fromkeys(settings.target_name(t) for t in targets))
+        manager = self.people.describe(actor).get("manager_name") if "line_manager" in targets else None
+        names = [str(manager) if t == "line_manager" and manager else settings.target_name(t) for t in targets]
+        return list(dict.fromkeys(names))
 
     def citations(self, ids: tuple[str, ...]) -> list[CitationView]:
         views = []
@@ -147,6 +150,12 @@ class Presenter:
             "score_total": total,
             "escalation": escalation_context(self.recipients(actor, escalate.to) if escalate else []),
         }
+
+    def checklist(self, items: tuple[str, ...], conv: Conversation, actor: Actor, compiled: CompiledFlow) -> list[str]:
+        """The steps as shown. An item whose ``{% if %}`` leaves nothing is dropped, so an outcome
+        that gathers conditions from several answers lists only the ones that apply."""
+        rendered = (self.text(item, conv, actor, compiled) for item in items)
+        return [item for item in rendered if item]
 
     def text(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
         if is_plain(source):  # most labels and questions: no context to build, nothing to render
