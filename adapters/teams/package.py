@@ -26,7 +26,10 @@ def installed_manifest_dir() -> Path:
     """Where the manifest template and icons are: ``manifest/teams`` in a checkout, or the same
     files installed with the package (pyproject ships them as the ``manifest.teams`` package data),
     so the command works wherever policybot is installed."""
-    spec = importlib.util.find_spec("manifest.teams")
+    try:
+        spec = importlib.util.find_spec("manifest.teams")
+    except ModuleNotFoundError:  # a checkout whose editable install predates the package data
+        spec = None
     for location in (spec.submodule_search_locations or []) if spec is not None else []:
         if (Path(location) / "manifest.json").is_file():
             return Path(location)

@@ -72,9 +72,7 @@ def flat(text: str) -> str:
 
 def test_with_no_directory_the_consent_question_names_the_comms_team_on_every_surface(runtime: Runtime) -> None:
     # legal-threat, a purely personal post: the escalation to the line manager is offered, not required
-    end = _outcome(
-        _walk(runtime, "legal-threat", ["On my own personal account", "1", "nothing to do with the council"])
-    )
+    end = _outcome(_walk(runtime, "legal-threat", ["On my own personal account", "no"]))
     offer = end.escalation
     assert offer is not None and not offer.required and offer.targets == ["line_manager"]
     assert offer.recipients == ["the Communications team"]  # worked out before anything is sent
@@ -95,9 +93,12 @@ def test_with_no_directory_the_consent_question_names_the_comms_team_on_every_su
 
 def test_a_required_case_says_where_it_really_went_in_the_advice_and_after_it(runtime: Runtime) -> None:
     end = _outcome(_walk(runtime, "legal-threat", ["council account", "yes it is still up", "yes"]))
-    assert end.case_id is not None and end.sent_to == ["the Communications team"]
-    assert "the bot has sent the details to the Communications team" in flat(end.text)
-    assert "This has been sent to the Communications team" in flat(render(end, 80))
+    assert end.escalation is not None and end.escalation.targets == ["line_manager", "comms", "legal"]
+    # no line manager on file: that part goes to the comms team too, which is named once
+    assert end.case_id is not None and end.sent_to == ["the Communications team", "Legal Services"]
+    assert "the bot has sent the details to the Communications team and Legal Services." in flat(end.text)
+    assert "line manager, the Communications team" not in flat(end.text)
+    assert "This has been sent to the Communications team, Legal Services" in flat(render(end, 80))
     assert "sent to the Communications team" in _slack_text(slack.render_outcome(end).blocks)
     assert "Sent to the Communications team" in _teams_text(teams.outcome_card(end))
 
@@ -108,9 +109,7 @@ def test_with_a_directory_the_offer_names_the_manager(tmp_path: Path) -> None:
     settings = tmp_path / "policybot.yaml"
     settings.write_text(f"directory: {people}\n")
     runtime = build_runtime(settings, f"sqlite:///{tmp_path / 'p.db'}")
-    end = _outcome(
-        _walk(runtime, "legal-threat", ["On my own personal account", "1", "nothing to do with the council"])
-    )
+    end = _outcome(_walk(runtime, "legal-threat", ["On my own personal account", "no"]))
     assert end.escalation is not None and end.escalation.recipients == ["Dev Patel"]
     assert "the bot can send the details to Dev Patel" in flat(end.text)
     assert "Send to Dev Patel" in _slack_text(slack.render_outcome(end).blocks)

@@ -160,7 +160,8 @@ def test_an_if_else_outcome_shows_its_state_verdict_and_each_branch_on_its_own_l
     ) in lines
     dot_lines = dot(flow).splitlines()
     assert any(
-        'label="ACT · act_personal\\nTake the post down now.\\nGood: the post is already down."' in line
+        'label="ACT · act_official_no_manager\\nTake the post down now, before you do anything else.'
+        '\\nGood: the post is already down."' in line
         for line in dot_lines
     )
 
