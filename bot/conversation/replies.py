@@ -61,21 +61,16 @@ def group_citations(citations: Iterable[CitationView]) -> list[CitationGroup]:
     Several citation ids may rest on one paragraph (the registry gives each rule in it its own id),
     and a reader should see that paragraph once, with each distinct summary and quote.
     """
-    groups: dict[str, dict[str, CitedClause]] = {}
+    groups: dict[str, dict[str, tuple[str, list[str], list[str], list[str]]]] = {}
     for c in citations:
         clauses = groups.setdefault(c.policy_title, {})
-        key = c.clause
-        entry = clauses.get(key)
-        if entry is None:
-            clauses[key] = CitedClause(c.where, [c.summary] if c.summary else [], [c.quote] if c.quote else [], [c.id])
-            continue
-        if c.summary and c.summary not in entry.summaries:
-            entry.summaries.append(c.summary)
-        if c.quote and c.quote not in entry.quotes:
-            entry.quotes.append(c.quote)
-        if c.id not in entry.ids:
-            entry.ids.append(c.id)
-    return [CitationGroup(title, list(clauses.values())) for title, clauses in groups.items()]
+        _, summaries, quotes, ids = clauses.setdefault(c.clause, (c.where, [], [], []))
+        for found, value in ((summaries, c.summary), (quotes, c.quote), (ids, c.id)):
+            if value and value not in found:
+                found.append(value)
+    return [
+        CitationGroup(title, [CitedClause(*entry) for entry in clauses.values()]) for title, clauses in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
