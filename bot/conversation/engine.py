@@ -41,14 +41,15 @@ from bot.conversation.replies import (
     Notice,
     NoticeKind,
     Reply,
+    SwitchOffer,
     Unfinished,
 )
-from bot.conversation.typed_answers import command_for, match_option
+from bot.conversation.typed_answers import command_for, not_an_answer, read_answer
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
 from bot.store import Store
-from bot.store.records import ABANDONED, ACTIVE, DONE, Answer, Conversation
+from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Answer, Conversation
 from bot.telemetry import metrics
 
 
@@ -69,7 +70,7 @@ class Engine:
         self.clock = clock or SystemClock()
         self.people = people or NoDirectory()
         self.cases = cases
-        self.presenter = Presenter(library, self.people)
+        self.presenter = Presenter(library, self.people, cases)
         self.escalating = Escalating(store, self.presenter, self.clock, cases)
 
     @property
@@ -130,9 +131,12 @@ class Engine:
         return [notice, *self._current(conn, actor, conv.id)]
 
     def unfinished(self, actor: Actor) -> Unfinished | None:
-        """The person's conversation still waiting for an answer, if any."""
+        """The person's conversation still waiting for an answer (or, failing that, the check they
+        set aside most recently), if any."""
         with self.store.transaction() as conn:
-            conv = self.store.active_conversation(conn, actor.user_id)
+            conv = self.store.active_conversation(conn, actor.user_id) or self.store.set_aside_conversation(
+                conn, actor.user_id
+            )
             if conv is None:
                 return None
             try:
@@ -144,8 +148,11 @@ class Engine:
             return Unfinished(conv.id, conv.flow_id, compiled.flow.title, question, len(conv.answers))
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
-        """Show the current question of a conversation again."""
+        """Show the current question of a conversation again; a set-aside check is taken up again."""
         with self.store.transaction() as conn:
+            conv = self._owned(conn, actor, conversation_id)
+            if conv is not None and conv.status == SET_ASIDE:
+                return self._take_up(conn, actor, conv)
             return self._current(conn, actor, conversation_id)
 
     def menu(self) -> FlowChoice:
@@ -221,8 +228,9 @@ class Engine:
 
     def _begin(self, conn: Connection, actor: Actor, flow: Flow) -> list[Reply]:
         now = self.clock.now()
-        # One conversation at a time: the old one counts as abandoned where it stood.
-        self._abandon_active(conn, actor, now, "a new conversation was started")
+        # One conversation at a time: the old one is set aside where it stood (or, with nothing
+        # answered yet, counts as abandoned).
+        kept = self._abandon_active(conn, actor, now, "a new conversation was started")
         self.store.remember_flow_version(conn, flow, now)
         compiled = self.library.compiled(flow)
         conv = Conversation(
@@ -239,7 +247,14 @@ class Engine:
         )
         conv = replace(conv, state=compiled.settle(flow.start, self.presenter.context(conv, actor, compiled)))
         self.store.record(conn, conv, "start", now)
-        return self._arrive(conn, actor, conv, compiled, new=True)
+        replies = self._arrive(conn, actor, conv, compiled, new=True)
+        if kept is not None:
+            replies.insert(0, self._kept_notice(conn, kept))
+        return replies
+
+    def _kept_notice(self, conn: Connection, kept: Conversation) -> Notice:
+        title = self._compiled(conn, kept).flow.title
+        return Notice(f'Your check "{title}" is kept where you left it: type resume to carry on with it.')
 
     # -- answering -------------------------------------------------------------------------------
     def _choose(self, conn: Connection, actor: Actor, conv: Conversation, event: Choose) -> list[Reply]:
@@ -261,6 +276,8 @@ class Engine:
         return self._answer(conn, actor, conv, compiled, state, event.option)
 
     def _free_text(self, conn: Connection, actor: Actor, event: FreeText) -> list[Reply]:
+        """Typed text: a command, an answer, a new situation (offered, never switched to unasked),
+        or something close to an option (offered back as "did you mean…?")."""
         text = event.text.strip()
         conv = self._owned(conn, actor, event.conversation_id) if event.conversation_id else None
         if conv is None and event.conversation_id is None:
@@ -269,6 +286,8 @@ class Engine:
         answering = conv is not None and conv.status == ACTIVE
         if command is not None and answering and conv is not None and self._is_label(conn, conv, actor, text):
             command = None  # an option called "Stop" or "Back" is an answer, not a command
+        if command == "resume":
+            return self._resume_set_aside(conn, actor, conv)
         if conv is not None and command is not None:
             commands: dict[str, type[Back | Restart | Why | Cancel]] = {
                 "back": Back,
@@ -281,29 +300,35 @@ class Engine:
             return self._start(conn, actor, Start(text=text))
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
-        index = match_option(text, [self.presenter.text(o.label, conv, actor, compiled) for o in state.options])
-        if index is None:
-            other = new_situation(text, self.presenter)
-            if other is not None:  # not an answer but a new situation: start it; the old check is left
-                return [
-                    Notice(
-                        f'That sounds like a new situation, so here is "{other.title}". '
-                        "The check you were doing has been set aside.",
-                        NoticeKind.INFO,
-                    ),
-                    *self._begin(conn, actor, other),
-                ]
-        if index is None:
-            labels = ", ".join(f"{i + 1}" for i in range(len(state.options)))
-            return [
-                Notice(
-                    f"Please answer with one of the options ({labels}) or its words. "
-                    "You can also type back, restart, why or quit.",
-                    NoticeKind.INVALID,
-                ),
-                *self._current(conn, actor, conv.id),
-            ]
-        return self._answer(conn, actor, conv, compiled, state, index)
+        labels = [self.presenter.text(o.label, conv, actor, compiled) for o in state.options]
+        reading = read_answer(text, labels)
+        if reading.index is not None:
+            return self._answer(conn, actor, conv, compiled, state, reading.index)
+        other = new_situation(text, self.presenter)
+        if other is not None and other.id != conv.flow_id:
+            offer = SwitchOffer(conv.id, compiled.flow.title, other.id, other.title)
+            return [offer, *self._current(conn, actor, conv.id)]
+        return [not_an_answer(reading, labels), *self._current(conn, actor, conv.id)]
+
+    def _resume_set_aside(self, conn: Connection, actor: Actor, current: Conversation | None) -> list[Reply]:
+        """"resume": take up the check set aside most recently (the current one stays, set aside)."""
+        kept = self.store.set_aside_conversation(conn, actor.user_id)
+        if kept is None:
+            notice = Notice("There is no check set aside to carry on with.", NoticeKind.INFO)
+            return [notice, *self._current(conn, actor, current.id)] if current is not None else [notice]
+        return self._take_up(conn, actor, kept)
+
+    def _take_up(self, conn: Connection, actor: Actor, kept: Conversation) -> list[Reply]:
+        """A set-aside check becomes the active one again, at the question where it was left."""
+        now = self.clock.now()
+        other = self._abandon_active(conn, actor, now, "an earlier check was taken up again")
+        conv = kept.moved(status=ACTIVE, updated_at=now)
+        self.store.save_conversation(conn, conv)
+        self.store.record(conn, conv, "resume", now)
+        replies: list[Reply] = [self.presenter.question(conv, actor, self._compiled(conn, conv))]
+        if other is not None:
+            replies.insert(0, self._kept_notice(conn, other))
+        return replies
 
     def _is_label(self, conn: Connection, conv: Conversation, actor: Actor, text: str) -> bool:
         """Whether ``text`` is exactly one of the current question's option labels."""
@@ -407,12 +432,18 @@ class Engine:
         if conv.status != ACTIVE:
             self._abandon_active(conn, actor, now, "an earlier conversation was taken up again")
 
-    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> None:
+    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> Conversation | None:
+        """End the person's active conversation for another one: a check with answers is set aside
+        (kept, and returned, so the person can be told how to carry on with it); one with nothing
+        answered counts as abandoned."""
         other = self.store.active_conversation(conn, actor.user_id)
-        if other is not None:
-            other = other.moved(status=ABANDONED, updated_at=now)
-            self.store.save_conversation(conn, other)
-            self.store.record(conn, other, "abandoned", now, why)
+        if other is None:
+            return None
+        kept = bool(other.answers)
+        other = other.moved(status=SET_ASIDE if kept else ABANDONED, updated_at=now)
+        self.store.save_conversation(conn, other)
+        self.store.record(conn, other, "set_aside" if kept else "abandoned", now, why)
+        return other if kept else None
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
@@ -437,6 +468,8 @@ class Engine:
             return [self.presenter.question(conv, actor, compiled)]
         if conv.status == DONE:
             return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
+        if conv.status == SET_ASIDE:
+            return [Notice(f'Your check "{compiled.flow.title}" is set aside: type resume to carry on with it.')]
         return [Notice("That conversation was stopped. Describe a situation to start a new one.")]
 
     def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:

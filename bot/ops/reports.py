@@ -25,7 +25,7 @@ from bot.errors import PolicybotError, UnknownFlow
 from bot.language.schema_check import did_you_mean
 from bot.store import Store
 from bot.store.database import conversation_from_row
-from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
+from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Conversation
 from bot.store.schema import audit, conversations, deliveries
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
@@ -118,7 +118,7 @@ def flow_stats(
             stats.started += 1
             if status == DONE:
                 stats.completed += 1
-            elif status == ABANDONED or (status == ACTIVE and now - updated_at >= idle):
+            elif status == ABANDONED or (status in (ACTIVE, SET_ASIDE) and now - updated_at >= idle):
                 stats.abandoned += 1
                 stats.abandoned_at[state] = stats.abandoned_at.get(state, 0) + 1
             else:
@@ -251,7 +251,7 @@ def onboarding_progress(
 
 def _progress(conn: Connection, store: Store, library: FlowLibrary, convs: list[Conversation]) -> OnboardingProgress:
     done = sorted((c for c in convs if c.status == DONE), key=lambda c: c.updated_at)
-    in_progress = any(c.status == ACTIVE for c in convs)
+    in_progress = any(c.status in (ACTIVE, SET_ASIDE) for c in convs)  # set aside: still to finish
     if not done:
         return OnboardingProgress(len(convs), in_progress, None, None)
     latest = done[-1]

@@ -28,7 +28,7 @@ from bot.errors import PolicybotError, StaleConversation
 from bot.language.flow_model import Flow
 from bot.store import migrate
 from bot.store.connect import create_db_engine, default_database_url, safe_url
-from bot.store.records import ACTIVE, Answer, Conversation
+from bot.store.records import ACTIVE, SET_ASIDE, Answer, Conversation
 from bot.store.schema import audit, conversations, deliveries, flow_versions
 
 
@@ -93,29 +93,22 @@ class Store:
         return None if row is None else conversation_from_row(row)
 
     def active_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
-        row = (
-            conn.execute(
-                select(conversations)
-                .where(conversations.c.user_id == user_id, conversations.c.status == ACTIVE)
-                .order_by(conversations.c.updated_at.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-        return None if row is None else conversation_from_row(row)
+        return self._newest(conn, user_id, ACTIVE)
+
+    def set_aside_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
+        """The person's most recently set-aside check (left part-way for another), if any."""
+        return self._newest(conn, user_id, SET_ASIDE)
 
     def latest_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
-        row = (
-            conn.execute(
-                select(conversations)
-                .where(conversations.c.user_id == user_id)
-                .order_by(conversations.c.updated_at.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
+        return self._newest(conn, user_id, None)
+
+    @staticmethod
+    def _newest(conn: Connection, user_id: str, status: str | None) -> Conversation | None:
+        """The person's most recently changed conversation, with this status (or any)."""
+        query = select(conversations).where(conversations.c.user_id == user_id)
+        if status is not None:
+            query = query.where(conversations.c.status == status)
+        row = conn.execute(query.order_by(conversations.c.updated_at.desc()).limit(1)).mappings().first()
         return None if row is None else conversation_from_row(row)
 
     # -- audit and de-duplication ---------------------------------------------------------
