@@ -16,13 +16,16 @@ from bot.errors import FileProblems, Problem
 from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, BranchRule, Duration, Escalation, Flow, Option, State
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.verdicts import Verdict
-from bot.language.yamlload import LineDict, LineList, load_yaml_text
+from bot.language.yamlload import LineDict, LineList, load_yaml_text, read_text_file
 
 SCHEMA_PATH = Path(__file__).parent.parent / "flow.schema.json"
 FLOW_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".test.yaml"
 NOT_FLOWS = frozenset({"citations.yaml", "policybot.example.yaml", "directory.example.yaml"})
 MISNAMED_SUFFIX = ".yml"  # policybot reads only .yaml; such files are reported, never silently skipped
+# The largest shipped flow has 40 states; a thousand is far past any real situation, and keeps the
+# checks (all close to linear in the number of states) well under a second for any flow accepted.
+MAX_STATES = 1_000
 
 
 class FlowProblems(FileProblems):
@@ -111,6 +114,9 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
     problems = schema_problems(data, top_schema, filename)
     states: dict[str, State] = {}
     raw_states = data.get("states")
+    if isinstance(raw_states, LineDict) and len(raw_states) > MAX_STATES:
+        message = f"this flow has {len(raw_states):,} states; a flow may have at most {MAX_STATES:,}: split it"
+        raise FileProblems([Problem(filename, data.line_of("states"), message)])
     if isinstance(raw_states, LineDict):
         for name, raw in raw_states.items():
             line = raw_states.line_of(name)
@@ -243,10 +249,4 @@ def load_flow_file(path: Path) -> Flow:
     if path.suffix == MISNAMED_SUFFIX:
         message = f"flow files must end in {FLOW_SUFFIX}; rename this file to {path.stem}{FLOW_SUFFIX}"
         raise FileProblems([Problem(str(path), 1, message)])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileProblems([Problem(str(path), 1, "file not found")]) from None
-    except UnicodeDecodeError:
-        raise FileProblems([Problem(str(path), 1, "the file is not UTF-8 text; save it as UTF-8")]) from None
-    return parse_flow(text, str(path))
+    return parse_flow(read_text_file(path), str(path))
