@@ -13,7 +13,7 @@ from bot.conversation.machine import CompiledFlow
 from bot.errors import FileProblems, Problem, UnknownFlow
 from bot.language.citations import Registry, default_registry_path, load_registry
 from bot.language.flow_checks import check_flow
-from bot.language.flow_loader import flow_files, load_flow_file, parse_flow
+from bot.language.flow_loader import FlowProblems, flow_files, load_flow_file, parse_flow
 from bot.language.flow_model import Flow
 from bot.language.schema_check import did_you_mean
 from bot.language.settings import Settings
@@ -34,19 +34,28 @@ def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tu
     for path in flow_files(paths):
         try:
             flow = load_flow_file(path)
+        except FlowProblems as err:  # structural problems: check the rest of what was read, too
+            problems.extend(err.problems)
+            if err.partial is not None:
+                problems.extend(check_flow(err.partial, registry, settings, unparsed=err.unparsed))
+                problems.extend(_same_id(err.partial, seen))
+            continue
         except FileProblems as err:
             problems.extend(err.problems)
             continue
-        flow_problems = check_flow(flow, registry, settings)
-        if flow.id in seen:
-            flow_problems.append(
-                Problem(flow.path, flow.lines.get("id", 1), f"flow id '{flow.id}' is already used by {seen[flow.id]}")
-            )
-        seen.setdefault(flow.id, flow.path)
+        flow_problems = check_flow(flow, registry, settings) + _same_id(flow, seen)
         problems.extend(flow_problems)
         if not flow_problems:
             good.append(flow)
     return good, problems
+
+
+def _same_id(flow: Flow, seen: dict[str, str]) -> list[Problem]:
+    """A problem when another file already uses this flow's id (and remember this one)."""
+    if flow.id in seen:
+        return [Problem(flow.path, flow.lines.get("id", 1), f"flow id '{flow.id}' is already used by {seen[flow.id]}")]
+    seen[flow.id] = flow.path
+    return []
 
 
 class FlowLibrary:

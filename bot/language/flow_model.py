@@ -98,6 +98,9 @@ class State:
     checklist: tuple[str, ...] = ()
     cite: tuple[str, ...] = ()
     escalate: Escalation | None = None
+    # read from a state with structural problems, keeping only the parts of the right type: for
+    # validate's other checks only, never served (the flow is refused while it has problems)
+    loose: bool = False
 
     @property
     def successors(self) -> list[str]:

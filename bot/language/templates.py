@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -214,7 +214,7 @@ def check_template(
     rule_keys: Iterable[str],
     answer_keys: Iterable[str],
     contact_keys: Iterable[str] | None = None,
-    answered: Iterable[str] | None = None,
+    answered: Container[str] | None = None,
 ) -> list[TemplateIssue]:
     """Every static problem in one template or branch condition, without rendering it.
 
@@ -243,7 +243,7 @@ def check_template(
     known = {"org": set(org_keys), "user": set(USER_FIELDS), "answers": set(answer_keys)}
     rules = set(rule_keys)
     nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
-    sure = None if answered is None else set(answered)
+    sure = answered
     guarded: set[int] | None = None  # worked out only if an answer may be missing
     internals = "reaches into Python internals, which templates may not do"
     for node in tree.find_all(_CHECKED_NODES):  # one walk over the tree for every check below

@@ -117,32 +117,39 @@ class _LineLoader(_Base):  # type: ignore[misc,valid-type]
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
-        line = self.line(event.start_mark)
+        limits = self.limits
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
-            if self._aliases > self.limits.max_aliases:
-                raise _TooMuch(line, f"more than {self.limits.max_aliases:,} aliases (*name) in one file; "
-                               "write the values out instead")
-            self._count(self._sizes.get(str(event.anchor), 1), line)
+            if self._aliases > limits.max_aliases:
+                raise _TooMuch(
+                    self.line(event.start_mark),
+                    f"more than {limits.max_aliases:,} aliases (*name) in one file; write the values out instead",
+                )
+            self._count(self._sizes.get(str(event.anchor), 1), event)
             return Composer.compose_node(self, parent, index)
         self._depth += 1
-        if self._depth > self.limits.max_depth:
-            raise _TooMuch(line, f"the values here are nested more than {self.limits.max_depth} levels deep; "
-                           "a flow needs far fewer: check the brackets and the indentation")
+        if self._depth > limits.max_depth:
+            raise _TooMuch(
+                self.line(event.start_mark),
+                f"the values here are nested more than {limits.max_depth} levels deep; "
+                "a flow needs far fewer: check the brackets and the indentation",
+            )
         before = self._values
-        self._count(1, line)
+        self._count(1, event)
         node = Composer.compose_node(self, parent, index)
         self._depth -= 1
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            self._sizes[anchor] = self._values - before
+        if event.anchor is not None:
+            self._sizes[str(event.anchor)] = self._values - before
         return node
 
-    def _count(self, values: int, line: int) -> None:
+    def _count(self, values: int, event: Any) -> None:
         self._values += values
         if self._values > self.limits.max_values:
-            raise _TooMuch(line, f"this file holds more than {self.limits.max_values:,} values once its "
-                           "aliases (*name) are followed; write out what is needed, or split the file")
+            raise _TooMuch(
+                self.line(event.start_mark),
+                f"this file holds more than {self.limits.max_values:,} values once its aliases (*name) are "
+                "followed; write out what is needed, or split the file",
+            )
 
     def line(self, mark: Any) -> int:
         """The 1-based line of a mark, as an editor numbers lines.
@@ -212,7 +219,18 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 
 
 def load_yaml_text(text: str, filename: str, *, limits: YamlLimits = FLOW_LIMITS) -> Any:
-    """Parse YAML text safely; raise FileProblems with the line of any syntax error or passed limit."""
+    """Parse YAML text safely; raise FileProblems with the line of any syntax error, passed limit
+    or key written twice."""
+    data, duplicates = parse_yaml_text(text, filename, limits=limits)
+    if duplicates:
+        raise FileProblems(duplicates)
+    return data
+
+
+def parse_yaml_text(text: str, filename: str, *, limits: YamlLimits = FLOW_LIMITS) -> tuple[Any, list[Problem]]:
+    """Parse YAML text safely: the data, and a problem for each key written twice (the later value
+    is kept), so a flow's other problems can be checked in the same run. Syntax errors and passed
+    limits raise FileProblems: nothing can be read past them."""
     if len(text) > limits.max_bytes or len(text.encode("utf-8")) > limits.max_bytes:
         raise FileProblems([_too_big(filename, len(text.encode("utf-8")), limits)])
     loader = _LineLoader(text)
@@ -230,14 +248,10 @@ def load_yaml_text(text: str, filename: str, *, limits: YamlLimits = FLOW_LIMITS
         raise FileProblems([Problem(filename, err.line, err.message)]) from None
     finally:
         loader.dispose()
-    if loader.duplicate_keys:
-        raise FileProblems(
-            [
-                Problem(filename, line, f"the key '{key}' appears twice here; keep one")
-                for line, key in loader.duplicate_keys
-            ]
-        )
-    return data
+    duplicates = [
+        Problem(filename, line, f"the key '{key}' appears twice here; keep one") for line, key in loader.duplicate_keys
+    ]
+    return data, duplicates
 
 
 _ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
