@@ -24,9 +24,8 @@ CARELESS = "id: careless\ntitle: T\nstart: a\nstates:\n  a: {verdict: go, say: F
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    return write_flows(
-        tmp_path / "flows", {"quiz": QUIZ_FLOW, "report": REPORT_FLOW, "careless": CARELESS, "deep-mapping": deep_mapping()}
-    )
+    flows = {"quiz": QUIZ_FLOW, "report": REPORT_FLOW, "careless": CARELESS, "deep-mapping": deep_mapping()}
+    return write_flows(tmp_path / "flows", flows)
 
 
 def test_the_replica_starts_serves_the_good_flows_and_says_which_files_it_left_out(
