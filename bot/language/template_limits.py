@@ -346,12 +346,16 @@ class _NotConstant(Exception):
 _FOLDED = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
 
 
-def check_constants(tree: nodes.Node) -> list[tuple[str, int]]:
+FOLDED_NODES = (*_FOLDED, nodes.Const)
+
+
+def check_constants(candidates: Iterable[nodes.Node]) -> list[tuple[str, int]]:
     """Constant expressions that would pass a limit (``'a' * 10**9``), as (message, line), without
-    ever making the value: each operation is checked before it is done."""
+    ever making the value: each operation is checked before it is done. ``candidates`` are the
+    template's FOLDED_NODES, outermost first (as ``find_all`` yields them)."""
     found: list[tuple[str, int]] = []
     memo: dict[int, Any] = {}
-    for node in tree.find_all((*_FOLDED, nodes.Const)):
+    for node in candidates:
         if isinstance(node, nodes.Const):
             if _is_int(node.value) and node.value.bit_length() > MAX_INT_BITS:
                 found.append((f"this number is longer than about 77 digits ({MAX_INT_BITS} bits)", node.lineno))

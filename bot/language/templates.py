@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 
 from bot.language.template_limits import (
     ALLOWED_FILTERS,
+    FOLDED_NODES,
     MAX_OUTPUT,
     TEXT_METHODS,
     PolicybotSandbox,
@@ -246,7 +247,12 @@ def check_template(
     sure = answered
     guarded: set[int] | None = None  # worked out only if an answer may be missing
     internals = "reaches into Python internals, which templates may not do"
-    for node in tree.find_all(_CHECKED_NODES):  # one walk over the tree for every check below
+    constants: list[nodes.Node] = []
+    for node in tree.find_all((*_CHECKED_NODES, *FOLDED_NODES)):  # one walk over the tree for every check below
+        if isinstance(node, FOLDED_NODES):
+            constants.append(node)
+            if not isinstance(node, _CHECKED_NODES):
+                continue
         line = max(0, node.lineno - 1)
         if isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
             issues.append(TemplateIssue("templates may not include, import or extend other files", line))
@@ -305,7 +311,7 @@ def check_template(
             and attr not in nested[group]
         ):
             issues.append(TemplateIssue(_unknown(f"org.{group}", attr, nested[group]), line))
-    issues += [TemplateIssue(message, max(0, line - 1)) for message, line in check_constants(tree)]
+    issues += [TemplateIssue(message, max(0, line - 1)) for message, line in check_constants(constants)]
     return issues
 
 

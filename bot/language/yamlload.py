@@ -135,7 +135,9 @@ class _LineLoader(_Base):  # type: ignore[misc,valid-type]
                 "a flow needs far fewer: check the brackets and the indentation",
             )
         before = self._values
-        self._count(1, event)
+        self._values += 1
+        if self._values > limits.max_values:
+            self._count(0, event)  # raises, with the line
         node = Composer.compose_node(self, parent, index)
         self._depth -= 1
         if event.anchor is not None:
