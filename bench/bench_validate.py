@@ -36,7 +36,10 @@ def describe(runs: list[Run]) -> str:
     wall = statistics.median(r.wall_seconds or float("nan") for r in runs)
     rss = max(r.peak_rss_growth_mb or 0.0 for r in runs)
     problems = {len(r.problems) for r in runs}
-    return f"exit {runs[0].returncode}, {min(problems)} problem line(s), cpu {cpu:.3f} s, wall {wall:.3f} s, rss +{rss:.1f} MB"
+    return (
+        f"exit {runs[0].returncode}, {min(problems)} problem line(s), "
+        f"cpu {cpu:.3f} s, wall {wall:.3f} s, rss +{rss:.1f} MB"
+    )
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.conversation.machine import CompiledFlow
 from bot.errors import FileProblems, Problem, UnknownFlow
 from bot.language.citations import Registry, default_registry_path, load_registry
 from bot.language.flow_checks import check_flow
@@ -18,9 +18,11 @@ from bot.language.flow_loader import FlowProblems, flow_files, load_flow_file, p
 from bot.language.flow_model import Flow
 from bot.language.schema_check import did_you_mean
 from bot.language.settings import Settings
-from bot.telemetry import metrics
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # the machine (and transitions) load with the first conversation, not with the flows
+    from bot.conversation.machine import CompiledFlow
 
 
 def default_flows_dir() -> Path:
@@ -98,7 +100,9 @@ class FlowLibrary:
         if problems and strict:
             raise FileProblems(problems)
         library = cls(flows, registry, settings, problems)
-        if not strict:
+        if not strict:  # a serving process: prometheus_client is loaded only here, not for `validate`
+            from bot.telemetry import metrics
+
             metrics.flows_loaded(len(flows), len(library.failed_files))
             for problem in library.problems:
                 log.error("flow file left out: %s", problem)
@@ -129,6 +133,8 @@ class FlowLibrary:
     def compiled(self, flow: Flow) -> CompiledFlow:
         found = self._compiled.get(flow.version)
         if found is None:
+            from bot.conversation.machine import CompiledFlow
+
             found = self._compiled[flow.version] = CompiledFlow(flow)
         return found
 

@@ -266,14 +266,18 @@ def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
                     f"outcome '{state.name}' cites no policy paragraph; add cite: [id] from flows/citations.yaml",
                 )
             )
-        for index, cid in enumerate(cites):
+        # (id, its line): looked up only for an id with a problem
+        located: list[tuple[str, Callable[[], int]]] = [
+            (cid, partial(where.item, state, "cite", index)) for index, cid in enumerate(cites)
+        ]
+        if state is not None:
+            for i, rule in enumerate(state.cite_if):
+                at = partial(where.item_value, state, "cite_if", i, "cite", rule.line)
+                located += [(cid, at) for cid in rule.cite]
+        for cid, line in located:
             if cid not in registry:
                 problems.append(
-                    _p(
-                        flow,
-                        where.item(state, "cite", index),
-                        f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}",
-                    )
+                    _p(flow, line(), f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}")
                 )
     return problems
 
@@ -353,6 +357,9 @@ def _templates(
         for i, rule in enumerate(s.branch):
             line = partial(where.item_value, s, "branch", i, "if", rule.line)
             check(rule.condition, line, known, expression=True)
+        for i, cite_rule in enumerate(s.cite_if):
+            line = partial(where.item_value, s, "cite_if", i, "if", cite_rule.line)
+            check(cite_rule.condition, line, known, expression=True)
         if s.escalate is not None:
             check(s.escalate.summary, partial(where.value, s, "summary", inside="escalate"), known)
     return problems

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.language.flow_model import BRANCH, QUESTION, BranchRule, Duration, Escalation, Option, State
+from bot.language.flow_model import BRANCH, QUESTION, BranchRule, CiteRule, Duration, Escalation, Option, State
 from bot.language.verdicts import Verdict
 from bot.language.yamlload import LineDict, LineList
 
@@ -62,6 +62,7 @@ def loose_state(name: str, kind: str, raw: LineDict, line: int) -> State:
         say=_text(raw, "say"),
         checklist=_texts(raw.get("checklist")),
         cite=tuple(c for c in _texts(raw.get("cite")) if c),
+        cite_if=_cite_rules(raw.get("cite_if")),
         escalate=_escalation(raw.get("escalate")),
         loose=True,
     )
@@ -95,6 +96,16 @@ def _rules(items: Any) -> tuple[BranchRule, ...]:
         elif "if" not in rule and isinstance(rule.get("else"), str):
             rules.append(BranchRule(condition=None, next=rule["else"], line=items.line_of(i)))
     return tuple(rules)
+
+
+def _cite_rules(items: Any) -> tuple[CiteRule, ...]:
+    if not isinstance(items, LineList):
+        return ()
+    return tuple(
+        CiteRule(rule["if"], tuple(c for c in _texts(rule.get("cite")) if c), items.line_of(i))
+        for i, rule in enumerate(items)
+        if isinstance(rule, LineDict) and isinstance(rule.get("if"), str)
+    )
 
 
 def _escalation(raw: Any) -> Escalation | None:
