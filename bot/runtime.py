@@ -40,13 +40,17 @@ def build_runtime(
     cases: CaseOpener | None = None,
     directory: Directory | None = None,
 ) -> Runtime:
-    """Load settings and flows (all problems reported at once), open the store, make the engine.
+    """Load settings and flows, open the store, make the engine.
+
+    Settings problems stop the start with all of them; a flow file with problems is left out and
+    reported (bot.conversation.library.FlowLibrary.load) while the other flows are served.
 
     The database is, in order: ``database_url``, $POLICYBOT_DATABASE_URL, the settings file's
     ``database_url``, else a SQLite file in the user's data folder.
     """
     settings = load_settings(settings_path)
-    library = FlowLibrary.load(flows_dir, settings)
+    # a broken flow file is left out (logged, counted, named in /readyz), never a reason not to serve the rest
+    library = FlowLibrary.load(flows_dir, settings, strict=False)
     # The staff directory and the case service are on by default, so an escalation always opens a
     # case (bot/cases); with no directory file, line-manager escalations go to the comms team.
     if directory is None:

@@ -37,7 +37,7 @@ from bot.conversation.events import Actor
 from bot.errors import FileProblems, Problem
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.settings import Settings
-from bot.language.yamlload import LineDict, LineList, load_yaml_file
+from bot.language.yamlload import LARGE_FILE_LIMITS, LineDict, LineList, load_yaml_file
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +331,7 @@ def _person(values: dict[str, Any], line: int) -> Person:
 
 
 def _read_yaml(path: Path) -> list[Person]:
-    raw = load_yaml_file(path)
+    raw = load_yaml_file(path, limits=LARGE_FILE_LIMITS)  # a big council's staff list is long, never deep
     name = str(path)
     if raw is None:
         raise FileProblems([Problem(name, 1, "the directory file is empty; it should start with 'people:'")])

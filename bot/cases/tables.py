@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
+from bot.store.personal_data import Parent, PersonalData, declare
 from bot.store.schema import UTCDateTime, metadata
 
 cases = Table(
@@ -55,6 +56,26 @@ cases = Table(
     Index("ix_cases_employee", "employee_user_id"),
     Index("ix_cases_created", "created_at"),
 )
+declare(
+    PersonalData(
+        "cases",
+        person=("employee_user_id", "employee_key", "acknowledged_by", "acknowledged_by_key", "closed_by"),
+        person_json=("employee_recipient",),
+        details=(
+            "employee_name",
+            "acknowledged_by_name",
+            "closed_by_name",
+            "advice",
+            "summary",
+            "note",
+            "answers",
+            "resolution",
+        ),
+        not_personal=("flow_title",),
+        at="closed_at",
+        rules="closed cases are deleted when closed before the retention age; open and acknowledged cases are kept",
+    )
+)
 
 case_recipients = Table(
     "case_recipients",
@@ -77,6 +98,14 @@ case_recipients = Table(
     UniqueConstraint("case_id", "kind", "key", name="uq_case_recipient"),
     Index("ix_case_recipients_key", "kind", "key"),
 )
+declare(
+    PersonalData(
+        "case_recipients",
+        person=("key", "email", "slack_id", "teams_id"),  # a channel's key is its target name, nobody's id
+        details=("name", "note"),
+        parent=Parent("cases", "case_id"),
+    )
+)
 
 case_events = Table(
     "case_events",
@@ -89,6 +118,11 @@ case_events = Table(
     Column("actor_name", String(200), nullable=False),
     Column("detail", Text, nullable=True),
     Index("ix_case_events_case", "case_id"),
+)
+declare(
+    PersonalData(
+        "case_events", person=("actor",), details=("actor_name", "detail"), parent=Parent("cases", "case_id")
+    )
 )
 
 outbox = Table(
@@ -114,6 +148,14 @@ outbox = Table(
     Column("failed_at", UTCDateTime(), nullable=True),
     Index("ix_outbox_due", "status", "next_attempt_at"),
     Index("ix_outbox_case", "case_id"),
+)
+declare(
+    PersonalData(
+        "outbox",
+        person_json=("recipient",),
+        details=("title", "text", "facts"),
+        parent=Parent("cases", "case_id"),
+    )
 )
 
 timers = Table(

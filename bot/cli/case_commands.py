@@ -439,6 +439,9 @@ def purge_command(ctx: CliContext, older_than: str | None, dry_run: bool, as_jso
         f"{report.cases} closed case(s) and {report.delivery_keys} delivery key(s) from before "
         f"{report.cutoff:%d %b %Y %H:%M} UTC. Kept {report.kept_live_cases} open case(s) whatever their age."
     )
+    others = [f"{n} row(s) of {name}" for name, n in sorted(report.other_tables.items()) if n]
+    if others:
+        click.echo(f"{verb} also {', '.join(others)}.")
 
 
 COMMANDS = [

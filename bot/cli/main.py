@@ -31,6 +31,7 @@ BUILT_IN_COMMANDS = {
     "stats": "bot.cli.case_commands:stats_command",
     "onboarding-report": "bot.cli.case_commands:onboarding_report_command",
     "purge": "bot.cli.case_commands:purge_command",
+    "export-person": "bot.cli.data_commands:export_person_command",
     "coverage": "bot.cli.coverage_command:coverage_command",
 }
 

@@ -7,16 +7,19 @@ compiled from the text kept in the store.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.errors import FileProblems, Problem, UnknownFlow
 from bot.language.citations import Registry, default_registry_path, load_registry
 from bot.language.flow_checks import check_flow
-from bot.language.flow_loader import flow_files, load_flow_file, parse_flow
+from bot.language.flow_loader import FlowProblems, flow_files, load_flow_file, parse_flow
 from bot.language.flow_model import Flow
 from bot.language.schema_check import did_you_mean
 from bot.language.settings import Settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the machine (and transitions) load with the first conversation, not with the flows
     from bot.conversation.machine import CompiledFlow
@@ -37,39 +40,81 @@ def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tu
     for path in flow_files(paths):
         try:
             flow = load_flow_file(path)
+        except FlowProblems as err:  # structural problems: check the rest of what was read, too
+            problems.extend(err.problems)
+            if err.partial is not None:
+                problems.extend(check_flow(err.partial, registry, settings, unparsed=err.unparsed))
+                problems.extend(_same_id(err.partial, seen))
+            continue
         except FileProblems as err:
             problems.extend(err.problems)
             continue
-        flow_problems = check_flow(flow, registry, settings)
-        if flow.id in seen:
-            flow_problems.append(
-                Problem(flow.path, flow.lines.get("id", 1), f"flow id '{flow.id}' is already used by {seen[flow.id]}")
-            )
-        seen.setdefault(flow.id, flow.path)
+        flow_problems = check_flow(flow, registry, settings) + _same_id(flow, seen)
         problems.extend(flow_problems)
         if not flow_problems:
             good.append(flow)
     return good, problems
 
 
+def _same_id(flow: Flow, seen: dict[str, str]) -> list[Problem]:
+    """A problem when another file already uses this flow's id (and remember this one)."""
+    if flow.id in seen:
+        return [Problem(flow.path, flow.lines.get("id", 1), f"flow id '{flow.id}' is already used by {seen[flow.id]}")]
+    seen[flow.id] = flow.path
+    return []
+
+
 class FlowLibrary:
     """Current flows by id, plus compiled machines for any version a conversation is on."""
 
-    def __init__(self, flows: list[Flow], registry: Registry, settings: Settings) -> None:
+    def __init__(
+        self, flows: list[Flow], registry: Registry, settings: Settings, problems: list[Problem] | None = None
+    ) -> None:
         self.registry = registry
         self.settings = settings
         self._flows = {flow.id: flow for flow in flows}
         self._compiled: dict[str, CompiledFlow] = {}
+        self.problems = sorted(set(problems or []))  # of the flow files left out (see load)
+
+    @property
+    def failed_files(self) -> list[str]:
+        """The flow files that failed their checks and are not offered."""
+        return sorted({p.file for p in self.problems})
 
     @classmethod
-    def load(cls, flows_dir: Path | None, settings: Settings, registry_path: Path | None = None) -> FlowLibrary:
-        """Load and validate a folder of flows; any problem in any file stops the load with all of them."""
+    def load(
+        cls, flows_dir: Path | None, settings: Settings, registry_path: Path | None = None, *, strict: bool = True
+    ) -> FlowLibrary:
+        """Load and validate a folder of flows.
+
+        ``strict`` (the authoring commands: test, paths, run, graph): any problem in any file stops
+        the load with all of them. Not strict (a serving replica, the chat, the worker): a file
+        with problems is left out, every problem is logged at ERROR, the count is in the
+        ``policybot_flow_files_failed`` metric and ``/readyz`` names the files, and every other flow
+        is served. One careless edit must not take the bot away from everyone. The citation
+        registry and the settings are shared by all flows, so their problems always stop the load.
+        """
         flows_dir = flows_dir or default_flows_dir()
         registry = load_registry(registry_path or _registry_beside(flows_dir))
         flows, problems = check_files([flows_dir], registry, settings)
-        if problems:
+        if problems and strict:
             raise FileProblems(problems)
-        return cls(flows, registry, settings)
+        library = cls(flows, registry, settings, problems)
+        if not strict:  # a serving process: prometheus_client is loaded only here, not for `validate`
+            from bot.telemetry import metrics
+
+            metrics.flows_loaded(len(flows), len(library.failed_files))
+            for problem in library.problems:
+                log.error("flow file left out: %s", problem)
+            if library.problems:
+                log.error(
+                    "%d flow file(s) failed their checks and are not offered: %s; %d flow(s) are served. "
+                    "Run `policybot validate` on the flows folder to see every problem.",
+                    len(library.failed_files),
+                    ", ".join(library.failed_files),
+                    len(flows),
+                )
+        return library
 
     def all(self) -> list[Flow]:
         return sorted(self._flows.values(), key=lambda f: f.id)

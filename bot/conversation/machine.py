@@ -15,7 +15,7 @@ from typing import Any
 from transitions import Machine
 
 from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow, State
-from bot.language.templates import evaluate
+from bot.language.templates import evaluate_for_employee
 from bot.store.records import Answer
 
 
@@ -71,7 +71,12 @@ class CompiledFlow:
                 raise RuntimeError(f"branches loop at '{name}' in flow {self.flow.id}")
             seen.add(name)
             rules = self.flow.states[name].branch
-            index = next(i for i, r in enumerate(rules) if r.condition is None or evaluate(r.condition, context))
+            where = f"{self.flow.id}@{self.flow.version}:{name}"
+            index = next(
+                i
+                for i, r in enumerate(rules)
+                if r.condition is None or evaluate_for_employee(r.condition, context, where)
+            )
             name = self.destination(name, branch_trigger(index))
         return name
 
@@ -94,19 +99,41 @@ class CompiledFlow:
 
 
 def _longest_question_runs(flow: Flow) -> dict[str, int]:
-    memo: dict[str, int] = {}
+    """For each state, the most questions on a way from it to an outcome, without going round.
 
-    def longest(name: str, on_path: frozenset[str]) -> int:
-        if name in memo:
-            return memo[name]
-        state = flow.states.get(name)
-        if state is None or state.kind == OUTCOME:
-            return 0
+    Circles ("start again", "back to the first question") are cut where a depth-first walk from
+    the start meets them, leaving a graph without circles whose longest runs are one pass in
+    reverse topological order: linear in the size of the flow. (Longest simple paths in a graph
+    with circles is NP-hard, and the memoised search this replaces took minutes on a
+    1,000-state chain whose every question could go back to the first.)
+    """
+    order: list[str] = []  # states in the order their walk finished (every successor first)
+    state_of: dict[str, int] = {}  # 1: on the walk's path, 2: finished
+    roots = [flow.start, *flow.states] if flow.start in flow.states else list(flow.states)
+    kept: dict[str, list[str]] = {name: [] for name in flow.states}
+    for root in roots:
+        if root in state_of:
+            continue
+        state_of[root] = 1
+        stack = [(root, iter(flow.states[root].successors))]
+        while stack:
+            name, successors = stack[-1]
+            nxt = next(successors, None)
+            if nxt is None:
+                stack.pop()
+                state_of[name] = 2
+                order.append(name)
+            elif nxt in flow.states and state_of.get(nxt) != 1:  # an edge back onto the path is cut
+                kept[name].append(nxt)
+                if nxt not in state_of:
+                    state_of[nxt] = 1
+                    stack.append((nxt, iter(flow.states[nxt].successors)))
+    runs: dict[str, int] = {}
+    for name in order:
+        state = flow.states[name]
+        if state.kind == OUTCOME:
+            runs[name] = 0
+            continue
         own = 1 if state.kind == QUESTION else 0
-        ahead = [longest(n, on_path | {name}) for n in state.successors if n not in on_path]
-        result = own + max(ahead, default=0)
-        if not (set(state.successors) & on_path):  # only memoise results not cut short by a cycle
-            memo[name] = result
-        return result
-
-    return {name: longest(name, frozenset()) for name in flow.states}
+        runs[name] = own + max((runs[n] for n in kept[name]), default=0)
+    return runs

@@ -25,7 +25,7 @@ from bot.conversation.replies import (
     Score,
 )
 from bot.language.citations import Registry, readable_clause
-from bot.language.templates import is_plain, render
+from bot.language.templates import is_plain, render_for_employee
 from bot.store.records import Conversation
 
 MENU_PROMPT = "Which of these is closest to your situation?"
@@ -160,7 +160,9 @@ class Presenter:
     def text(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
         if is_plain(source):  # most labels and questions: no context to build, nothing to render
             return source.strip()
-        return render(source, self.context(conv, actor, compiled))
+        # a text past the template limits becomes a polite apology and a log line for comms
+        where = f"{compiled.flow.id}@{compiled.flow.version}:{conv.state}"
+        return render_for_employee(source, self.context(conv, actor, compiled), where)
 
     def owner_name(self, conv: Conversation) -> str | None:
         """The name of the person a conversation belongs to, when the directory knows it."""

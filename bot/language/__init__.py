@@ -1,9 +1,11 @@
 """Layer 1, the flow language: what a comms officer writes, and every check on it.
 
-Owns the flow model and its YAML loading (safe, line-aware), the JSON schema checks, the semantic
-checks behind ``policybot validate``, sandboxed templates, the citation registry, the organisation
-settings, verdicts, graphs and clause coverage. Nothing here runs a conversation or touches the
-database.
+Owns the flow model and its YAML loading (safe, line-aware, within size, depth and alias limits),
+the JSON schema checks, the semantic checks behind ``policybot validate`` (``flow_checks``, with
+``reachability`` for the graph in near-linear time and ``loose_states`` for reading what it can
+of a broken state), sandboxed templates and their limits (``template_limits``), the citation
+registry, the organisation settings, verdicts, graphs and clause coverage. Nothing here runs a
+conversation or touches the database.
 
 May import: bot.errors, bot.clock, bot.telemetry.
 """

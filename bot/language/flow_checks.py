@@ -6,14 +6,14 @@ officer every problem in every file at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Mapping
 from functools import partial
-from pathlib import Path
 
 from bot.errors import FileProblems, Problem
 from bot.language.citations import Registry
-from bot.language.flow_loader import FlowProblems, load_flow_file
+from bot.language.flow_loader import UnparsedState
 from bot.language.flow_model import BRANCH, DEFAULT_TARGETS, OUTCOME, QUESTION, Flow, State
+from bot.language.reachability import AnsweredBefore, components, is_circle, reverse, shortest_circle, walk
 from bot.language.schema_check import did_you_mean
 from bot.language.settings import Settings
 from bot.language.templates import check_template
@@ -21,47 +21,44 @@ from bot.language.yamlload import LineDict, LineList, load_yaml_text
 
 
 def check_flow(
-    flow: Flow, registry: Registry, settings: Settings, *, unparsed: frozenset[str] | None = None
+    flow: Flow, registry: Registry, settings: Settings, *, unparsed: Mapping[str, UnparsedState] | None = None
 ) -> list[Problem]:
     """Every semantic problem in one flow.
 
-    ``unparsed`` is given for a flow whose structure is broken (see FlowProblems): it names the
-    states that could not be read, links to them count as fine, and the whole-graph checks wait
-    until the structure is fixed, while citations, targets and templates are checked now so the
-    comms officer sees those problems in the same run.
+    ``unparsed`` is given for a flow whose structure is broken (see FlowProblems): the states that
+    are not even a recognisable kind of state, with the links they seem to have. Every check
+    still runs on what was read: links to those states count as fine, the graph checks walk the
+    states that exist (an unparsed state is taken to lead on to an outcome), and citations,
+    targets and templates are checked in every state, so the comms officer sees every problem in
+    one run.
     """
+    unparsed = unparsed or {}
     where = _Where(flow)
-    problems = _links(flow, unparsed or frozenset())
-    graph_ok = not problems and unparsed is None
-    if graph_ok:  # graph checks need every link to resolve
-        problems += _reachability(flow)
+    problems = _links(flow, unparsed)
+    graph = _graph(flow, unparsed)
+    before = None
+    if flow.start in graph:
+        problems += _reachability(flow, graph, unparsed)
+        before = AnsweredBefore(flow.start, graph, _questions(flow, unparsed))
     problems += _branch_order(flow)
     problems += _citations(flow, registry, where)
     problems += _targets(flow, settings, where)
-    problems += _templates(flow, settings, where, answered_before(flow) if graph_ok else None, unparsed)
+    problems += _templates(flow, settings, where, before, unparsed)
     problems += _options(flow)
     return problems
 
 
-def check_broken_files(files: Iterable[str], registry: Registry, settings: Settings) -> list[Problem]:
-    """The semantic problems in flow files whose structure is broken, from the parts that parse.
+def _graph(flow: Flow, unparsed: Mapping[str, UnparsedState]) -> dict[str, list[str]]:
+    """Successors of every state that exists, parsed or not, leaving out links to no state."""
+    names = set(flow.states) | set(unparsed)
+    graph = {name: [n for n in state.successors if n in names] for name, state in flow.states.items()}
+    graph.update({name: [n for n in raw.successors if n in names] for name, raw in unparsed.items()})
+    return graph
 
-    ``policybot validate`` calls this for the files that had problems, so one run shows a bad
-    citation next to the misspelt key above it.
-    """
-    problems: list[Problem] = []
-    for name in sorted(set(files)):
-        path = Path(name)
-        if not path.is_file():
-            continue
-        try:
-            load_flow_file(path)
-        except FlowProblems as err:
-            if err.partial is not None:
-                problems += check_flow(err.partial, registry, settings, unparsed=err.unparsed)
-        except FileProblems:
-            continue
-    return problems
+
+def _questions(flow: Flow, unparsed: Mapping[str, UnparsedState]) -> frozenset[str]:
+    """Question states, and the unparsed ones (which may well be questions)."""
+    return frozenset(s.name for s in flow.states.values() if s.kind == QUESTION) | frozenset(unparsed)
 
 
 def _p(flow: Flow, line: int, message: str) -> Problem:
@@ -117,20 +114,31 @@ class _Where:
         items = raw.get(key) if raw is not None else None
         return items.line_of(index) if isinstance(items, LineList) else fallback
 
-    def item_value(self, state: State, key: str, index: int, field: str) -> int:
-        """Where the text of ``field`` in item ``index`` of ``key`` begins (an option's feedback)."""
+    def has(self, state: State, key: str) -> bool:
+        raw = self._raw(state)
+        return raw is not None and key in raw
+
+    def item_value(self, state: State, key: str, index: int, field: str, item_line: int | None = None) -> int:
+        """Where the text of ``field`` in item ``index`` of ``key`` begins (an option's feedback).
+
+        ``item_line`` (the item's own line) finds the item when the state is loose, whose lists
+        leave out items of the wrong type, so its indexes may differ from the file's.
+        """
         raw = self._raw(state)
         items = raw.get(key) if raw is not None else None
+        if isinstance(items, LineList) and item_line is not None:
+            index = next((j for j in range(len(items)) if items.line_of(j) == item_line), index)
         entry = items[index] if isinstance(items, LineList) and index < len(items) else None
         if isinstance(entry, LineDict) and field in entry:
             return entry.value_line(field)
         return self.item(state, key, index)
 
 
-def _links(flow: Flow, unparsed: frozenset[str]) -> list[Problem]:
+def _links(flow: Flow, unparsed: Mapping[str, UnparsedState]) -> list[Problem]:
     names = [*flow.states, *unparsed]
+    known = set(names)
     problems = []
-    if flow.start and flow.start not in names:
+    if flow.start and flow.start not in known:
         problems.append(
             _p(
                 flow,
@@ -141,7 +149,7 @@ def _links(flow: Flow, unparsed: frozenset[str]) -> list[Problem]:
     for state in flow.states.values():
         links = [(o.next, o.line) for o in state.options] + [(r.next, r.line) for r in state.branch]
         for target, line in links:
-            if target not in flow.states and target not in unparsed:
+            if target not in known:
                 problems.append(
                     _p(
                         flow,
@@ -152,50 +160,53 @@ def _links(flow: Flow, unparsed: frozenset[str]) -> list[Problem]:
     return problems
 
 
-def _reachability(flow: Flow) -> list[Problem]:
+def _reachability(flow: Flow, graph: dict[str, list[str]], unparsed: Mapping[str, UnparsedState]) -> list[Problem]:
+    """Unreachable states, states with no way on to an outcome, and circles, over the states that exist.
+
+    A state with a link to no state, and an unparsed state, are taken to have a way on: their
+    problem is reported where it is, not again at every state before them.
+    """
     problems = []
-    reachable = _walk(flow.start, lambda s: flow.states[s].successors)
-    for state in flow.states.values():
-        if state.name not in reachable:
-            problems.append(_p(flow, state.line, f"state '{state.name}' can never be reached from '{flow.start}'"))
-    predecessors: dict[str, list[str]] = {name: [] for name in flow.states}
-    for state in flow.states.values():
-        for nxt in state.successors:
-            predecessors[nxt].append(state.name)
-    can_finish = _walk_many([s.name for s in flow.outcomes], lambda s: predecessors[s])
-    cycles_seen: set[frozenset[str]] = set()
-    for state in flow.states.values():
-        if state.name in can_finish or state.name not in reachable:
-            continue
-        cycle = _cycle_through(flow, state.name)
-        if cycle and frozenset(cycle) in cycles_seen:
-            continue  # one report per circle, at its first state, not one per state on it
-        if cycle:
-            cycles_seen.add(frozenset(cycle))
+    reachable = walk([flow.start], graph)
+    for name in graph:
+        if name not in reachable:
+            line = flow.states[name].line if name in flow.states else unparsed[name].line
+            problems.append(_p(flow, line, f"state '{name}' can never be reached from '{flow.start}'"))
+    unsure = [s.name for s in flow.states.values() if s.loose or len(graph[s.name]) < len(s.successors)]
+    finishing = [s.name for s in flow.outcomes] + list(unparsed) + unsure
+    can_finish = walk(finishing, reverse(graph))
+    stuck = {name: [n for n in graph[name]] for name in graph if name in reachable and name not in can_finish}
+    for component in components(stuck):
+        first = component[0]
+        if is_circle(component, stuck):
+            circle = shortest_circle(first, set(component), stuck)
             problems.append(
                 _p(
                     flow,
-                    state.line,
+                    flow.states[first].line,
                     "these states go round in a circle with no way out to an outcome: "
-                    + " -> ".join([*cycle, cycle[0]]),
+                    + " -> ".join([*circle, circle[0]]),
                 )
             )
         else:
-            problems.append(_p(flow, state.line, f"state '{state.name}' has no way on to an outcome"))
-    for state in flow.states.values():
-        # branches are followed without asking anything, so a circle of them can spin for ever
-        # (the engine stops with an error) even when another rule leads out of it
-        if state.kind != BRANCH or state.name not in can_finish:
-            continue
-        cycle = _cycle_through(flow, state.name, branches_only=True)
-        if cycle and frozenset(cycle) not in cycles_seen:
-            cycles_seen.add(frozenset(cycle))
+            problems.append(_p(flow, flow.states[first].line, f"state '{first}' has no way on to an outcome"))
+    # branches are followed without asking anything, so a circle of them can spin for ever (the
+    # engine stops with an error) even when another rule leads out of it
+    branches = {
+        s.name: [n for n in graph[s.name] if n in flow.states and flow.states[n].kind == BRANCH]
+        for s in flow.states.values()
+        if s.kind == BRANCH and s.name in can_finish
+    }
+    branches = {name: [n for n in nexts if n in branches] for name, nexts in branches.items()}
+    for component in components(branches):
+        if is_circle(component, branches):
+            circle = shortest_circle(component[0], set(component), branches)
             problems.append(
                 _p(
                     flow,
-                    state.line,
+                    flow.states[component[0]].line,
                     "these branches lead back to each other without a question in between, so a "
-                    "conversation can be stuck in them: " + " -> ".join([*cycle, cycle[0]]),
+                    "conversation can be stuck in them: " + " -> ".join([*circle, circle[0]]),
                 )
             )
     return problems
@@ -231,61 +242,13 @@ def _branch_order(flow: Flow) -> list[Problem]:
 def answered_before(flow: Flow) -> dict[str, frozenset[str]]:
     """For each reachable state, the questions answered on every way from the start to it.
 
-    A template shown at a state can rely on ``answers.x`` only for these. Needs every link to
-    resolve (check _links first).
+    A template shown at a state can rely on ``answers.x`` only for these. Links to no state are
+    left out.
     """
-    reachable = _walk(flow.start, lambda s: flow.states[s].successors)
-    predecessors: dict[str, list[str]] = {name: [] for name in reachable}
-    for name in reachable:
-        for nxt in flow.states[name].successors:
-            predecessors[nxt].append(name)
-    questions = frozenset(s.name for s in flow.states.values() if s.kind == QUESTION)
-    before: dict[str, frozenset[str]] = {name: questions for name in reachable}
-    before[flow.start] = frozenset()
-    changed = True
-    while changed:  # shrink to the greatest fixed point: what every predecessor passes on
-        changed = False
-        for name in reachable:
-            if name == flow.start:
-                continue
-            passed = [before[p] | ({p} & questions) for p in predecessors[name]]
-            new = frozenset.intersection(*passed) if passed else frozenset()
-            if new != before[name]:
-                before[name], changed = new, True
-    return before
-
-
-def _walk(start: str, successors: object) -> set[str]:
-    return _walk_many([start], successors)
-
-
-def _walk_many(starts: Iterable[str], successors: object) -> set[str]:
-    seen: set[str] = set()
-    stack = list(starts)
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        stack.extend(successors(name))  # type: ignore[operator]
-    return seen
-
-
-def _cycle_through(flow: Flow, start: str, *, branches_only: bool = False) -> list[str]:
-    """A shortest cycle that passes through ``start`` (only through branches, if asked), or []."""
-    paths: list[list[str]] = [[start]]
-    seen = {start}
-    while paths:
-        path = paths.pop(0)
-        for nxt in flow.states[path[-1]].successors:
-            if branches_only and flow.states[nxt].kind != BRANCH:
-                continue
-            if nxt == start:
-                return path
-            if nxt not in seen:
-                seen.add(nxt)
-                paths.append([*path, nxt])
-    return []
+    graph = _graph(flow, {})
+    if flow.start not in graph:
+        return {}
+    return AnsweredBefore(flow.start, graph, _questions(flow, {})).as_sets()
 
 
 def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
@@ -294,7 +257,8 @@ def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
     lists: list[tuple[State | None, tuple[str, ...]]] = [(None, flow.cite)]
     lists += [(s, s.cite) for s in flow.states.values()]
     for state, cites in lists:
-        if state is not None and state.kind == OUTCOME and not cites:
+        # a loose state's cite that is there but malformed is reported by the schema check already
+        if state is not None and state.kind == OUTCOME and not cites and not (state.loose and where.has(state, "cite")):
             problems.append(
                 _p(
                     flow,
@@ -308,7 +272,8 @@ def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
         ]
         if state is not None:
             for i, rule in enumerate(state.cite_if):
-                located += [(cid, partial(where.item_value, state, "cite_if", i, "cite")) for cid in rule.cite]
+                at = partial(where.item_value, state, "cite_if", i, "cite", rule.line)
+                located += [(cid, at) for cid in rule.cite]
         for cid, line in located:
             if cid not in registry:
                 problems.append(
@@ -347,22 +312,22 @@ def _templates(
     flow: Flow,
     settings: Settings,
     where: _Where,
-    before: dict[str, frozenset[str]] | None,
-    unparsed: frozenset[str] | None,
+    before: AnsweredBefore | None,
+    unparsed: Mapping[str, UnparsedState],
 ) -> list[Problem]:
     """Template problems at the line of the text itself (a ``say: |`` block counts from its first line).
 
-    ``before`` (see answered_before) adds the check that ``answers.x`` has an answer wherever
-    the text is shown; it is None while the flow's links are broken.
+    ``before`` (see AnsweredBefore) adds the check that ``answers.x`` has an answer wherever
+    the text is shown; it is None while ``start`` names no state.
     """
     org = settings.template_org()
     org_keys, rule_keys, contact_keys = list(org), list(settings.rules), list(org["contacts"])
     # a state that failed its structural check may well be a question: do not call its answers unknown
-    answer_keys = [s.name for s in flow.states.values() if s.kind == QUESTION] + sorted(unparsed or ())
+    answer_keys = [s.name for s in flow.states.values() if s.kind == QUESTION] + sorted(unparsed)
     problems = []
 
     def check(
-        text: str | None, line: Callable[[], int], answered: Iterable[str] | None, *, expression: bool = False
+        text: str | None, line: Callable[[], int], answered: Container[str] | None, *, expression: bool = False
     ) -> None:
         if text is None:
             return
@@ -378,8 +343,8 @@ def _templates(
             problems.append(_p(flow, line() + issue.line_offset, issue.message))
 
     for s in flow.states.values():
-        known = None if before is None or s.name not in before else before[s.name]
-        after_own = None if known is None else known | {s.name}  # feedback follows this answer
+        known = None if before is None else before.sure_at(s.name)
+        after_own = None if known is None else _AndThis(known, s.name)  # feedback follows this answer
         # lines are looked up only for a text with a problem
         check(s.ask, partial(where.value, s, "ask"), known)
         check(s.intro, partial(where.value, s, "intro"), known)
@@ -387,15 +352,28 @@ def _templates(
         for i, item in enumerate(s.checklist):
             check(item, partial(where.item, s, "checklist", i), known)
         for i, option in enumerate(s.options):
-            check(option.label, partial(where.item_value, s, "options", i, "label"), known)
-            check(option.feedback, partial(where.item_value, s, "options", i, "feedback"), after_own)
+            check(option.label, partial(where.item_value, s, "options", i, "label", option.line), known)
+            check(option.feedback, partial(where.item_value, s, "options", i, "feedback", option.line), after_own)
         for i, rule in enumerate(s.branch):
-            check(rule.condition, partial(where.item_value, s, "branch", i, "if"), known, expression=True)
+            line = partial(where.item_value, s, "branch", i, "if", rule.line)
+            check(rule.condition, line, known, expression=True)
         for i, cite_rule in enumerate(s.cite_if):
-            check(cite_rule.condition, partial(where.item_value, s, "cite_if", i, "if"), known, expression=True)
+            line = partial(where.item_value, s, "cite_if", i, "if", cite_rule.line)
+            check(cite_rule.condition, line, known, expression=True)
         if s.escalate is not None:
             check(s.escalate.summary, partial(where.value, s, "summary", inside="escalate"), known)
     return problems
+
+
+class _AndThis:
+    """The questions sure at a state, and the state's own answer (for its options' feedback)."""
+
+    def __init__(self, sure: Container[str], own: str) -> None:
+        self._sure = sure
+        self._own = own
+
+    def __contains__(self, question: object) -> bool:
+        return question == self._own or question in self._sure
 
 
 def _options(flow: Flow) -> list[Problem]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,29 +26,48 @@ from bot.language.flow_model import (
     Option,
     State,
 )
+from bot.language.loose_states import loose_state, raw_successors
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.verdicts import Verdict
-from bot.language.yamlload import LineDict, LineList, load_yaml_text
+from bot.language.yamlload import LineDict, LineList, parse_yaml_text, read_text_file
 
 SCHEMA_PATH = Path(__file__).parent.parent / "flow.schema.json"
 FLOW_SUFFIX = ".yaml"
 SCENARIO_SUFFIX = ".test.yaml"
 NOT_FLOWS = frozenset({"citations.yaml", "policybot.example.yaml", "directory.example.yaml"})
 MISNAMED_SUFFIX = ".yml"  # policybot reads only .yaml; such files are reported, never silently skipped
+# The largest shipped flow has 40 states; a thousand is far past any real situation, and keeps the
+# checks (all close to linear in the number of states) well under a second for any flow accepted.
+MAX_STATES = 1_000
+
+
+@dataclass(frozen=True)
+class UnparsedState:
+    """A state that is not even a recognisable kind of state: its line, and the ``next`` names it seems
+    to have, so the graph checks can still walk through it."""
+
+    line: int
+    successors: tuple[str, ...]
 
 
 class FlowProblems(FileProblems):
     """Structural problems in a flow file, plus whatever of the flow could still be read.
 
-    ``partial`` holds the states that parsed cleanly (``unparsed`` names the others), so
-    ``policybot validate`` can also check citations, targets and templates in the same run and
-    show every problem at once instead of one layer per run.
+    ``partial`` holds every state of a recognisable kind: those that parsed cleanly, and those
+    with problems as far as they could be read (``State.loose``); ``unparsed`` the others. So
+    ``policybot validate`` also checks links, reachability, citations, targets and templates in
+    the same run and shows every problem at once instead of one layer per run.
     """
 
-    def __init__(self, problems: list[Problem], partial: Flow | None = None, unparsed: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        problems: list[Problem],
+        partial: Flow | None = None,
+        unparsed: dict[str, UnparsedState] | None = None,
+    ):
         super().__init__(problems)
         self.partial = partial
-        self.unparsed = unparsed
+        self.unparsed = unparsed or {}
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +129,7 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
 
     ``check_file_name`` is off for versions reloaded from the store, which have no file.
     """
-    data = load_yaml_text(text, filename)
+    data, duplicates = parse_yaml_text(text, filename)
     if not isinstance(data, LineDict):
         raise FileProblems(
             [
@@ -119,14 +139,19 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
             ]
         )
     top_schema = _top_schema()
-    problems = schema_problems(data, top_schema, filename)
+    problems = duplicates + schema_problems(data, top_schema, filename)
     states: dict[str, State] = {}
+    unparsed: dict[str, UnparsedState] = {}
     raw_states = data.get("states")
+    if isinstance(raw_states, LineDict) and len(raw_states) > MAX_STATES:
+        message = f"this flow has {len(raw_states):,} states; a flow may have at most {MAX_STATES:,}: split it"
+        raise FileProblems([Problem(filename, data.line_of("states"), message)])
     if isinstance(raw_states, LineDict):
         for name, raw in raw_states.items():
             line = raw_states.line_of(name)
             if not isinstance(raw, LineDict):
                 problems.append(Problem(filename, line, f"state '{name}' should be a mapping of keys"))
+                unparsed[name] = UnparsedState(line, ())
                 continue
             kind = _state_kind(raw)
             if kind is None:
@@ -139,11 +164,12 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
                     )
                 )
                 problems.extend(_unknown_state_keys(raw, filename))
+                unparsed[name] = UnparsedState(line, raw_successors(raw))
                 continue
             state_problems = schema_problems(raw, _state_schema(kind), filename)
             problems.extend(state_problems)
-            if not state_problems:
-                states[name] = _build_state(name, kind, raw, line)
+            build = loose_state if state_problems else _build_state
+            states[name] = build(name, kind, raw, line)
     stem = Path(filename).name.removesuffix(FLOW_SUFFIX)
     flow_id = data.get("id")
     if check_file_name and isinstance(flow_id, str) and stem != flow_id:
@@ -168,7 +194,6 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
         lines=dict(data.key_lines),
     )
     if problems:
-        unparsed = frozenset(raw_states) - set(states) if isinstance(raw_states, LineDict) else frozenset()
         raise FlowProblems(problems, flow, unparsed)
     return flow
 
@@ -259,10 +284,4 @@ def load_flow_file(path: Path) -> Flow:
     if path.suffix == MISNAMED_SUFFIX:
         message = f"flow files must end in {FLOW_SUFFIX}; rename this file to {path.stem}{FLOW_SUFFIX}"
         raise FileProblems([Problem(str(path), 1, message)])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileProblems([Problem(str(path), 1, "file not found")]) from None
-    except UnicodeDecodeError:
-        raise FileProblems([Problem(str(path), 1, "the file is not UTF-8 text; save it as UTF-8")]) from None
-    return parse_flow(text, str(path))
+    return parse_flow(read_text_file(path), str(path))

@@ -115,6 +115,9 @@ class State:
     cite: tuple[str, ...] = ()
     cite_if: tuple[CiteRule, ...] = ()
     escalate: Escalation | None = None
+    # read from a state with structural problems, keeping only the parts of the right type: for
+    # validate's other checks only, never served (the flow is refused while it has problems)
+    loose: bool = False
 
     @property
     def every_cite(self) -> tuple[str, ...]:

@@ -2,23 +2,36 @@
 
 Flow authors are not developers and flow files may come from anyone on the comms team, so a
 template can read ``org``, ``user``, ``answers`` and the quiz ``score`` and nothing else: no
-Python attributes, no imports, no code. The checks here run at validation time so a mistake
-shows up as ``file:line`` before any employee sees it.
+Python attributes, no imports, no calls, and only the filters docs/flows.md lists. How much work
+a render may do is limited too (bot.language.template_limits). The checks here run at validation
+time so a mistake shows up as ``file:line`` before any employee sees it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.errors import PolicybotError
+from bot.language.template_limits import (
+    ALLOWED_FILTERS,
+    FOLDED_NODES,
+    MAX_OUTPUT,
+    TEXT_METHODS,
+    PolicybotSandbox,
+    TemplateLimit,
+    TemplateProblem,
+    check_constants,
+    run_with_budget,
+)
+
+log = logging.getLogger(__name__)
 
 TEMPLATE_NAMES = frozenset({"org", "user", "answers", "score", "score_total", "escalation"})
 ESCALATION_FIELDS = frozenset({"to"})  # who an escalating outcome's case goes to first, in words
@@ -53,13 +66,41 @@ _CHECKED_NODES = (
     nodes.Import,
     nodes.FromImport,
     nodes.Extends,
+    nodes.Call,
+    nodes.Macro,
+    nodes.CallBlock,
 )
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = PolicybotSandbox()
+
+# What the employee reads when a text of the flow passes a limit as it is filled in: the flow is at
+# fault, not them, and the log line (``template_limit_hit``) tells the comms team which text.
+LIMIT_APOLOGY = (
+    "Sorry: part of this advice could not be shown, because the flow's text is too big to fill in. "
+    "The problem has been logged for the communications team; ask them if you need this advice now."
+)
+CONDITION_APOLOGY = (
+    "Sorry: I could not work out the next step, because this check's flow has a text too big to work out. "
+    "Your earlier answers are kept. The problem has been logged for the communications team; "
+    "ask them if you need this advice now."
+)
 
 
-class TemplateProblem(PolicybotError):
-    """A template could not be rendered. The message says what to change."""
+__all__ = [
+    "CONDITION_APOLOGY",
+    "LIMIT_APOLOGY",
+    "TemplateIssue",
+    "TemplateLimit",
+    "TemplateProblem",
+    "check_template",
+    "evaluate",
+    "render",
+]
+
+
+def report_limit(err: TemplateLimit, where: str) -> None:
+    """The log line for comms: which flow text passed which limit. Never the text or any answer."""
+    log.warning("template_limit_hit where=%s limit=%r", where, str(err))
 
 
 @dataclass(frozen=True)
@@ -112,23 +153,53 @@ def is_plain(source: str) -> bool:
 
 
 def render(source: str, context: Mapping[str, Any]) -> str:
-    """Render a template; a missing name or a blocked attribute is a TemplateProblem."""
+    """Render a template; a missing name or a blocked attribute is a TemplateProblem.
+
+    A render that passes a limit raises TemplateLimit (see render_for_employee).
+    """
     if is_plain(source):
         return source.strip()
     try:
-        return str(_compiled(source).render(**context)).strip()
+        text = str(run_with_budget(lambda: _compiled(source).render(**context))).strip()
+    except TemplateLimit:
+        raise
     except UndefinedError as err:
         raise TemplateProblem(f"the text uses something that is not defined: {err.message}") from None
     except SecurityError as err:
         raise TemplateProblem(f"the text tries to reach something it may not: {err}") from None
     except _RENDER_FAILURES as err:
         raise TemplateProblem(f"the text could not be filled in: {err}") from None
+    if len(text) > MAX_OUTPUT:
+        raise TemplateLimit(f"this is longer than {MAX_OUTPUT:,} characters once filled in")
+    return text
+
+
+def render_for_employee(source: str, context: Mapping[str, Any], where: str) -> str:
+    """``render``, but a text that passes a limit becomes LIMIT_APOLOGY and one log line (``where``
+    names the flow, version and state), so the employee gets a polite reply and the turn goes on."""
+    try:
+        return render(source, context)
+    except TemplateLimit as err:
+        report_limit(err, where)
+        return LIMIT_APOLOGY
+
+
+def evaluate_for_employee(expression: str, context: Mapping[str, Any], where: str) -> bool:
+    """``evaluate``, but a condition that passes a limit is logged for comms (``where``: flow,
+    version, state) and raised as a TemplateProblem whose message is the polite CONDITION_APOLOGY."""
+    try:
+        return evaluate(expression, context)
+    except TemplateLimit as err:
+        report_limit(err, where)
+        raise TemplateProblem(CONDITION_APOLOGY) from None
 
 
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
     """Evaluate a branch condition (``org.rules.welsh_language_standards``) to true or false."""
     try:
-        return bool(_compiled_expression(expression)(**context))
+        return bool(run_with_budget(lambda: _compiled_expression(expression)(**context)))
+    except TemplateLimit:
+        raise
     except UndefinedError as err:
         raise TemplateProblem(f"the condition uses something that is not defined: {err.message}") from None
     except SecurityError as err:
@@ -145,7 +216,7 @@ def check_template(
     rule_keys: Iterable[str],
     answer_keys: Iterable[str],
     contact_keys: Iterable[str] | None = None,
-    answered: Iterable[str] | None = None,
+    answered: Container[str] | None = None,
 ) -> list[TemplateIssue]:
     """Every static problem in one template or branch condition, without rendering it.
 
@@ -179,10 +250,15 @@ def check_template(
     }
     rules = set(rule_keys)
     nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
-    sure = None if answered is None else set(answered)
+    sure = answered
     guarded: set[int] | None = None  # worked out only if an answer may be missing
     internals = "reaches into Python internals, which templates may not do"
-    for node in tree.find_all(_CHECKED_NODES):  # one walk over the tree for every check below
+    constants: list[nodes.Node] = []
+    for node in tree.find_all((*_CHECKED_NODES, *FOLDED_NODES)):  # one walk over the tree for every check below
+        if isinstance(node, FOLDED_NODES):
+            constants.append(node)
+            if not isinstance(node, _CHECKED_NODES):
+                continue
         line = max(0, node.lineno - 1)
         if isinstance(node, nodes.Include | nodes.Import | nodes.FromImport | nodes.Extends):
             issues.append(TemplateIssue("templates may not include, import or extend other files", line))
@@ -192,6 +268,25 @@ def check_template(
                 name = str(node.args[0].value)
                 if name.startswith("_") or name in _UNSAFE_ATTRIBUTES:
                     issues.append(TemplateIssue(f"'{name}' {internals}", line))
+                    continue
+            if node.name not in ALLOWED_FILTERS:
+                issues.append(TemplateIssue(_unknown_filter(node.name), line))
+            continue
+        if isinstance(node, nodes.Macro | nodes.CallBlock):
+            issues.append(TemplateIssue("templates cannot define or call macros; write the text out", line))
+            continue
+        if isinstance(node, nodes.Call):
+            unknown_name = isinstance(node.node, nodes.Name) and node.node.name not in TEMPLATE_NAMES
+            called = _attribute_name(node.node) if isinstance(node.node, nodes.Getattr) else None
+            internal = called is not None and (called.startswith("_") or called in _UNSAFE_ATTRIBUTES)
+            if not (unknown_name or internal or called in TEXT_METHODS):  # other problems are reported as such
+                issues.append(
+                    TemplateIssue(
+                        "templates cannot call functions or methods here; the text methods they can use are "
+                        + ", ".join(sorted(TEXT_METHODS)),
+                        line,
+                    )
+                )
             continue
         attr = _attribute_name(node)
         if attr is None:
@@ -222,6 +317,7 @@ def check_template(
             and attr not in nested[group]
         ):
             issues.append(TemplateIssue(_unknown(f"org.{group}", attr, nested[group]), line))
+    issues += [TemplateIssue(message, max(0, line - 1)) for message, line in check_constants(constants)]
     return issues
 
 
@@ -302,6 +398,15 @@ def _attribute_name(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
         return node.arg.value
     return None
+
+
+def _unknown_filter(name: str) -> str:
+    from bot.language.schema_check import did_you_mean
+
+    return (
+        f"the filter '{name}' is not available{did_you_mean(name, ALLOWED_FILTERS)}; "
+        f"templates can use {', '.join(ALLOWED_FILTERS)}"
+    )
 
 
 def _unknown(owner: str, attr: str, choices: set[str]) -> str:

@@ -2,16 +2,29 @@
 
 Flow authors need ``file:line`` messages, so the loader keeps where each value came from.
 Only PyYAML's SafeLoader is used: a YAML file can never construct Python objects.
+
+A flow file may also be careless or hostile, so the loader keeps within limits (YamlLimits), each
+refused with a ``file:line`` message before it can cost time or memory:
+
+- the file's size, checked before anything is parsed;
+- nesting depth: libyaml's parser slows with the square of the depth and PyYAML's C composer
+  recurses once per level (a 50,000-deep mapping crashed the process), so nodes are composed by
+  PyYAML's Python composer over libyaml's events, counting the depth as it goes and stopping at
+  the first level too deep, long before either cost is paid;
+- aliases, and the number of values once every alias is followed: a 650-byte "billion laughs"
+  stands for 387 million values, and the first thing to walk it (the schema check) hung.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 
 from bot.errors import FileProblems, Problem
 
@@ -44,11 +57,101 @@ class LineList(list[Any]):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader that builds LineDict / LineList and refuses duplicate keys."""
+@dataclass(frozen=True)
+class YamlLimits:
+    """How big a YAML file may be. The defaults fit a flow (the largest shipped flow is 25 kB,
+    nested six deep, with no aliases) with a wide margin; a staff directory passes larger ones."""
+
+    max_bytes: int = 1_000_000
+    max_depth: int = 40
+    max_aliases: int = 1_000
+    max_values: int = 200_000  # scalars, lists and mappings, an alias counted as all it stands for
+
+    def describe_size(self) -> str:
+        return f"{self.max_bytes / 1_000_000:g} MB" if self.max_bytes >= 100_000 else f"{self.max_bytes:,} bytes"
+
+
+FLOW_LIMITS = YamlLimits()
+# A staff directory or citation registry may well be longer than a flow, but is never deep.
+LARGE_FILE_LIMITS = YamlLimits(max_bytes=50_000_000, max_values=5_000_000)
+
+
+class _TooMuch(Exception):
+    """A limit was passed at ``line``; ``message`` says which, in words."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_Base):  # type: ignore[misc,valid-type]
+    """SafeLoader that builds LineDict / LineList, refuses duplicate keys and keeps to YamlLimits.
+
+    Events come from libyaml when it is installed; nodes are composed by PyYAML's Python composer
+    (the methods taken from ``Composer`` below), whose ``compose_node`` is wrapped to count.
+    """
 
     duplicate_keys: list[tuple[int, str]]
     breaks: list[int] | None  # where lines end, when YAML's count would differ from an editor's
+    limits: YamlLimits
+
+    get_single_node = Composer.get_single_node
+    compose_document = Composer.compose_document
+    compose_scalar_node = Composer.compose_scalar_node
+    compose_sequence_node = Composer.compose_sequence_node
+    compose_mapping_node = Composer.compose_mapping_node
+    check_node = Composer.check_node
+    get_node = Composer.get_node
+
+    def start(self, limits: YamlLimits) -> None:
+        self.limits = limits
+        self.anchors: dict[str, Any] = {}
+        self._depth = 0
+        self._aliases = 0
+        self._values = 0
+        self._sizes: dict[str, int] = {}  # anchor -> values it stands for
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        limits = self.limits
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > limits.max_aliases:
+                raise _TooMuch(
+                    self.line(event.start_mark),
+                    f"more than {limits.max_aliases:,} aliases (*name) in one file; write the values out instead",
+                )
+            self._count(self._sizes.get(str(event.anchor), 1), event)
+            return Composer.compose_node(self, parent, index)
+        self._depth += 1
+        if self._depth > limits.max_depth:
+            raise _TooMuch(
+                self.line(event.start_mark),
+                f"the values here are nested more than {limits.max_depth} levels deep; "
+                "a flow needs far fewer: check the brackets and the indentation",
+            )
+        before = self._values
+        self._values += 1
+        if self._values > limits.max_values:
+            self._count(0, event)  # raises, with the line
+        node = Composer.compose_node(self, parent, index)
+        self._depth -= 1
+        if event.anchor is not None:
+            self._sizes[str(event.anchor)] = self._values - before
+        return node
+
+    def _count(self, values: int, event: Any) -> None:
+        self._values += values
+        if self._values > self.limits.max_values:
+            raise _TooMuch(
+                self.line(event.start_mark),
+                f"this file holds more than {self.limits.max_values:,} values once its aliases (*name) are "
+                "followed; write out what is needed, or split the file",
+            )
 
     def line(self, mark: Any) -> int:
         """The 1-based line of a mark, as an editor numbers lines.
@@ -117,9 +220,23 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load_yaml_text(text: str, filename: str) -> Any:
-    """Parse YAML text safely; raise FileProblems with the line of any syntax error."""
+def load_yaml_text(text: str, filename: str, *, limits: YamlLimits = FLOW_LIMITS) -> Any:
+    """Parse YAML text safely; raise FileProblems with the line of any syntax error, passed limit
+    or key written twice."""
+    data, duplicates = parse_yaml_text(text, filename, limits=limits)
+    if duplicates:
+        raise FileProblems(duplicates)
+    return data
+
+
+def parse_yaml_text(text: str, filename: str, *, limits: YamlLimits = FLOW_LIMITS) -> tuple[Any, list[Problem]]:
+    """Parse YAML text safely: the data, and a problem for each key written twice (the later value
+    is kept), so a flow's other problems can be checked in the same run. Syntax errors and passed
+    limits raise FileProblems: nothing can be read past them."""
+    if len(text) > limits.max_bytes or len(text.encode("utf-8")) > limits.max_bytes:
+        raise FileProblems([_too_big(filename, len(text.encode("utf-8")), limits)])
     loader = _LineLoader(text)
+    loader.start(limits)
     loader.duplicate_keys = []
     loader.breaks = [m.start() for m in _LINE_BREAK.finditer(text)] if _ODD_BREAK.search(text) else None
     try:
@@ -129,16 +246,14 @@ def load_yaml_text(text: str, filename: str) -> Any:
         raise FileProblems([Problem(filename, line, f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as err:
         raise FileProblems([Problem(filename, 1, f"YAML syntax error: {err}")]) from None
+    except _TooMuch as err:
+        raise FileProblems([Problem(filename, err.line, err.message)]) from None
     finally:
         loader.dispose()
-    if loader.duplicate_keys:
-        raise FileProblems(
-            [
-                Problem(filename, line, f"the key '{key}' appears twice here; keep one")
-                for line, key in loader.duplicate_keys
-            ]
-        )
-    return data
+    duplicates = [
+        Problem(filename, line, f"the key '{key}' appears twice here; keep one") for line, key in loader.duplicate_keys
+    ]
+    return data, duplicates
 
 
 _ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
@@ -185,14 +300,33 @@ def _explain(err: yaml.MarkedYAMLError, text: str, loader: _LineLoader) -> tuple
     return line, f"{hint} ({problem})"
 
 
-def load_yaml_file(path: Path) -> Any:
-    """Read and parse one YAML file; a missing or unreadable file is a clear FileProblems."""
+def read_text_file(path: Path, *, limits: YamlLimits = FLOW_LIMITS) -> str:
+    """A file's UTF-8 text; a missing, unreadable, oversized or non-UTF-8 file is a clear FileProblems.
+
+    The size is checked before reading, so a huge file costs nothing.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise FileProblems([_too_big(str(path), size, limits)])
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FileProblems([Problem(str(path), 1, "file not found")]) from None
     except UnicodeDecodeError:
         raise FileProblems([Problem(str(path), 1, "the file is not UTF-8 text; save it as UTF-8")]) from None
     except OSError as err:
         raise FileProblems([Problem(str(path), 1, f"cannot read the file: {err.strerror}")]) from None
-    return load_yaml_text(text, str(path))
+
+
+def _too_big(filename: str, size: int, limits: YamlLimits) -> Problem:
+    return Problem(
+        filename,
+        1,
+        f"the file is {size / 1_000_000:.1f} MB; a file like this may be at most {limits.describe_size()}: "
+        "split it into smaller files",
+    )
+
+
+def load_yaml_file(path: Path, *, limits: YamlLimits = FLOW_LIMITS) -> Any:
+    """Read and parse one YAML file; a missing or unreadable file is a clear FileProblems."""
+    return load_yaml_text(read_text_file(path, limits=limits), str(path), limits=limits)

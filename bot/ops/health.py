@@ -111,10 +111,23 @@ def schema_check(store: Store) -> Check:
     return _timed("schema", probe)
 
 
-def flows_check(count: Callable[[], int]) -> Check:
+def flows_check(count: Callable[[], int], failed: Callable[[], list[str]] = list) -> Check:
+    """Ready while at least one flow is served. Flow files that failed their checks at start-up
+    are named in the detail (and counted in ``policybot_flow_files_failed``) but do not make the
+    replica unready: every other flow is still served."""
+
     def probe() -> tuple[bool, str]:
         n = count()
-        return n > 0, f"{n} flows loaded" if n else "no flows loaded"
+        detail = f"{n} flows loaded" if n else "no flows loaded"
+        files = failed()
+        if files:
+            several = len(files) != 1
+            detail += (
+                f"; {len(files)} flow file{'s' if several else ''} failed {'their' if several else 'its'} checks "
+                f"and {'are' if several else 'is'} not offered: {', '.join(files)} "
+                "(the log has every problem; run `policybot validate` on the flows folder)"
+            )
+        return n > 0, detail
 
     return _timed("flows", probe)
 
@@ -129,6 +142,7 @@ class OpsEndpoints:
 
     store: Store
     flow_count: Callable[[], int] = lambda: 1
+    failed_flow_files: Callable[[], list[str]] = list
     extra_checks: list[Callable[[], Check]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     draining: bool = False
@@ -136,7 +150,11 @@ class OpsEndpoints:
     @classmethod
     def for_runtime(cls, runtime: Any) -> OpsEndpoints:
         """Endpoints over a bot.runtime.Runtime; also starts reporting its outbox in /metrics."""
-        ops = cls(store=runtime.store, flow_count=lambda: len(runtime.library.all()))
+        ops = cls(
+            store=runtime.store,
+            flow_count=lambda: len(runtime.library.all()),
+            failed_flow_files=lambda: runtime.library.failed_files,
+        )
         with contextlib.suppress(ImportError):  # an installation without the case tables: nothing to report
             metrics.watch_outbox(database_outbox_probe(runtime.store, runtime.clock))
         return ops
@@ -151,7 +169,7 @@ class OpsEndpoints:
         checks = [database_check(self.store)]
         if checks[0].ok:
             checks.append(schema_check(self.store))
-        checks.append(flows_check(self.flow_count))
+        checks.append(flows_check(self.flow_count, self.failed_flow_files))
         checks += [extra() for extra in self.extra_checks]
         return HealthReport(tuple(checks))
 

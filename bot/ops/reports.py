@@ -276,6 +276,9 @@ def _score(conn: Connection, store: Store, library: FlowLibrary, conv: Conversat
 
 # -- retention ---------------------------------------------------------------------------------------
 
+# deleted above with their closed case; listed among the other tables only if strays were left
+_CASE_CHILDREN = frozenset(t.name for t in (case_events, case_recipients, outbox, timers))
+
 
 @dataclass
 class PurgeReport:
@@ -286,6 +289,9 @@ class PurgeReport:
     delivery_keys: int = 0
     kept_live_cases: int = 0
     dry_run: bool = False
+    # rows deleted from the other tables that declare personal data (bot.store.personal_data):
+    # a closed case's recipients, events and notifications, Teams references and sent cards, ...
+    other_tables: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -296,6 +302,7 @@ class PurgeReport:
                 "audit_rows": self.audit_rows,
                 "closed_cases": self.cases,
                 "delivery_keys": self.delivery_keys,
+                "other_tables": dict(sorted(self.other_tables.items())),
             },
             "kept_open_cases": self.kept_live_cases,
         }
@@ -303,12 +310,15 @@ class PurgeReport:
 
 def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeReport:
     """Delete what is older than ``cutoff``: conversations, audit rows, closed cases (with their
-    recipients, history, notifications and timers) and platform delivery keys.
+    recipients, history, notifications and timers) and platform delivery keys, then whatever every
+    other table's personal-data declaration says has expired (bot.ops.data_protection).
 
     Open and acknowledged cases are kept whatever their age, with the conversation and audit rows
     behind them, and so is any conversation a kept case came from. ``dry_run`` counts without
     deleting (the same statements, rolled back).
     """
+    from bot.ops.data_protection import purge_declared
+
     report = PurgeReport(cutoff=cutoff, dry_run=dry_run)
     with store.engine.connect() as conn:
         transaction = conn.begin()
@@ -329,6 +339,9 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
                 delete(conversations).where(conversations.c.updated_at < cutoff, conversations.c.id.not_in(kept))
             ).rowcount
             report.delivery_keys = conn.execute(delete(deliveries).where(deliveries.c.at < cutoff)).rowcount
+            report.other_tables = {
+                name: n for name, n in purge_declared(conn, cutoff).items() if name not in _CASE_CHILDREN or n
+            }
         except BaseException:
             transaction.rollback()
             raise

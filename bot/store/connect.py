@@ -2,16 +2,32 @@
 
 Below both the store and the migrations (bot.store.database and bot.store.migrate import this, and
 it imports neither), so the two never import each other in a circle.
+
+Personal data (names, answers, free-text notes) passes through every statement, so:
+
+- engines are created with ``hide_parameters=True``: a failing statement's error (and so any log
+  line or traceback that quotes it) shows the SQL but never the values bound to it;
+- a SQLite file is created readable by its owner only (0600, in a folder created 0700). SQLite
+  gives the ``-wal`` and ``-shm`` files the database file's own permissions, so they are
+  owner-only too. An existing file is left as it is, with a warning if others can read it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+log = logging.getLogger(__name__)
+
+OWNER_ONLY_FOLDER = 0o700
+OWNER_ONLY_FILE = 0o600
 
 
 def default_database_url() -> str:
@@ -20,8 +36,30 @@ def default_database_url() -> str:
     if env:
         return env
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "policybot"
-    base.mkdir(parents=True, exist_ok=True)
+    base.mkdir(parents=True, exist_ok=True, mode=OWNER_ONLY_FOLDER)
     return f"sqlite:///{base / 'policybot.db'}"
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite file (and its folder, if missing) owner-only, before SQLite creates it with
+    the process's umask (usually readable by every local user)."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=OWNER_ONLY_FOLDER)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY_FILE))
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            log.warning(
+                "the SQLite database %s can be read by other local users (mode %o); `chmod 600` it and its "
+                "-wal and -shm files",
+                path,
+                mode,
+            )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -47,13 +85,18 @@ def create_db_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        if not in_memory:
+            prepare_sqlite_file(url)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False}, poolclass=StaticPool if in_memory else None
+            url,
+            connect_args={"check_same_thread": False},
+            poolclass=StaticPool if in_memory else None,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def safe_url(url: str) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeDecorator
 
+from bot.store.personal_data import PersonalData, declare
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in Python on every backend (SQLite keeps no zone, PostgreSQL does)."""
@@ -62,6 +64,15 @@ conversations = Table(
     Index("ix_conversations_user_status", "user_id", "status"),
     Index("ix_conversations_updated", "updated_at"),
 )
+declare(
+    PersonalData(
+        "conversations",
+        person=("user_id",),
+        details=("answers",),
+        at="updated_at",
+        rules="deleted when last changed before the retention age, unless an open case came from it",
+    )
+)
 
 audit = Table(
     "audit",
@@ -78,6 +89,15 @@ audit = Table(
     Index("ix_audit_conversation", "conversation_id"),
     Index("ix_audit_at", "at"),
 )
+declare(
+    PersonalData(
+        "audit",
+        person=("user_id",),
+        details=("detail",),
+        at="at",
+        rules="deleted when older than the retention age, unless its conversation is kept for an open case",
+    )
+)
 
 deliveries = Table(
     "deliveries",
@@ -85,4 +105,12 @@ deliveries = Table(
     # One row per platform delivery id (Slack retry, Teams activity id) already applied.
     Column("key", String(250), primary_key=True),
     Column("at", UTCDateTime(), nullable=False),
+)
+declare(
+    PersonalData(
+        "deliveries",
+        not_personal=("key",),  # the platform's id for one delivery ("slack:<event id>"), nobody's id
+        at="at",
+        rules="deleted when older than the retention age",
+    )
 )

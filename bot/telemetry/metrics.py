@@ -25,6 +25,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     PlatformCollector,
     ProcessCollector,
@@ -91,6 +92,15 @@ DELIVERY_LAG = Histogram(
     registry=REGISTRY,
 )
 
+FLOWS_LOADED = Gauge(
+    "policybot_flows_loaded", "Flows this replica offers, after the start-up checks.", registry=REGISTRY
+)
+FLOW_FILES_FAILED = Gauge(
+    "policybot_flow_files_failed",
+    "Flow files that failed their checks at start-up and are not offered (alert on > 0; see /readyz).",
+    registry=REGISTRY,
+)
+
 # Engine results worth telling apart on a dashboard; anything else is "applied".
 RESULTS = ("applied", "stale", "duplicate", "invalid", "error")
 
@@ -103,6 +113,12 @@ def observe_turn(platform: str, seconds: float, result: str) -> None:
         DUPLICATES_DROPPED.labels(platform).inc()
     elif result == "stale":
         STALE_REFUSED.labels(platform).inc()
+
+
+def flows_loaded(loaded: int, failed_files: int) -> None:
+    """What the flow library offers after its start-up checks, and how many files it left out."""
+    FLOWS_LOADED.set(loaded)
+    FLOW_FILES_FAILED.set(failed_files)
 
 
 def observe_ack(platform: str, seconds: float) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.conversation.library import check_files
 from bot.language.citations import check_quotes
-from bot.language.flow_checks import answered_before, check_broken_files, check_flow
+from bot.language.flow_checks import answered_before, check_flow
 from bot.language.flow_loader import parse_flow
 from bot.language.settings import Settings, load_settings
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text, line_of, registry, write
@@ -452,13 +452,16 @@ def test_structural_and_meaning_problems_in_one_file_come_out_together(tmp_path:
             escalate: {to: [legl]}
     """
     path = write(tmp_path, "mixed.yaml", text)
-    _, structural = check_files([path], registry(), load_settings(None))
-    assert sorted((p.line, p.message) for p in structural) == [
+    _, problems = check_files([path], registry(), load_settings(None))
+    assert sorted((p.line, p.message) for p in problems) == [
+        # the state with an unknown key is still read, so its template is checked in the same run
+        (line_of(text, "ask: Hello {{ org.nme }}"), "'org.nme' does not exist (did you mean 'name'?)"),
         (line_of(text, "colour: red"), "unknown key 'colour'"),
+        # 'b' is read as far as it can be: its bad verdict, and its missing citation, in one run
+        (line_of(text, "  b:"), "outcome 'b' cites no policy paragraph; add cite: [id] from flows/citations.yaml"),
         (line_of(text, "verdict: maybe"), "'verdict' is 'maybe' but must be one of: go, care, stop, act"),
-    ]
-    meaning = check_broken_files({p.file for p in structural}, registry(), load_settings(None))
-    assert sorted((p.line, p.message) for p in meaning) == [
+        # reachability runs over the states that exist
+        (line_of(text, "  c:"), "state 'c' can never be reached from 'a'"),
         (
             line_of(text, "cite: [nots-27]"),
             "citation 'nots-27' is not in the citation registry (did you mean 'notts-27'?)",
@@ -469,9 +472,8 @@ def test_structural_and_meaning_problems_in_one_file_come_out_together(tmp_path:
             "(did you mean 'legal'?)",
         ),
     ]
-    # state 'a' did not parse, so its template waits for the next run rather than being guessed at;
-    # links to the unparsed 'b' are not reported as missing states
-    assert all("goes next to" not in p.message for p in meaning)
+    # 'b' with its bad verdict is not reported again as a dead end, nor the link to it as missing
+    assert all("goes next to" not in p.message and "no way on" not in p.message for p in problems)
 
 
 def test_several_problems_in_several_files_are_all_reported(tmp_path: Path) -> None:
@@ -490,15 +492,9 @@ def test_several_problems_in_several_files_are_all_reported(tmp_path: Path) -> N
             "YAML syntax error: the '[' opened on this line is not closed, or a comma is missing "
             "(did not find expected ',' or ']')",
         ),
-        # the unreachable 'a' waits until start names a state: graph checks need every link to resolve
+        # the unreachable 'a' waits until start names a state: there is nowhere to walk from
         ("two.yaml", 3, "start names 'b', which is not a state"),
     ]
-
-
-def test_check_broken_files_ignores_clean_and_missing_files(tmp_path: Path) -> None:
-    clean = FIXTURE_FLOWS / "threat.yaml"
-    assert check_broken_files([str(clean), str(tmp_path / "gone.yaml")], registry(), load_settings(None)) == []
-    assert check_broken_files([], registry(), load_settings(None)) == []
 
 
 def test_branches_that_lead_back_to_each_other_are_flagged_even_with_a_way_out() -> None:

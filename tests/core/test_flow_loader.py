@@ -359,8 +359,11 @@ def test_structural_problems_carry_the_parts_that_did_parse() -> None:
         parse_flow(flow_text(text), "f.yaml")
     partial = caught.value.partial
     assert partial is not None
-    assert set(partial.states) == {"a", "c"}
-    assert caught.value.unparsed == frozenset({"b"})
+    # 'b' is kept as far as it could be read (its say, not its verdict), marked loose
+    assert set(partial.states) == {"a", "b", "c"}
+    assert [name for name, s in partial.states.items() if s.loose] == ["b"]
+    assert (partial.states["b"].say, partial.states["b"].verdict) == ("Fine", None)
+    assert caught.value.unparsed == {}
     assert partial.states["c"].cite == ("nots-27",)
 
 
