@@ -155,6 +155,9 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
         path=filename,
         cite=_texts(data, "cite"),
         lines=dict(data.key_lines),
+        examples=_texts(data, "examples"),
+        welsh_examples=_texts(data, "welsh_examples"),
+        negatives=_pairs(data, "negatives"),
     )
     if problems:
         unparsed = frozenset(raw_states) - set(states) if isinstance(raw_states, LineDict) else frozenset()
@@ -170,6 +173,13 @@ def _text(data: LineDict, key: str, default: str) -> str:
 def _texts(data: LineDict, key: str) -> tuple[str, ...]:
     value = data.get(key)
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _pairs(data: LineDict, key: str) -> dict[str, str]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _unknown_state_keys(raw: LineDict, filename: str) -> list[Problem]:
