@@ -158,6 +158,8 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
         examples=_texts(data, "examples"),
         welsh_examples=_texts(data, "welsh_examples"),
         negatives=_pairs(data, "negatives"),
+        about=_texts(data, "about"),
+        always_offer=data.get("always_offer") is True,
     )
     if problems:
         unparsed = frozenset(raw_states) - set(states) if isinstance(raw_states, LineDict) else frozenset()

@@ -126,6 +126,8 @@ class Flow:
     examples: tuple[str, ...] = ()
     welsh_examples: tuple[str, ...] = ()
     negatives: dict[str, str] = field(default_factory=dict)
+    about: tuple[str, ...] = ()  # topics for the clarifying question: post, people, account, risk, rules
+    always_offer: bool = False  # never buried: offered whenever it scores anywhere near the top
 
     @property
     def outcomes(self) -> list[State]:

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,7 +43,7 @@ def terms(text: str) -> Counter[str]:
     """Every feature of a message with its count: words and word pairs, and letter pieces
     (marked with a leading ``#`` so "an" the word and "an" the piece stay apart)."""
     tokens = words(normalise(text))
-    found = [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))]
+    found = [*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))]
     for token in tokens:
         padded = f" {token} "
         found += ["#" + padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1)]
