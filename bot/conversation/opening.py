@@ -51,8 +51,11 @@ REPHRASE_WINDOW = timedelta(minutes=10)  # new words this soon after an unanswer
 
 CHOICE_PREFIX = "routing:"  # flow ids never contain a colon, so these cannot clash with one
 SOMETHING_ELSE = "routing:other"
+NOT_THIS = "routing:not-this"
 ABOUT_PREFIX = "routing:about:"
 SOMETHING_ELSE_LABEL = "Something else"
+NOT_THIS_LABEL = "Not this"
+NOT_THIS_PROMPT = "Which of these is it, then?"
 EVERYTHING_LABEL = "Show me every topic"
 CLARIFY_PROMPT = "I'm not sure I've understood. What is it mainly about?"
 TOPICS = {  # the values of a flow's ``about:`` (bot/flow.schema.json), in the order asked
@@ -145,11 +148,19 @@ def clarifying_question(routing: Routing, flows: Sequence[Flow]) -> FlowChoice |
 
 
 def not_this(routing: Routing) -> FlowChoice:
-    """The confident answer's one line: which situation was understood, and the next best."""
-    top, rest = routing.matches[0], list(routing.matches[1:])
-    alternatives = _with_urgent(rest[:1], rest)
-    candidates = [_candidate(m) for m in alternatives] + [_something_else()]
-    return FlowChoice(f"Understood: {top.flow.title}. Not this?", candidates, ChoiceKind.NOT_THIS)
+    """The confident answer's one line: which situation was understood, and one tap to say it is not."""
+    title = routing.matches[0].flow.title
+    return FlowChoice(f"Understood: {title}.", [FlowCandidate(NOT_THIS, NOT_THIS_LABEL, 0.0)], ChoiceKind.NOT_THIS)
+
+
+def next_best(routing: Routing, flows: Sequence[Flow], started: str) -> FlowChoice:
+    """After "Not this": the likeliest flows except the one that was started, then "Something else"."""
+    rest = [m for m in routing.matches if m.flow.id != started]
+    shown = _with_urgent(rest[:OFFER], rest)
+    candidates = [_candidate(m) for m in shown]
+    if len(shown) < len(flows) - 1:
+        candidates.append(_something_else())
+    return FlowChoice(NOT_THIS_PROMPT, candidates, ChoiceKind.LIKELY)
 
 
 def about_choice(topic: str, routing: Routing | None, flows: Sequence[Flow]) -> FlowChoice:
@@ -195,12 +206,16 @@ class Opener:
         return opening
 
     def follow(self, conn: Connection, actor: Actor, choice: str) -> list[Reply]:
-        """A routing button that is not a flow: "Something else", or a topic of the clarifying question."""
+        """A routing button that is not a flow: "Not this", a topic of the clarifying question, or
+        "Something else". The words they answer are read back from the routing log."""
         flows = self.presenter.library.all()
-        if choice.startswith(ABOUT_PREFIX) and choice[len(ABOUT_PREFIX) :] in TOPICS:
-            decision = self.log.latest(conn, self.log.person(conn, actor.user_id), self.clock.now() - PICK_WINDOW)
-            routing = understand(decision.text, flows) if decision is not None and decision.text else None
-            return [about_choice(choice[len(ABOUT_PREFIX) :], routing, flows)]
+        decision = self.log.latest(conn, self.log.person(conn, actor.user_id), self.clock.now() - PICK_WINDOW)
+        routing = understand(decision.text, flows) if decision is not None and decision.text else None
+        topic = choice.removeprefix(ABOUT_PREFIX)
+        if choice.startswith(ABOUT_PREFIX) and topic in TOPICS:
+            return [about_choice(topic, routing, flows)]
+        if choice == NOT_THIS and routing is not None and decision is not None and decision.guess:
+            return [next_best(routing, flows, decision.guess)]
         notice = Notice("Here is everything I can help with. You can also describe it again in other words.")
         return [notice, self.presenter.menu()]
 
