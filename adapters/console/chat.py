@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import click
 
-from adapters.console.render import render
+from adapters.console.render import NOT_THIS_WORDS, render
 from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, Cancel, ConfirmEscalation, DeclineEscalation, Event, FreeText, Start
-from bot.conversation.replies import EscalationSent, FlowChoice, Outcome, Question, Reply
+from bot.conversation.replies import ChoiceKind, EscalationSent, FlowChoice, Outcome, Question, Reply
 
 LEAVE_WORDS = {"quit", "exit", "bye", ":q"}
 WELCOME = (
@@ -42,6 +42,7 @@ class ConsoleChat:
         self.say = say or click.echo
         self.conversation_id: str | None = None
         self.menu: FlowChoice | None = None
+        self.not_this: FlowChoice | None = None  # "Understood: ..." above the current flow, if routed
 
     def run(self) -> None:
         self.say(WELCOME)
@@ -74,6 +75,9 @@ class ConsoleChat:
         if line.lower() in ("list", "menu", "help", "topics"):
             self.show([self.engine.menu()])
             return
+        if self.not_this is not None and line.lower() == NOT_THIS_WORDS:
+            self.show(self.send(Start(flow_id=self.not_this.candidates[0].flow_id)))
+            return
         if self.menu is not None and line.isdigit() and 1 <= int(line) <= len(self.menu.candidates):
             self.show(self.send(Start(flow_id=self.menu.candidates[int(line) - 1].flow_id)))
             return
@@ -89,14 +93,18 @@ class ConsoleChat:
         for reply in replies:
             self.say(render(reply))
             self.say("")
-            if isinstance(reply, FlowChoice):
+            if isinstance(reply, FlowChoice) and reply.kind is ChoiceKind.NOT_THIS:
+                self.not_this = reply
+            elif isinstance(reply, FlowChoice):
                 self.menu = reply
+                self.not_this = None
                 self.say(click.style("Type the number of the closest topic, or describe it differently.", dim=True))
             elif isinstance(reply, Question):
                 self.menu = None
                 self.conversation_id = reply.conversation_id
             elif isinstance(reply, Outcome):
                 self.menu = None
+                self.not_this = None
                 self.conversation_id = None
                 if reply.case_id is not None:
                     self._delivered()

@@ -8,6 +8,7 @@ import textwrap
 import click
 
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationSent,
     Explanation,
@@ -28,6 +29,7 @@ VERDICT_STYLE = {
     Verdict.ACT: ("blue", "➜"),
 }
 WIDTH = 78
+NOT_THIS_WORDS = "not this"
 
 
 def _wrap(text: str, indent: str = "") -> str:
@@ -44,6 +46,8 @@ def render(reply: Reply) -> str:
     if isinstance(reply, Outcome):
         return render_outcome(reply)
     if isinstance(reply, FlowChoice):
+        if reply.kind is ChoiceKind.NOT_THIS:  # one quiet line above the flow's first question
+            return click.style(f"✔ {reply.prompt} (Not this? Type: {NOT_THIS_WORDS})", dim=True)
         lines = [click.style(reply.prompt, bold=True)]
         lines += [f"  {i}. {c.title}" for i, c in enumerate(reply.candidates, 1)]
         return "\n".join(lines)
