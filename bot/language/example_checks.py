@@ -1,0 +1,136 @@
+"""The router's evidence, checked: ``examples``, ``welsh_examples`` and ``negatives`` across every flow.
+
+The router learns what a flow is for from these lists, so a mistake in them quietly sends people
+to the wrong situation. ``policybot validate`` reports, at the line of the message:
+
+- a blank message, or one repeated in the same flow;
+- a message given as an example of two flows (the router cannot learn both);
+- a negative that names its own flow, names no flow that exists, or is an example of a
+  different flow than the one it names.
+
+Messages are compared as people read them: case, accents, punctuation and spacing aside.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import FileProblems, Problem
+from bot.language.flow_model import Flow
+from bot.language.schema_check import did_you_mean
+from bot.language.yamlload import LineDict, LineList, load_yaml_text
+
+LISTS = ("examples", "welsh_examples")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def same_message(text: str) -> str:
+    """A message reduced to what matters when comparing two: "Can I post this?" == "can i post this"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("'", "").replace("\u2019", "")
+    return " ".join(_NOT_WORD.sub(" ", plain).split())
+
+
+@dataclass(frozen=True)
+class _Entry:
+    flow: Flow
+    key: str  # examples, welsh_examples or negatives
+    text: str
+    line: int
+    belongs_to: str  # the flow the message is evidence for
+
+
+def _entries(flow: Flow) -> list[_Entry]:
+    """Every message of one flow, with its line in the file."""
+    try:
+        data = load_yaml_text(flow.source, flow.path) if flow.source else None
+    except FileProblems:
+        data = None
+    top = data if isinstance(data, LineDict) else LineDict()
+    found: list[_Entry] = []
+    for key in LISTS:
+        raw = top.get(key)
+        lines = raw if isinstance(raw, LineList) else None
+        for i, text in enumerate(getattr(flow, key)):
+            line = lines.line_of(i) if lines is not None else flow.lines.get(key, 1)
+            found.append(_Entry(flow, key, text, line, flow.id))
+    raw_negatives = top.get("negatives")
+    for text, other in flow.negatives.items():
+        line = raw_negatives.line_of(text) if isinstance(raw_negatives, LineDict) else flow.lines.get("negatives", 1)
+        found.append(_Entry(flow, "negatives", text, line, other))
+    return found
+
+
+def example_problems(flows: Sequence[Flow], known: Sequence[str] = ()) -> list[Problem]:
+    """Every problem in the examples and negatives of these flows, one flow against the others too.
+
+    ``known`` adds the ids of flows that exist but were not loaded (their files sit in the same
+    folder), so checking one file does not call a negative's flow missing.
+    """
+    problems: list[Problem] = []
+    ids = sorted({*known, *(f.id for f in flows)})
+    first_example: dict[str, _Entry] = {}  # message -> where it is first given as an example
+    entries = [e for f in flows for e in _entries(f)]
+    for entry in entries:
+        where = entry.flow.path
+        key = same_message(entry.text)
+        if not key:
+            what = entry.key[:-1].replace("_", " ")
+            problems.append(Problem(where, entry.line, f"this {what} is blank: write the message or remove the line"))
+            continue
+        if entry.key == "negatives":
+            problems += _negative_problems(entry, ids)
+            continue
+        seen = first_example.get(key)
+        if seen is None:
+            first_example[key] = entry
+        elif seen.flow.id == entry.flow.id:
+            problems.append(Problem(where, entry.line, f"'{entry.text}' repeats the example on line {seen.line}"))
+        else:
+            problems.append(
+                Problem(
+                    where,
+                    entry.line,
+                    f"'{entry.text}' is also an example of '{seen.flow.id}' ({seen.flow.path}:{seen.line}); "
+                    "a message can teach the router only one situation, so keep it in the flow it belongs to",
+                )
+            )
+    for entry in entries:
+        if entry.key != "negatives":
+            continue
+        example = first_example.get(same_message(entry.text))
+        if example is not None and example.flow.id != entry.belongs_to:
+            problems.append(
+                Problem(
+                    entry.flow.path,
+                    entry.line,
+                    f"'{entry.text}' is named as belonging to '{entry.belongs_to}' but is an example of "
+                    f"'{example.flow.id}' ({example.flow.path}:{example.line}); keep one of the two",
+                )
+            )
+    return problems
+
+
+def _negative_problems(entry: _Entry, ids: list[str]) -> list[Problem]:
+    where, line = entry.flow.path, entry.line
+    if entry.belongs_to == entry.flow.id:
+        return [
+            Problem(
+                where,
+                line,
+                f"'{entry.text}' is a negative, so it must name another flow; to teach this flow, "
+                "move it to examples",
+            )
+        ]
+    if entry.belongs_to not in ids:
+        return [
+            Problem(
+                where,
+                line,
+                f"'{entry.text}' names '{entry.belongs_to}', which is not a flow{did_you_mean(entry.belongs_to, ids)}",
+            )
+        ]
+    return []
