@@ -20,8 +20,8 @@ from typing import Protocol
 
 from bot.language.flow_model import Flow
 
-HEAD_CHARS = 400  # a long message is cut to its start ...
-TAIL_CHARS = 200  # ... and its end, where people say what they want ("... can I post this?")
+HEAD_CHARS = 200  # a long message is cut to its start ...
+TAIL_CHARS = 100  # ... and its end, where people say what they want ("... can I post this?")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Router(Protocol):
 
 def cut(text: str) -> str:
     """A message of any length reduced to what is worth scoring, so 40,000 characters cost no
-    more than forty: the start and the end, joined by a space."""
+    more than a short one: the start and the end, joined by a space."""
     text = text.strip()
     if len(text) <= HEAD_CHARS + TAIL_CHARS:
         return text

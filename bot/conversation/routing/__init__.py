@@ -63,7 +63,7 @@ class ExampleModel:
         self.texts = texts
         self.space = FeatureSpace(texts)
         self.bayes = NaiveBayes(self.space.rows, np.array(labels, dtype=np.int64), len(flows), len(self.space))
-        self.nearest = Nearest(self.space.rows, len(self.space))
+        self.nearest = Nearest(self.space.rows, len(self.space), self.space.is_piece)
 
     def score(self, text: str) -> Scored:
         ids, values = self.space.vector(text)

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -39,14 +40,21 @@ def words(text: str) -> list[str]:
     return [w for w in WORD.findall(text) if len(w) > 1]
 
 
+@lru_cache(maxsize=65536)
+def pieces(token: str) -> tuple[str, ...]:
+    """The 2- to 5-letter pieces of one word, padded so that its start and end show ("#" marks a
+    piece, so the piece "an" and the word "an" stay apart). Words repeat across messages, so this
+    is remembered."""
+    padded = f" {token} "
+    return tuple("#" + padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1))
+
+
 def terms(text: str) -> Counter[str]:
-    """Every feature of a message with its count: words and word pairs, and letter pieces
-    (marked with a leading ``#`` so "an" the word and "an" the piece stay apart)."""
+    """Every feature of a message with its count: words, pairs of words, and word pieces."""
     tokens = words(normalise(text))
     found = [*tokens, *(f"{a} {b}" for a, b in pairwise(tokens))]
     for token in tokens:
-        padded = f" {token} "
-        found += ["#" + padded[i : i + size] for size in CHAR_SIZES for i in range(len(padded) - size + 1)]
+        found += pieces(token)
     return Counter(found)
 
 
@@ -66,38 +74,41 @@ class FeatureSpace:
     """The vocabulary and TF-IDF weights learnt from the training messages."""
 
     def __init__(self, texts: Sequence[str]) -> None:
-        counted = [terms(t) for t in texts]
-        document_frequency: Counter[str] = Counter()
-        for features in counted:
-            document_frequency.update(features.keys())
-        vocabulary = sorted(document_frequency)
-        self.index: dict[str, int] = {term: i for i, term in enumerate(vocabulary)}
-        frequency = np.array([document_frequency[t] for t in vocabulary], dtype=np.float64)
+        self.index: dict[str, int] = {}
+        add = self.index.setdefault
+        ids: list[int] = []
+        counts: list[int] = []
+        lengths: list[int] = []
+        for text in texts:  # one pass: number each new feature as it is first seen
+            features = terms(text)
+            ids += [add(term, len(self.index)) for term in features]
+            counts += features.values()
+            lengths.append(len(features))
+        flat = np.array(ids, dtype=np.int32)
+        frequency = np.bincount(flat, minlength=len(self.index)).astype(np.float64)
         self.idf = (np.log((1 + len(texts)) / (1 + frequency)) + 1.0).astype(np.float32)
-        self.is_piece = np.array([t.startswith("#") for t in vocabulary], dtype=bool)
-        self.rows = self._rows(counted)
+        self.is_piece = np.array([term.startswith("#") for term in self.index], dtype=bool)
+        self.rows = self._weigh(flat, np.array(counts, dtype=np.float32), np.array(lengths, dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.index)
 
     def vector(self, text: str) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
         """The message as (feature ids, weights); features never seen in training are dropped."""
-        rows = self._rows([terms(text)])
+        index = self.index
+        known = [(index[t], c) for t, c in terms(text).items() if t in index]
+        ids = np.array([i for i, _ in known], dtype=np.int32)
+        counts = np.array([c for _, c in known], dtype=np.float32)
+        rows = self._weigh(ids, counts, np.array([len(known)], dtype=np.int64))
         return rows.indices, rows.values
 
-    def _rows(self, counted: Sequence[Counter[str]]) -> SparseRows:
+    def _weigh(self, ids: NDArray[np.int32], counts: NDArray[np.float32], lengths: NDArray[np.int64]) -> SparseRows:
         """TF-IDF rows, all messages at once: 1 + log(count) times idf, words and pieces each
         scaled to length 1 so that both count equally."""
-        index = self.index
-        known = [[(index[t], c) for t, c in features.items() if t in index] for features in counted]
-        lengths = np.array([len(k) for k in known], dtype=np.int64)
-        flat = [pair for k in known for pair in k]
-        ids = np.array([i for i, _ in flat], dtype=np.int32)
-        counts = np.array([c for _, c in flat], dtype=np.float32)
         weights = (1.0 + np.log(counts)) * self.idf[ids] if len(ids) else np.zeros(0, dtype=np.float32)
-        row = np.repeat(np.arange(len(known)), lengths)
+        row = np.repeat(np.arange(len(lengths)), lengths)
         part = row * 2 + self.is_piece[ids]
-        norms = np.sqrt(np.bincount(part, weights=weights.astype(np.float64) ** 2, minlength=2 * len(known)))
+        norms = np.sqrt(np.bincount(part, weights=weights.astype(np.float64) ** 2, minlength=2 * len(lengths)))
         scale = norms[part]
         weights = np.where(scale > 0, weights / np.where(scale > 0, scale, 1.0), 0.0)
         indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)

@@ -77,24 +77,31 @@ class NaiveBayes:
 
 
 class Nearest:
-    """Cosine similarity of a message to its closest training example."""
+    """Cosine similarity of a message's words to the words of its closest training example.
 
-    def __init__(self, rows: SparseRows, features: int) -> None:
+    Words only, not word pieces: pieces such as "on" or "er" are in nearly every example, which
+    would make every message look a little familiar and make the look-up slow with many flows.
+    """
+
+    def __init__(self, rows: SparseRows, features: int, is_piece: NDArray[np.bool_]) -> None:
         row_of = np.repeat(np.arange(len(rows)), np.diff(rows.indptr))
-        norms = np.sqrt(np.bincount(row_of, weights=rows.values.astype(np.float64) ** 2, minlength=len(rows)))
-        self.norms = np.where(norms > 0, norms, 1.0)
+        keep = ~is_piece[rows.indices]
+        self.is_piece = is_piece
         self.indptr, self.rows, self.values = _postings(
-            rows.indices.astype(np.int64), row_of, rows.values, features
+            rows.indices[keep].astype(np.int64), row_of[keep], rows.values[keep], features
         )
         self.size = len(rows)
 
     def best(self, ids: NDArray[np.int32], values: NDArray[np.float32]) -> tuple[float, int]:
-        """(similarity 0..1, index of the example); (0.0, -1) when nothing is shared."""
-        norm = float(np.sqrt(np.sum(values.astype(np.float64) ** 2)))
+        """(similarity 0..1, index of the example); (0.0, -1) when no word is shared.
+
+        Both sides' words are already scaled to length 1 (bot.conversation.routing.features),
+        so the dot product is the cosine."""
+        keep = ~self.is_piece[ids]
+        ids, values = ids[keep], values[keep]
         positions, which = _gather(self.indptr, ids)
-        if not len(positions) or norm == 0:
+        if not len(positions):
             return 0.0, -1
-        dots = np.bincount(self.rows[positions], weights=self.values[positions] * values[which], minlength=self.size)
-        cosines = dots / (self.norms * norm)
+        cosines = np.bincount(self.rows[positions], weights=self.values[positions] * values[which], minlength=self.size)
         best = int(np.argmax(cosines))
         return float(min(1.0, cosines[best])), best
