@@ -166,25 +166,41 @@ def long_messages(flows: list[Flow], rounds: int) -> None:
               f"{percentile(samples, 0.99) * 1000:5.2f} ms  first: {best}")  # fmt: skip
 
 
-def memory(flows: list[Flow]) -> None:
+MEMORY_PROBE = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+def rss():
+    for line in Path('/proc/self/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.language.settings import load_settings
+flows = FlowLibrary.load(default_flows_dir(), load_settings(None)).all()
+before = rss()
+from bot.conversation.router import understand
+understand('a client sent me a friend request on facebook', flows)
+understand('Ga i bostio llun o fy ngwaith?', flows)
+print(before, rss())
+"""
+
+FIRST_ROUTING_PROBE = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from bot.conversation.library import FlowLibrary, default_flows_dir
+from bot.language.settings import load_settings
+flows = FlowLibrary.load(default_flows_dir(), load_settings(None)).all()
+started = time.perf_counter()
+from bot.conversation.router import understand
+understand(sys.argv[2], flows)
+print(time.perf_counter() - started)
+"""
+
+
+def memory() -> None:
     """RSS in a fresh process: flows loaded, then the router built and used (numpy included)."""
-    code = (
-        "import sys; sys.path.insert(0, %r)\n"
-        "from pathlib import Path\n"
-        "def rss():\n"
-        "    for l in Path('/proc/self/status').read_text().splitlines():\n"
-        "        if l.startswith('VmRSS:'): return int(l.split()[1]) / 1024\n"
-        "from bot.conversation.library import FlowLibrary, default_flows_dir\n"
-        "from bot.language.settings import load_settings\n"
-        "flows = FlowLibrary.load(default_flows_dir(), load_settings(None)).all()\n"
-        "before = rss()\n"
-        "from bot.conversation.router import understand\n"
-        "understand('a client sent me a friend request on facebook', flows)\n"
-        "understand('Ga i bostio llun o fy ngwaith?', flows)\n"
-        "print(f'{before:.1f} {rss():.1f}')\n"
-    ) % str(REPO)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    before, after = float(out[0]), float(out[1])
+    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(REPO)], capture_output=True, text=True, check=True)
+    before, after = (float(x) for x in out.stdout.split())
     print(f"  resident memory: {before:.1f} MiB with the flows loaded, {after:.1f} MiB after the router is built"
           f" and used: {after - before:.1f} MiB added")  # fmt: skip
 
@@ -213,18 +229,14 @@ def cold_start(runs: int) -> None:
         name = line.rsplit("|", 1)[-1].strip()
         if name in wanted:
             print("   ", line.strip())
-    code = (
-        "import sys, time; sys.path.insert(0, %r)\n"
-        "from bot.conversation.library import FlowLibrary, default_flows_dir\n"
-        "from bot.language.settings import load_settings\n"
-        "flows = FlowLibrary.load(default_flows_dir(), load_settings(None)).all()\n"
-        "t = time.perf_counter()\n"
-        "from bot.conversation.router import understand\n"
-        "understand(%r, flows)\n"
-        "print(time.perf_counter() - t)\n"
-    ) % (str(REPO), SHORT)
-    firsts = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-              for _ in range(runs)]  # fmt: skip
+    firsts = [
+        float(run.stdout)
+        for run in (
+            subprocess.run([sys.executable, "-c", FIRST_ROUTING_PROBE, str(REPO), SHORT], capture_output=True,
+                           text=True, check=True)
+            for _ in range(runs)
+        )
+    ]  # fmt: skip
     print(f"  first routing in a fresh process (imports + build + route): median {statistics.median(firsts):.3f} s")
 
 
@@ -247,7 +259,7 @@ def main() -> None:
     long_messages(flows, rounds * 10)
 
     print("\n== memory ==")
-    memory(flows)
+    memory()
     if not args.quick:
         print("\n== cold start ==")
         cold_start(7)
