@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import case_commands, coverage_command, db_commands, flow_commands
+from bot.cli import case_commands, coverage_command, db_commands, flow_commands, routing_commands
 from bot.cli.options import CliContext
 from bot.errors import PolicybotError
 
@@ -49,7 +49,13 @@ def serve() -> None:
     """Run the bot for a chat platform (slack or teams)."""
 
 
-for command in [*flow_commands.COMMANDS, *db_commands.COMMANDS, *case_commands.COMMANDS, *coverage_command.COMMANDS]:
+for command in [
+    *flow_commands.COMMANDS,
+    *db_commands.COMMANDS,
+    *case_commands.COMMANDS,
+    *coverage_command.COMMANDS,
+    *routing_commands.COMMANDS,
+]:
     cli.add_command(command)
 
 

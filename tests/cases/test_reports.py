@@ -158,14 +158,18 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
     before = {t.name: _count(runtime, t) for t in (conversations, audit, cases, case_events, outbox, deliveries)}
     dry = json.loads(org.cli("purge", "--older-than", "90d", "--dry-run", "--json").stdout)
     assert dry["dry_run"] is True
-    assert dry["deleted"] == {"conversations": 2, "audit_rows": 6, "closed_cases": 1, "delivery_keys": 1}
+    assert dry["deleted"] == {
+        "conversations": 2, "audit_rows": 6, "closed_cases": 1, "delivery_keys": 1, "routing_messages": 0
+    }  # fmt: skip
     assert dry["kept_open_cases"] == 1
     assert {
         t.name: _count(runtime, t) for t in (conversations, audit, cases, case_events, outbox, deliveries)
     } == before
 
     done = org.cli("purge", "--older-than", "90d")
-    assert done.stdout.startswith("Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s) and 1 delivery key(s)")
+    assert done.stdout.startswith(
+        "Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s), 1 delivery key(s) and 0 routing log message(s)"
+    )
     assert "Kept 1 open case(s) whatever their age." in done.stdout
 
     # The open case, its conversation and its history are all still there.
