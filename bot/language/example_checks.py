@@ -38,29 +38,46 @@ def same_message(text: str) -> str:
 class _Entry:
     flow: Flow
     key: str  # examples, welsh_examples or negatives
+    index: int  # position in its list (negatives: in file order)
     text: str
-    line: int
     belongs_to: str  # the flow the message is evidence for
+
+    @property
+    def line(self) -> int:
+        return _lines(self.flow).get((self.key, self.index), self.flow.lines.get(self.key, 1))
 
 
 def _entries(flow: Flow) -> list[_Entry]:
-    """Every message of one flow, with its line in the file."""
+    found = [_Entry(flow, key, i, text, flow.id) for key in LISTS for i, text in enumerate(getattr(flow, key))]
+    found += [_Entry(flow, "negatives", i, text, other) for i, (text, other) in enumerate(flow.negatives.items())]
+    return found
+
+
+_line_cache: dict[str, dict[tuple[str, int], int]] = {}
+
+
+def _lines(flow: Flow) -> dict[tuple[str, int], int]:
+    """The line of each message in the flow's file, read again from its text only when a problem
+    needs one: clean flows (nearly all, at start-up) never pay for a second parse."""
+    found = _line_cache.get(flow.version)
+    if found is not None:
+        return found
     try:
         data = load_yaml_text(flow.source, flow.path) if flow.source else None
     except FileProblems:
         data = None
     top = data if isinstance(data, LineDict) else LineDict()
-    found: list[_Entry] = []
+    found = {}
     for key in LISTS:
         raw = top.get(key)
-        lines = raw if isinstance(raw, LineList) else None
-        for i, text in enumerate(getattr(flow, key)):
-            line = lines.line_of(i) if lines is not None else flow.lines.get(key, 1)
-            found.append(_Entry(flow, key, text, line, flow.id))
-    raw_negatives = top.get("negatives")
-    for text, other in flow.negatives.items():
-        line = raw_negatives.line_of(text) if isinstance(raw_negatives, LineDict) else flow.lines.get("negatives", 1)
-        found.append(_Entry(flow, "negatives", text, line, other))
+        if isinstance(raw, LineList):
+            found.update({(key, i): raw.line_of(i) for i in range(len(raw))})
+    negatives = top.get("negatives")
+    if isinstance(negatives, LineDict):
+        found.update({("negatives", i): negatives.line_of(text) for i, text in enumerate(negatives)})
+    if len(_line_cache) > 256:
+        _line_cache.clear()
+    _line_cache[flow.version] = found
     return found
 
 
