@@ -64,10 +64,10 @@ class ExampleRouter:
     """The shipped router: naive Bayes over the flows' examples (bot.conversation.routing)."""
 
     def __init__(self, flows: Sequence[Flow]) -> None:
-        from bot.conversation.routing import ExampleModel  # numpy and friends load here, on first use
+        from bot.conversation.routing.cache import load_or_learn  # numpy and friends load here, on first use
 
         self.flows = list(flows)
-        self.model = ExampleModel(self.flows)
+        self.model = load_or_learn(self.flows)
 
     def understand(self, text: str) -> Routing:
         text = cut(text)

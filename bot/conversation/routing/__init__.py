@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bot.conversation.routing.features import FeatureSpace
 from bot.conversation.routing.language import language_of
@@ -64,6 +66,36 @@ class ExampleModel:
         self.space = FeatureSpace(texts)
         self.bayes = NaiveBayes(self.space.rows, np.array(labels, dtype=np.int64), len(flows), len(self.space))
         self.nearest = Nearest(self.space.rows, len(self.space), self.space.is_piece)
+
+    def tables(self) -> dict[str, NDArray[Any]]:
+        """Everything scoring needs, as plain arrays (for the cache: no pickles)."""
+        return {
+            "texts": np.array(self.texts, dtype=str),
+            "vocabulary": np.array(list(self.space.index), dtype=str),
+            "idf": self.space.idf,
+            "is_piece": self.space.is_piece,
+            "bayes_base": self.bayes.base,
+            "bayes_indptr": self.bayes.indptr,
+            "bayes_classes": self.bayes.classes,
+            "bayes_weights": self.bayes.weights,
+            "nearest_indptr": self.nearest.indptr,
+            "nearest_rows": self.nearest.rows,
+            "nearest_values": self.nearest.values,
+        }
+
+    @classmethod
+    def from_tables(cls, tables: dict[str, NDArray[Any]], classes: int) -> ExampleModel:
+        model = cls.__new__(cls)
+        model.texts = [str(t) for t in tables["texts"]]
+        model.space = FeatureSpace.restore([str(t) for t in tables["vocabulary"]], tables["idf"], tables["is_piece"])
+        model.bayes = NaiveBayes.restore(
+            tables["bayes_base"], tables["bayes_indptr"], tables["bayes_classes"], tables["bayes_weights"], classes
+        )
+        model.nearest = Nearest.restore(
+            tables["nearest_indptr"], tables["nearest_rows"], tables["nearest_values"], len(model.texts),
+            tables["is_piece"],
+        )  # fmt: skip
+        return model
 
     def score(self, text: str) -> Scored:
         ids, values = self.space.vector(text)

@@ -90,6 +90,15 @@ class FeatureSpace:
         self.is_piece = np.array([term.startswith("#") for term in self.index], dtype=bool)
         self.rows = self._weigh(flat, np.array(counts, dtype=np.float32), np.array(lengths, dtype=np.int64))
 
+    @classmethod
+    def restore(cls, vocabulary: list[str], idf: NDArray[np.float32], is_piece: NDArray[np.bool_]) -> FeatureSpace:
+        """A space saved earlier (bot.conversation.routing.cache); it scores, it cannot be trained."""
+        space = cls.__new__(cls)
+        space.index = {term: i for i, term in enumerate(vocabulary)}
+        space.idf, space.is_piece = idf, is_piece
+        space.rows = SparseRows(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+        return space
+
     def __len__(self) -> int:
         return len(self.index)
 

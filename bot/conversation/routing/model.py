@@ -66,6 +66,19 @@ class NaiveBayes:
         )
         self.size = classes
 
+    @classmethod
+    def restore(
+        cls,
+        base: NDArray[np.float32],
+        indptr: NDArray[np.int64],
+        classes: NDArray[np.int32],
+        weights: NDArray[np.float32],
+        size: int,
+    ) -> NaiveBayes:
+        model = cls.__new__(cls)
+        model.base, model.indptr, model.classes, model.weights, model.size = base, indptr, classes, weights, size
+        return model
+
     def log_likelihoods(self, ids: NDArray[np.int32], values: NDArray[np.float32]) -> NDArray[np.float64]:
         scores = float(values.sum()) * self.base.astype(np.float64)
         positions, which = _gather(self.indptr, ids)
@@ -91,6 +104,19 @@ class Nearest:
             rows.indices[keep].astype(np.int64), row_of[keep], rows.values[keep], features
         )
         self.size = len(rows)
+
+    @classmethod
+    def restore(
+        cls,
+        indptr: NDArray[np.int64],
+        rows: NDArray[np.int32],
+        values: NDArray[np.float32],
+        size: int,
+        is_piece: NDArray[np.bool_],
+    ) -> Nearest:
+        model = cls.__new__(cls)
+        model.indptr, model.rows, model.values, model.size, model.is_piece = indptr, rows, values, size, is_piece
+        return model
 
     def best(self, ids: NDArray[np.int32], values: NDArray[np.float32]) -> tuple[float, int]:
         """(similarity 0..1, index of the example); (0.0, -1) when no word is shared.
