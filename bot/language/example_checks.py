@@ -5,8 +5,10 @@ to the wrong situation. ``policybot validate`` reports, at the line of the messa
 
 - a blank message, or one repeated in the same flow;
 - a message given as an example of two flows (the router cannot learn both);
-- a negative that names its own flow, names no flow that exists, or is an example of a
-  different flow than the one it names.
+- a negative that names its own flow, names a flow that does not exist but looks like a
+  misspelling of one that does, or is an example of a different flow than the one it names.
+  (A negative naming a flow the organisation does not have at all is not used, and not an error:
+  deleting a flow must not break the others.)
 
 Messages are compared as people read them: case, accents, punctuation and spacing aside.
 """
@@ -142,12 +144,9 @@ def _negative_problems(entry: _Entry, ids: list[str]) -> list[Problem]:
                 "move it to examples",
             )
         ]
-    if entry.belongs_to not in ids:
-        return [
-            Problem(
-                where,
-                line,
-                f"'{entry.text}' names '{entry.belongs_to}', which is not a flow{did_you_mean(entry.belongs_to, ids)}",
-            )
-        ]
+    # A negative naming a flow this organisation does not have (deleted, or never copied) is simply
+    # not used; only one that looks like a misspelling of a flow that exists is worth a problem.
+    hint = did_you_mean(entry.belongs_to, ids) if entry.belongs_to not in ids else ""
+    if hint:
+        return [Problem(where, line, f"'{entry.text}' names '{entry.belongs_to}', which is not a flow{hint}")]
     return []

@@ -5,27 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.console.chat import ConsoleChat
 from bot.conversation.engine import Engine
-from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary, default_flows_dir
 from bot.language.settings import load_settings
 from bot.store import Store
+from tests.core.test_console import scripted as chat
 
 
 def scripted(tmp_path: Path, lines: list[str]) -> str:
     engine = Engine(FlowLibrary.load(default_flows_dir(), load_settings(None)), Store(f"sqlite:///{tmp_path}/c.db"))
-    said: list[str] = []
-    feed = iter(lines)
-
-    def ask(prompt: str) -> str:
-        try:
-            return next(feed)
-        except StopIteration:
-            raise EOFError from None
-
-    ConsoleChat(engine, Actor(user_id="console:tess", display_name="Tess"), ask=ask, say=said.append).run()
-    return "\n".join(said)
+    return chat(engine, lines)
 
 
 def test_not_this_typed_at_the_terminal_offers_the_next_best_and_a_number_starts_it(tmp_path: Path) -> None:

@@ -99,6 +99,12 @@ def test_a_negative_that_is_another_flows_example_is_a_contradiction(tmp_path: P
     assert any("is named as belonging to 'report' but is an example of 'quiz'" in p for p in problems)
 
 
+def test_a_negative_naming_a_flow_this_organisation_lacks_is_not_an_error(tmp_path: Path) -> None:
+    folder = flows_with(tmp_path, quiz_tail="negatives:\n  someone says our wiki page is wrong: wiki-edit\n")
+    assert problems_in(folder) == []
+    assert FlowLibrary.load(folder, load_settings(None)).get("quiz").negatives  # kept, just not used
+
+
 def test_validating_one_file_still_knows_the_flows_beside_it(tmp_path: Path) -> None:
     folder = flows_with(tmp_path, quiz_tail="negatives:\n  someone says they'll sue me: report\n")
     result = subprocess.run(
