@@ -19,6 +19,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -102,6 +103,12 @@ def accuracy(name: str, messages: list[Labelled], flows: list[Flow]) -> None:
         print(f"    {expected} -> {got}: {count}  e.g. {samples[(expected, got)]!r}")
 
 
+def spread(wall: list[float], cpu: list[float]) -> str:
+    ms = 1000
+    return (f"wall p50 {statistics.median(wall) * ms:5.2f} ms p99 {percentile(wall, 0.99) * ms:5.2f} ms;  "
+            f"CPU p50 {statistics.median(cpu) * ms:5.2f} ms p99 {percentile(cpu, 0.99) * ms:5.2f} ms")  # fmt: skip
+
+
 def synthetic_flows(flows: list[Flow], count: int, seed: int = 11) -> list[Flow]:
     """``count`` flows made from the real ones: each a real flow's examples with a few words swapped
     for words of its own, so every synthetic flow is learnable and distinct."""
@@ -133,24 +140,31 @@ def synthetic_flows(flows: list[Flow], count: int, seed: int = 11) -> list[Flow]
 
 
 def latency(label: str, flows: list[Flow], messages: list[str], rounds: int) -> None:
+    """Learning with no disk cache, reading the cache back, then routing: wall-clock time (what a
+    person waits, including time spent waiting for a busy CPU) and CPU time (what routing costs)."""
     from bot.conversation import router as interface
+    from bot.conversation.routing import cache
 
-    interface._routers.clear()  # measure a fresh build, not the one the accuracy part cached
-    started = time.perf_counter()
-    router = interface.router_for(flows)
-    built = time.perf_counter() - started
+    builds = []
+    for setting in ("off", str(Path(tempfile.mkdtemp()) / "cache"), None):  # learn, learn + save, read back
+        interface._routers.clear()
+        if setting is not None:
+            os.environ[cache.ENV] = setting
+        started = time.perf_counter()
+        router = interface.router_for(flows)
+        builds.append(time.perf_counter() - started)
+    os.environ.pop(cache.ENV, None)
     for text in messages[:20]:  # warm up
         router.understand(text)
-    samples = []
+    wall, cpu = [], []
     for _ in range(rounds):
         for text in messages:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             router.understand(text)
-            samples.append(time.perf_counter() - t)
-    print(
-        f"  {label:28} build {built * 1000:7.1f} ms   route p50 {statistics.median(samples) * 1000:5.2f} ms"
-        f"   p99 {percentile(samples, 0.99) * 1000:5.2f} ms   ({len(samples)} routings)"
-    )
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - t)
+    print(f"  {label:22} learn {builds[0] * 1000:6.1f} ms, read from cache {builds[2] * 1000:6.1f} ms")
+    print(f"  {'':22} route {spread(wall, cpu)}  ({len(wall)} routings)")
 
 
 def long_messages(flows: list[Flow], rounds: int) -> None:
@@ -159,13 +173,13 @@ def long_messages(flows: list[Flow], rounds: int) -> None:
     router = router_for(flows)
     huge = ("Long story short, " + "blah " * 8000)[:40_000] + " a client sent me a friend request on facebook"
     for label, text in (("short (45 chars)", SHORT), (f"long ({len(huge):,} chars)", huge)):
-        samples = []
+        wall, cpu = [], []
         for _ in range(rounds):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             best = router.understand(text).matches[0].flow.id
-            samples.append(time.perf_counter() - t)
-        print(f"  {label:28} p50 {statistics.median(samples) * 1000:5.2f} ms  p99 "
-              f"{percentile(samples, 0.99) * 1000:5.2f} ms  first: {best}")  # fmt: skip
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - t)
+        print(f"  {label:22} {spread(wall, cpu)}  first: {best}")
 
 
 MEMORY_PROBE = """
