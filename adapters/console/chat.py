@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import click
 
-from adapters.console.render import preview, render, terminal_width, wrap
+from adapters.console.render import NOT_THIS_WORDS, preview, render, terminal_width, wrap
 from bot.conversation.engine import Engine
 from bot.conversation.events import (
     Actor,
@@ -25,6 +25,7 @@ from bot.conversation.events import (
     Start,
 )
 from bot.conversation.replies import (
+    ChoiceKind,
     EscalationSent,
     Explanation,
     FlowChoice,
@@ -80,6 +81,7 @@ class ConsoleChat:
         self.menu: FlowChoice | None = None
         self.switch: SwitchOffer | None = None
         self.question: Question | None = None  # the last question shown, shown again after "why"
+        self.not_this: FlowChoice | None = None  # "Understood: ..." above the current flow, if routed
 
     def run(self) -> int:
         """Talk until the person leaves; the exit status (130 after Ctrl-C, else 0)."""
@@ -138,6 +140,9 @@ class ConsoleChat:
         if offer is not None and folded in ("switch", "switch to it", "start it"):
             self.show(self.send(Start(flow_id=offer.flow_id)))
             return
+        if self.not_this is not None and line.lower() == NOT_THIS_WORDS:
+            self.show(self.send(Start(flow_id=self.not_this.candidates[0].flow_id)))
+            return
         if self.menu is not None and line.isdigit() and 1 <= int(line) <= len(self.menu.candidates):
             self.show(self.send(Start(flow_id=self.menu.candidates[int(line) - 1].flow_id)))
             return
@@ -153,8 +158,11 @@ class ConsoleChat:
         for reply in replies:
             self.say(render(reply, self.width))
             self.say("")
-            if isinstance(reply, FlowChoice):
+            if isinstance(reply, FlowChoice) and reply.kind is ChoiceKind.NOT_THIS:
+                self.not_this = reply
+            elif isinstance(reply, FlowChoice):
                 self.menu = reply
+                self.not_this = None
                 hint = "Type the number of the closest topic, or describe it differently."
                 self.say(click.style(wrap(hint, self.width), dim=True))
             elif isinstance(reply, SwitchOffer):
@@ -169,6 +177,7 @@ class ConsoleChat:
                     self.say("")
             elif isinstance(reply, Outcome):
                 self.menu = None
+                self.not_this = None
                 self.conversation_id = None
                 self.question = None
                 if reply.case_id is not None:

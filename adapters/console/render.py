@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import click
 
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationSent,
     Explanation,
@@ -37,6 +38,7 @@ VERDICT_STYLE = {
     Verdict.ACT: ("blue", "➜"),
 }
 NARROWEST = 30  # below this a terminal is not usable for reading advice; wrap as if it were this wide
+NOT_THIS_WORDS = "not this"
 
 
 def terminal_width() -> int:
@@ -75,6 +77,8 @@ def render(reply: Reply, width: int | None = None) -> str:
     if isinstance(reply, Outcome):
         return render_outcome(reply, width)
     if isinstance(reply, FlowChoice):
+        if reply.kind is ChoiceKind.NOT_THIS:  # one quiet line above the flow's first question
+            return click.style(wrap(f"✔ {reply.prompt} (Not this? Type: {NOT_THIS_WORDS})", width), dim=True)
         lines = [click.style(wrap(reply.prompt, width), bold=True)]
         lines += [listed(f"{i}.", c.title, width) for i, c in enumerate(reply.candidates, 1)]
         return "\n".join(lines)

@@ -29,6 +29,7 @@ from adapters.slack.limits import (
 )
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationOffer,
     EscalationSent,
@@ -327,6 +328,8 @@ def render_feedback(f: Feedback) -> SlackMessage:
 
 
 def render_flow_choice(choice: FlowChoice) -> SlackMessage:
+    if choice.kind is not ChoiceKind.MENU:
+        return _render_routed_choice(choice)
     blocks: list[Block] = [section(f"*{esc(choice.prompt)}*")]
     if len(choice.candidates) <= BUTTONS_PER_ROW:
         blocks.append(
@@ -343,6 +346,18 @@ def render_flow_choice(choice: FlowChoice) -> SlackMessage:
             "options": [{"text": plain(c.title), "value": c.flow_id} for c in choice.candidates],
         }
         blocks.append(actions([select], block_id="flow_choice"))
+    titles = "; ".join(c.title for c in choice.candidates)
+    return SlackMessage(text=f"{choice.prompt} {titles}", blocks=blocks)
+
+
+def _render_routed_choice(choice: FlowChoice) -> SlackMessage:
+    """What the router made of the first words: always buttons (a few, never a long select), and
+    for a flow that has just started one quiet line ("Understood: ... Not this?") above them."""
+    buttons = [button(c.title, f"{A.START_FLOW}:{n}", c.flow_id) for n, c in enumerate(choice.candidates)]
+    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    started = choice.kind is ChoiceKind.NOT_THIS
+    head = context(f"✅ {esc(choice.prompt)}") if started else section(f"*{esc(choice.prompt)}*")
+    blocks = [head, *(actions(row, block_id=f"flow_choice_{i}") for i, row in enumerate(rows))]
     titles = "; ".join(c.title for c in choice.candidates)
     return SlackMessage(text=f"{choice.prompt} {titles}", blocks=blocks)
 

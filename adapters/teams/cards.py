@@ -18,6 +18,7 @@ from typing import Any
 from adapters.teams import actions as act
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationOffer,
     EscalationSent,
@@ -328,7 +329,10 @@ def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
         body: list[dict[str, Any]] = []
         if intro:
             body.append(text_block(intro))
-        body.append(text_block(choice.prompt, weight="Bolder"))
+        if choice.kind is ChoiceKind.NOT_THIS:  # one quiet line above the flow's first question
+            body.append(text_block(f"✅ {choice.prompt}", isSubtle=True, size="Small"))
+        else:
+            body.append(text_block(choice.prompt, weight="Bolder"))
         limit = 80 if compact else 200
         buttons = [
             execute(

@@ -32,7 +32,7 @@ from bot.conversation.events import (
 )
 from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
-from bot.conversation.opening import new_situation, open_from_text
+from bot.conversation.opening import Opener, is_routing_choice, new_situation
 from bot.conversation.presenter import Presenter
 from bot.conversation.replies import (
     Explanation,
@@ -72,6 +72,7 @@ class Engine:
         self.cases = cases
         self.presenter = Presenter(library, self.people, cases)
         self.escalating = Escalating(store, self.presenter, self.clock, cases)
+        self.opener = Opener(self.presenter, self.clock)
 
     @property
     def registry(self) -> Registry:
@@ -213,17 +214,20 @@ class Engine:
     # -- starting ------------------------------------------------------------------------------
     def _start(self, conn: Connection, actor: Actor, event: Start) -> list[Reply]:
         if event.flow_id:
+            if is_routing_choice(event.flow_id):  # "Something else", a topic: not a flow yet
+                return self.opener.follow(conn, actor, event.flow_id)
             try:
                 flow = self.library.get(event.flow_id)
             except UnknownFlow as err:
                 return [Notice(str(err), NoticeKind.INVALID), self.menu()]
+            self.opener.picked(conn, actor, flow.id)
             return self._begin(conn, actor, flow)
         text = (event.text or "").strip()
         if not text:
             return [self.menu()]
-        opening = open_from_text(text, self.presenter)
-        if opening.flow is not None:
-            return self._begin(conn, actor, opening.flow)
+        opening = self.opener.open(conn, actor, text)
+        if opening.flow is not None:  # "Understood: ... Not this?" goes before the first question
+            return [*opening.replies, *self._begin(conn, actor, opening.flow)]
         return opening.replies
 
     def _begin(self, conn: Connection, actor: Actor, flow: Flow) -> list[Reply]:

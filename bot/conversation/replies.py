@@ -173,12 +173,24 @@ class FlowCandidate:
     score: float
 
 
+class ChoiceKind(StrEnum):
+    """Why a list of situations is shown, so a renderer can make each feel different."""
+
+    MENU = "menu"  # every flow: the person asked for the list, or said nothing yet
+    LIKELY = "likely"  # the router is unsure: the likeliest few, then "Something else"
+    CLARIFY = "clarify"  # the router has no idea: one question (what is it about?) before choices
+    NOT_THIS = "not_this"  # a flow has just started: one line saying which, and a way to the next best
+
+
 @dataclass(frozen=True)
 class FlowChoice:
-    """The router is unsure: offer the likeliest flows (or all of them) to pick from."""
+    """Situations to pick from. Each candidate's ``flow_id`` goes back as ``Start(flow_id=...)``:
+    a flow id, or a routing choice such as "routing:other" that the core understands (see
+    bot.conversation.opening); adapters pass it through without looking inside."""
 
     prompt: str
     candidates: list[FlowCandidate]
+    kind: ChoiceKind = ChoiceKind.MENU
 
 
 @dataclass(frozen=True)

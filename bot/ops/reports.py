@@ -23,7 +23,7 @@ from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.errors import PolicybotError, UnknownFlow
 from bot.language.schema_check import did_you_mean
-from bot.store import Store
+from bot.store import Store, routing_log
 from bot.store.database import conversation_from_row
 from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Conversation
 from bot.store.schema import audit, conversations, deliveries
@@ -287,6 +287,7 @@ class PurgeReport:
     audit_rows: int = 0
     cases: int = 0  # closed cases, with their recipients, history, notifications and timers
     delivery_keys: int = 0
+    routing_messages: int = 0  # routing log rows: what was typed, guessed and chosen
     kept_live_cases: int = 0
     dry_run: bool = False
     # rows deleted from the other tables that declare personal data (bot.store.personal_data):
@@ -303,6 +304,7 @@ class PurgeReport:
                 "closed_cases": self.cases,
                 "delivery_keys": self.delivery_keys,
                 "other_tables": dict(sorted(self.other_tables.items())),
+                "routing_messages": self.routing_messages,
             },
             "kept_open_cases": self.kept_live_cases,
         }
@@ -312,6 +314,7 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
     """Delete what is older than ``cutoff``: conversations, audit rows, closed cases (with their
     recipients, history, notifications and timers) and platform delivery keys, then whatever every
     other table's personal-data declaration says has expired (bot.ops.data_protection).
+    recipients, history, notifications and timers), platform delivery keys and the routing log.
 
     Open and acknowledged cases are kept whatever their age, with the conversation and audit rows
     behind them, and so is any conversation a kept case came from. ``dry_run`` counts without
@@ -342,6 +345,7 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
             report.other_tables = {
                 name: n for name, n in purge_declared(conn, cutoff).items() if name not in _CASE_CHILDREN or n
             }
+            report.routing_messages = routing_log.purge_before(conn, cutoff)
         except BaseException:
             transaction.rollback()
             raise

@@ -163,6 +163,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
         "audit_rows": 6,
         "closed_cases": 1,
         "delivery_keys": 1,
+        "routing_messages": 0,
         "other_tables": {"teams_references": 0, "teams_sent_cards": 0},  # no Teams here
     }
     assert dry["kept_open_cases"] == 1
@@ -171,7 +172,9 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
     } == before
 
     done = org.cli("purge", "--older-than", "90d")
-    assert done.stdout.startswith("Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s) and 1 delivery key(s)")
+    assert done.stdout.startswith(
+        "Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s), 1 delivery key(s) and 0 routing log message(s)"
+    )
     assert "Kept 1 open case(s) whatever their age." in done.stdout
 
     # The open case, its conversation and its history are all still there.

@@ -66,8 +66,9 @@ def test_three_clicks_reach_the_outcome_with_verdict_checklist_and_citations(sla
     assert "☐ Remove the post" in text  # the checklist
     assert "📖" in text and "Nottinghamshire" in text  # the cited policy paragraph
     assert outcome.text.startswith("🚨 Act now")
-    # Three questions answered, each one now without buttons.
-    questions = slack.dm_messages(EMPLOYEE)[:-1]
+    # Three questions answered, each one now without buttons (the first message is the router's
+    # "Understood: ... [Not this]" line).
+    questions = slack.dm_messages(EMPLOYEE)[1:-1]
     assert len(questions) == 3 and all(button_labels(q) == [] for q in questions)
 
 
@@ -79,7 +80,7 @@ def test_a_double_click_is_applied_once(slack: SlackHarness) -> None:
     slack.send_click(EMPLOYEE, first, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, first, block_id, button)  # Slack delivered the click twice
     assert len(slack.fake.calls_to("chat.update")) == 1  # applied once
-    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)][1:]  # after the router's "Understood" line
     assert ABOUT_WORK in texts[1]
     # The repeat is never silent (the first answer may have been lost on its way): it shows where
     # the person is now, as decided by the core.
@@ -132,7 +133,7 @@ def test_a_retried_event_is_applied_once(slack: SlackHarness) -> None:
     event = dm_message(EMPLOYEE, "someone is threatening to sue")
     slack.event(event, event_id="Ev0RETRY1")
     slack.event(event, event_id="Ev0RETRY1", retry=1)  # Slack's retry: same event id, X-Slack-Retry-Num
-    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)][1:]  # after the router's "Understood" line
     # One conversation was started; the retry re-shows its first question rather than starting another.
     assert len(texts) == 3 and "already done" in texts[1]
     assert LEGAL_THREAT_FIRST in texts[0] and LEGAL_THREAT_FIRST in texts[2]
@@ -202,7 +203,7 @@ def test_the_conversation_survives_a_rate_limited_post(slack: SlackHarness) -> N
     start_legal_threat(slack)
     assert LEGAL_THREAT_FIRST in all_text(slack.last_dm(EMPLOYEE))
     statuses = [c.status for c in slack.fake.iter_calls() if c.method == "chat.postMessage"]
-    assert statuses == [429, 200]
+    assert statuses == [429, 200, 200]  # the router's "Understood" line (retried), then the question
 
 
 def test_the_dm_is_opened_once_per_person(slack: SlackHarness) -> None:
