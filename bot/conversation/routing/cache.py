@@ -70,7 +70,7 @@ def _save(path: Path, model: ExampleModel) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
             temporary = handle.name
-            np.savez(handle, **model.tables())  # names are ours, never allow_pickle
+            np.savez(handle, **model.tables())  # type: ignore[arg-type]  # names are ours, never allow_pickle
         os.replace(temporary, path)  # whole or not at all, even with replicas writing at once
         temporary = None
         for old in sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime)[:-KEEP]:
