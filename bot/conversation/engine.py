@@ -49,6 +49,7 @@ from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
 from bot.store import Store
 from bot.store.records import ABANDONED, ACTIVE, DONE, Answer, Conversation
+from bot.store.transient import retry_transient
 from bot.telemetry import metrics
 
 
@@ -83,11 +84,17 @@ class Engine:
         ``delivery_id`` is the platform's id for this delivery (a Slack retry, a Teams activity
         id): a repeat is recognised and applied once. A conversation changed by a concurrent
         action is not merged: the person gets a notice and the current question.
+
+        A transient database error (a dropped connection, a serialisation failure, a lock
+        timeout, SQLite busy, or losing a race to start the person's one active conversation) runs
+        the whole turn again, a few times with jitter (bot.store.transient): the failed attempt
+        kept nothing, and if its commit did land, the delivery id makes the retry a repeat. Past
+        the last attempt ``DatabaseUnavailable`` is raised, whose message is for the person.
         """
         started = time.perf_counter()
         result = "error"
         try:
-            replies = self._handle(actor, event, delivery_id)
+            replies = retry_transient(lambda: self._handle(actor, event, delivery_id), f"a {actor.platform} turn")
             result = _result_of(replies)
             return replies
         finally:
@@ -131,6 +138,9 @@ class Engine:
 
     def unfinished(self, actor: Actor) -> Unfinished | None:
         """The person's conversation still waiting for an answer, if any."""
+        return retry_transient(lambda: self._unfinished(actor), "reading an unfinished conversation")
+
+    def _unfinished(self, actor: Actor) -> Unfinished | None:
         with self.store.transaction() as conn:
             conv = self.store.active_conversation(conn, actor.user_id)
             if conv is None:
@@ -145,8 +155,12 @@ class Engine:
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
         """Show the current question of a conversation again."""
-        with self.store.transaction() as conn:
-            return self._current(conn, actor, conversation_id)
+
+        def read() -> list[Reply]:
+            with self.store.transaction() as conn:
+                return self._current(conn, actor, conversation_id)
+
+        return retry_transient(read, "showing a conversation again")
 
     def menu(self) -> FlowChoice:
         """Every flow, for a person who has not said what the situation is."""
