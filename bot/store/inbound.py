@@ -241,17 +241,21 @@ class InboundJournal:
         )
         claimed: list[InboundEvent] = []
         with self.store.transaction() as conn:
-            rows = conn.execute(
-                select(inbound_events)
-                .where(
-                    inbound_events.c.platform == self.platform,
-                    inbound_events.c.status == PENDING,
-                    free,
-                    oldest_of_person,
+            rows = (
+                conn.execute(
+                    select(inbound_events)
+                    .where(
+                        inbound_events.c.platform == self.platform,
+                        inbound_events.c.status == PENDING,
+                        free,
+                        oldest_of_person,
+                    )
+                    .order_by(inbound_events.c.id)
+                    .limit(limit)
                 )
-                .order_by(inbound_events.c.id)
-                .limit(limit)
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
             for row in rows:
                 attempts = int(row["attempts"]) + 1
                 # Past the last attempt it is marked failed as it is claimed, so the apology that

@@ -61,13 +61,17 @@ def upgrade() -> None:
 
 def _set_aside_all_but_the_newest_active() -> None:
     bind = op.get_bind()
-    older = bind.execute(
-        sa.text(
-            "SELECT c.id FROM conversations c WHERE c.status = 'active' AND EXISTS ("
-            " SELECT 1 FROM conversations n WHERE n.user_id = c.user_id AND n.status = 'active'"
-            " AND (n.updated_at > c.updated_at OR (n.updated_at = c.updated_at AND n.id > c.id)))"
+    older = (
+        bind.execute(
+            sa.text(
+                "SELECT c.id FROM conversations c WHERE c.status = 'active' AND EXISTS ("
+                " SELECT 1 FROM conversations n WHERE n.user_id = c.user_id AND n.status = 'active'"
+                " AND (n.updated_at > c.updated_at OR (n.updated_at = c.updated_at AND n.id > c.id)))"
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for conversation_id in older:
         bind.execute(
             sa.text(
