@@ -422,11 +422,26 @@ class Engine:
             self._abandon_active(conn, actor, now, "an earlier conversation was taken up again")
 
     def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> None:
-        other = self.store.active_conversation(conn, actor.user_id)
-        if other is not None:
+        """Set the person's active conversation aside (one at a time, guaranteed by a unique index).
+
+        If another turn changed it meanwhile (an answer, or a start on another replica that set it
+        aside and began its own), look again: the newest active one is set aside instead. Two
+        starts at the same instant with nothing active both insert; the database refuses the
+        second, whose turn is run again (bot.store.transient) and then sets the first aside. So
+        concurrent starts end as sequential ones would: the last one is the active conversation.
+        """
+        for _ in range(5):
+            other = self.store.active_conversation(conn, actor.user_id)
+            if other is None:
+                return
             other = other.moved(status=ABANDONED, updated_at=now)
-            self.store.save_conversation(conn, other)
+            try:
+                self.store.save_conversation(conn, other)
+            except StaleConversation:
+                continue  # moved on under us: read it again (a refused UPDATE leaves the transaction usable)
             self.store.record(conn, other, "abandoned", now, why)
+            return
+        raise StaleConversation("the person's active conversation kept changing while a new one was started")
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
