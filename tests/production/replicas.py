@@ -80,9 +80,9 @@ class Org:
         return cls(folder, settings, flows)
 
 
-def slack_workspace(people: int) -> FakeSlackAPI:
+def slack_workspace(people: int, *, latency: float = 0.0) -> FakeSlackAPI:
     """The fake Web API with a manager, ``people`` employees and the comms and legal channels."""
-    fake = FakeSlackAPI().start()
+    fake = FakeSlackAPI(latency=latency).start()
     fake.add_user(MANAGER, "morgan", "morgan@council.example", "Morgan Manager")
     for i in range(people):
         fake.add_user(employee(i), f"emp{i}", f"emp{i}@council.example", f"Employee {i}")

@@ -104,8 +104,9 @@ class FakeSlackAPI:
     ``base_url`` is what a ``slack_sdk.WebClient(base_url=...)`` needs.
     """
 
-    def __init__(self, *, token: str = BOT_TOKEN) -> None:
+    def __init__(self, *, token: str = BOT_TOKEN, latency: float = 0.0) -> None:
         self.token = token
+        self.latency = latency  # seconds added to every call: the network between the bot and Slack (benches)
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self._by_channel: dict[str, list[Message]] = {}  # in posting order (ts only grows)
@@ -267,6 +268,8 @@ class FakeSlackAPI:
 
     def handle(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict]:
         """Answer one call: (HTTP status, extra headers, JSON body)."""
+        if self.latency:
+            time.sleep(self.latency)
         failure = self._take_failure(method)
         if failure is not None:
             if failure.delay:
