@@ -63,6 +63,7 @@ from fake_slack_api import FakeSlackAPI, Message  # noqa: E402
 from slack_requests import Response, SlackSender, dm_message, event_callback, slash_command  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from adapters.slack import actions as A  # noqa: E402
 from adapters.slack.app import SlackBot, delivery_id  # noqa: E402
 from bot.cases.tables import cases, outbox  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -245,8 +246,8 @@ class Employee:
             "slack:" + delivery_id("cmd", trigger),
         )
 
-    def click(self, question: Message, option: int, kind: str) -> float | None:
-        block_id, element = buttons(question)[option % len(buttons(question))]
+    def click(self, question: Message, button: tuple[str, dict[str, Any]], kind: str) -> float | None:
+        block_id, element = button
         payload = click_payload(self.user, question, block_id, element)
         action = payload["actions"][0]
         return self._send(
@@ -279,15 +280,18 @@ class Employee:
             question = self.open_question(newest)
             if question is None:
                 break
-            option = self.rng.randrange(2)
+            options = buttons(question)  # as the person saw it (a late reply may update it meanwhile)
+            if not options:
+                continue
+            button = options[self.rng.randrange(len(options))]
             self.answered.add((question.ts, question.text))
-            if self.click(question, option, "click") is None:
+            if self.click(question, button, "click") is None:
                 return
             if self.wait(lambda q=question: self.moved_on(q), run.patience):
                 continue
             # Nothing happened: click the same button again, as people do.
             run.tally.add(reclicks=1)
-            again = self.click(question, option, "reclick")
+            again = self.click(question, button, "reclick")
             if again is not None and not self.wait(lambda a=again: run.watcher.since(self.user, a), run.silent_after):
                 run.tally.add(silent_reclicks=1)
             if self.wait(lambda q=question: self.moved_on(q), run.patience):
@@ -403,7 +407,7 @@ def impossible_states(store: Store) -> list[str]:
     found: list[str] = []
     with store.transaction() as conn:
         rows = conn.execute(select(conversations)).mappings().all()
-        answered = dict(
+        answered: dict[str, int] = dict(
             conn.execute(
                 select(audit.c.conversation_id, func.count())
                 .where(audit.c.action == "answer")
@@ -430,6 +434,31 @@ def impossible_states(store: Store) -> list[str]:
             if conv.status == "done" and conv.case_id is None:
                 found.append(f"{conv.id}: done without its required case")
     return found
+
+
+def on_screen(fake: FakeSlackAPI, store: Store) -> dict[str, list[str]]:
+    """Nobody left in silence, seen from Slack: every finished conversation's outcome is in its
+    owner's DM, and every conversation still going has its current question there, answerable."""
+    outcomes: set[str] = set()
+    questions: set[tuple[str, int]] = set()
+    with fake._lock:
+        messages = list(fake.messages.values())
+    for message in messages:
+        for block in message.blocks:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == A.AGAIN:
+                    outcomes.add(str(element.get("value")))
+                elif str(element.get("action_id", "")).startswith(A.CHOOSE):
+                    choice = A.ChoiceValue.decode(element.get("value"))
+                    questions.add((choice.conversation_id, choice.turn))
+    missing: dict[str, list[str]] = {"outcome_not_shown": [], "question_not_shown": []}
+    with store.transaction() as conn:
+        for row in conn.execute(select(conversations.c.id, conversations.c.status, conversations.c.version)).all():
+            if row.status == "done" and row.id not in outcomes:
+                missing["outcome_not_shown"].append(row.id)
+            if row.status == "active" and (row.id, row.version) not in questions:
+                missing["question_not_shown"].append(row.id)
+    return missing
 
 
 def account(store: Store, tally: Tally) -> dict[str, Any]:
@@ -523,6 +552,7 @@ def main() -> None:
         drained = time.monotonic()
         fates = account(store, tally)
         wrong = impossible_states(store)
+        unseen = on_screen(fake, store)
         with store.transaction() as conn:
             opened = int(conn.execute(select(func.count()).select_from(cases)).scalar_one())
             done = int(conn.execute(select(func.count()).where(conversations.c.status == "done")).scalar_one())
@@ -560,6 +590,8 @@ def main() -> None:
             "notifications_posted": len(posted),
             "notification_duplicates": sum(n - 1 for n in posted.values() if n > 1),
             "left_pending": left,
+            "outcomes_never_shown": len(unseen["outcome_not_shown"]),
+            "current_questions_not_shown": len(unseen["question_not_shown"]),
             "impossible_states": len(wrong),
             "impossible_detail": wrong[:20],
             "http_5xx": tally.server_errors,
