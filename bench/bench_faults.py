@@ -41,6 +41,7 @@ postgres@127.0.0.1:5432/test; a schema of its own is created and dropped.
 from __future__ import annotations
 
 import argparse
+import copy
 import http.client
 import json
 import os
@@ -80,7 +81,6 @@ from tests.production.replicas import (  # noqa: E402
 )
 
 POSTGRES_URL = os.environ.get("POLICYBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-OUTCOME_TEXT = "Take it down"
 
 
 @dataclass
@@ -102,6 +102,7 @@ class Tally:
     cut_connections: int = 0
     reclicks: int = 0
     silent_reclicks: int = 0
+    silent_nudges: int = 0
     policies_silent: int = 0
     nudges: int = 0
     stuck: int = 0
@@ -205,18 +206,30 @@ class Employee:
                 break
             current = self.run.fake.message(message.channel, message.ts)
             if buttons(current) and (current.ts, current.text) not in self.answered:
-                return current
+                return copy.copy(current)  # as the person saw it: a late reply may edit it meanwhile
         return None
 
     def moved_on(self, question: Message) -> bool:
+        """A later question of the same conversation is on screen, or its outcome."""
+        asked = shown_choice(question)
+        if asked is None:
+            return True
         for message in reversed(self.dm()):
             if float(message.ts) <= float(question.ts):
                 return False
-            if OUTCOME_TEXT in message.text:
+            current = self.run.fake.message(message.channel, message.ts)
+            if outcome_of(current) == asked.conversation_id:
                 return True
-            if message.text != question.text and buttons(self.run.fake.message(message.channel, message.ts)):
+            later = shown_choice(current)
+            if later is not None and later.conversation_id == asked.conversation_id and later.turn > asked.turn:
                 return True
         return False
+
+    def finished(self, question: Message | None) -> bool:
+        asked = shown_choice(question) if question is not None else None
+        if asked is None:
+            return False
+        return any(outcome_of(m) == asked.conversation_id for m in self.dm())
 
     def wait(self, condition: Any, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -257,11 +270,11 @@ class Employee:
             "slack:" + SlackBot.click_delivery(payload, action),
         )
 
-    def nudge(self) -> None:
+    def nudge(self) -> float | None:
         envelope = event_callback(dm_message(self.user, "what was the question?"))
         event_id = envelope["event_id"]
         self.run.tally.add(nudges=1)
-        self._send(
+        return self._send(
             "text", lambda s: s.event(envelope), f"slack:event_id:{event_id}", "slack:" + delivery_id("event", event_id)
         )
 
@@ -276,10 +289,12 @@ class Employee:
             return
         if not self.wait(lambda: self.open_question(newest) is not None, run.silent_after):
             return
+        last: Message | None = None
         for _ in range(CHAIN_LENGTH + 2):
             question = self.open_question(newest)
             if question is None:
                 break
+            last = question
             options = buttons(question)  # as the person saw it (a late reply may update it meanwhile)
             if not options:
                 continue
@@ -289,18 +304,28 @@ class Employee:
                 return
             if self.wait(lambda q=question: self.moved_on(q), run.patience):
                 continue
-            # Nothing happened: click the same button again, as people do.
-            run.tally.add(reclicks=1)
-            again = self.click(question, button, "reclick")
-            if again is not None and not self.wait(lambda a=again: run.watcher.since(self.user, a), run.silent_after):
-                run.tally.add(silent_reclicks=1)
+            # Nothing happened. If the buttons are still there, click the same one again, as people
+            # do; if the question shows as answered but nothing followed, say something instead.
+            if buttons(run.fake.message(question.channel, question.ts)):
+                run.tally.add(reclicks=1)
+                again = self.click(question, button, "reclick")
+                if again is not None and not self.wait(
+                    lambda a=again: run.watcher.since(self.user, a), run.silent_after
+                ):
+                    run.tally.add(silent_reclicks=1)
+            else:
+                again = self.nudge()
+                if again is not None and not self.wait(
+                    lambda a=again: run.watcher.since(self.user, a), run.silent_after
+                ):
+                    run.tally.add(silent_nudges=1)
             if self.wait(lambda q=question: self.moved_on(q), run.patience):
                 continue
             self.nudge()
             if not self.wait(lambda q=question: self.moved_on(q), run.silent_after):
                 run.tally.add(stuck=1)
                 return
-        if any(OUTCOME_TEXT in m.text for m in self.dm() if float(m.ts) > float(newest)):
+        if self.finished(last):
             run.tally.add(finished=1)
 
     def live(self) -> None:
@@ -310,6 +335,21 @@ class Employee:
             except Exception as err:  # a bench bug must not hide the others' results
                 print(f"{self.user}: {type(err).__name__}: {err}", file=sys.stderr)
                 time.sleep(1)
+
+
+def shown_choice(message: Message) -> A.ChoiceValue | None:
+    """The conversation and turn a question message's buttons answer (None: no buttons now)."""
+    options = buttons(message)
+    return A.ChoiceValue.decode(options[0][1].get("value")) if options else None
+
+
+def outcome_of(message: Message) -> str | None:
+    """The conversation whose outcome this message shows (its "Go through it again" button)."""
+    for block in message.blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == A.AGAIN:
+                return str(element.get("value"))
+    return None
 
 
 @dataclass
@@ -351,6 +391,8 @@ def _ready(replica: Replica) -> None:
     try:
         replica.wait_ready(120)
     except AssertionError as err:
+        if replica.process is not None and replica.process.returncode == -9:
+            return  # killed again while starting (the killer only spares a replica's partner)
         print(f"{replica.name} did not come back: {err}", file=sys.stderr)
 
 
@@ -444,13 +486,11 @@ def on_screen(fake: FakeSlackAPI, store: Store) -> dict[str, list[str]]:
     with fake._lock:
         messages = list(fake.messages.values())
     for message in messages:
-        for block in message.blocks:
-            for element in block.get("elements", []) if block.get("type") == "actions" else []:
-                if element.get("action_id") == A.AGAIN:
-                    outcomes.add(str(element.get("value")))
-                elif str(element.get("action_id", "")).startswith(A.CHOOSE):
-                    choice = A.ChoiceValue.decode(element.get("value"))
-                    questions.add((choice.conversation_id, choice.turn))
+        outcome, choice = outcome_of(message), shown_choice(message)
+        if outcome is not None:
+            outcomes.add(outcome)
+        if choice is not None:
+            questions.add((choice.conversation_id, choice.turn))
     missing: dict[str, list[str]] = {"outcome_not_shown": [], "question_not_shown": []}
     with store.transaction() as conn:
         for row in conn.execute(select(conversations.c.id, conversations.c.status, conversations.c.version)).all():
@@ -582,8 +622,9 @@ def main() -> None:
             "reclicks_silent": tally.silent_reclicks,
             "policy_without_dm": tally.policies_silent,
             "typed_nudges": tally.nudges,
+            "typed_nudges_silent": tally.silent_nudges,
             "stuck_conversations": tally.stuck,
-            "outcomes_seen": tally.finished,
+            "checks_finished": tally.finished,
             "conversations_done": done,
             "cases_opened": opened,
             "outbox_rows": dict(rows),
