@@ -368,11 +368,13 @@ class Run:
 # -- the faults ---------------------------------------------------------------------------------------
 
 
-def killer(run: Run, kills: int, seconds: float, rng: random.Random) -> None:
-    """kill -9 a random replica about every seconds/kills, when the other one is serving."""
-    gap = seconds / (kills + 1)
+def killer(run: Run, kills: int, rng: random.Random) -> None:
+    """kill -9 a random replica, when the other one is serving, at least ``kills`` times: the pause
+    before each kill is random, but shrinks when restarts have eaten into the time left."""
     while True:
-        time.sleep(rng.uniform(0.6 * gap, 1.0 * gap))
+        left = max(1, kills - run.tally.kills)
+        gap = max(0.5, (run.chaos_ends - time.monotonic()) / (left + 0.5))
+        time.sleep(rng.uniform(0.5 * gap, gap))
         if time.monotonic() >= run.chaos_ends:
             return
         victim = rng.choice(run.replicas)
@@ -573,7 +575,7 @@ def main() -> None:
         )
         people = [threading.Thread(target=Employee(i, run).live, daemon=True) for i in range(args.people)]
         chaos = [
-            threading.Thread(target=killer, args=(run, args.kills, args.seconds, random.Random(seed + 2))),
+            threading.Thread(target=killer, args=(run, args.kills, random.Random(seed + 2))),
             threading.Thread(target=terminator, args=(run, application_name, random.Random(seed + 3))),
             threading.Thread(target=slack_faults, args=(run, random.Random(seed + 4))),
         ]
