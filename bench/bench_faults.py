@@ -12,9 +12,10 @@ button again, and after a re-click that shows nothing either they type a word to
 
 Faults, all during the ``--seconds`` (defaults: 60 s, at least 10 kills):
 
-- ``kill -9`` of a random serving replica, at least ``--kills`` times, each restarted at once
-  (the other may be restarting too, so both are sometimes down for a moment: a request neither
-  takes is not acknowledged, so it is retried by the person's client, not counted);
+- ``kill -9`` of a random serving replica (or, if neither is serving when a kill is due, one that
+  is still starting), at least ``--kills`` times, each restarted at once: both are sometimes down
+  at once, and a request neither takes is not acknowledged, so it is retried by the person's
+  client and not counted;
 - ``pg_terminate_backend`` of every database connection of the replicas, every few seconds
   (the replicas' URLs carry an application_name, so nothing else on the server is touched);
 - Slack answering 429 with Retry-After, or 500, to bursts of chat.postMessage (and now and then
@@ -26,7 +27,9 @@ outbox to drain. Reported (targets in brackets):
 - acknowledged requests lost [0]: HTTP 200 from a replica, and by the end neither handled from
   the inbound journal nor (for a request the journal could not take) applied by the engine;
 - re-clicks left silent [0]: a repeated click after which nothing at all appeared in the
-  person's DM within ``--silent-after`` seconds; likewise acknowledged /policy without a DM;
+  person's DM within ``--give-up-after`` seconds (the person sends nothing else meanwhile);
+  likewise acknowledged /policy without a DM, and typed words. Those answered, but only after
+  ``--silent-after`` seconds, are counted apart as late;
 - cases opened against notifications delivered, and duplicates [0 on Slack]: case
   notifications posted to Slack more than once (each post carries its id in its metadata);
 - conversations in an impossible state [0]: two active for one person, a finished one short of
@@ -102,9 +105,8 @@ class Tally:
     server_errors: int = 0
     cut_connections: int = 0
     reclicks: int = 0
-    silent_reclicks: int = 0
-    silent_nudges: int = 0
-    policies_silent: int = 0
+    # (what, person, when sent, answered later) for requests that showed nothing within --silent-after
+    unanswered: list[tuple[str, str, float, bool]] = field(default_factory=list)
     nudges: int = 0
     stuck: int = 0
     finished: int = 0
@@ -279,14 +281,25 @@ class Employee:
             "text", lambda s: s.event(envelope), f"slack:event_id:{event_id}", "slack:" + delivery_id("event", event_id)
         )
 
+    def answered_at_all(self, what: str, at: float) -> bool:
+        """Wait for anything from the bot after ``at``: up to --silent-after seconds as a person
+        would, then on, sending nothing else, up to --give-up-after, so that what arrives late is
+        told apart from what never arrives (counted as silent)."""
+        run = self.run
+        if self.wait(lambda: run.watcher.since(self.user, at), run.silent_after):
+            return True
+        answered = self.wait(lambda: run.watcher.since(self.user, at), run.give_up_after - run.silent_after)
+        with run.tally.lock:
+            run.tally.unanswered.append((what, self.user, at, answered))
+        return answered
+
     def check_once(self) -> None:
         run = self.run
         newest = self.dm()[-1].ts if self.dm() else "0"
         at = self.policy()
         if at is None:
             return
-        if not self.wait(lambda: run.watcher.since(self.user, at), run.silent_after):
-            run.tally.add(policies_silent=1)
+        if not self.answered_at_all("policy", at):
             return
         if not self.wait(lambda: self.open_question(newest) is not None, run.silent_after):
             return
@@ -310,16 +323,12 @@ class Employee:
             if buttons(run.fake.message(question.channel, question.ts)):
                 run.tally.add(reclicks=1)
                 again = self.click(question, button, "reclick")
-                if again is not None and not self.wait(
-                    lambda a=again: run.watcher.since(self.user, a), run.silent_after
-                ):
-                    run.tally.add(silent_reclicks=1)
+                if again is not None:
+                    self.answered_at_all("reclick", again)
             else:
                 again = self.nudge()
-                if again is not None and not self.wait(
-                    lambda a=again: run.watcher.since(self.user, a), run.silent_after
-                ):
-                    run.tally.add(silent_nudges=1)
+                if again is not None:
+                    self.answered_at_all("text", again)
             if self.wait(lambda q=question: self.moved_on(q), run.patience):
                 continue
             self.nudge()
@@ -364,6 +373,7 @@ class Run:
     chaos_ends: float
     patience: float
     silent_after: float
+    give_up_after: float
 
 
 # -- the faults ---------------------------------------------------------------------------------------
@@ -378,12 +388,13 @@ def killer(run: Run, kills: int, rng: random.Random) -> None:
         gap = max(0.5, (run.chaos_ends - time.monotonic()) / (left + 0.5))
         time.sleep(rng.uniform(0.5 * gap, gap))
         serving: list[Replica] = []
-        while not serving and time.monotonic() < run.chaos_ends:
+        due = time.monotonic() + 1.0  # a second for one to be serving, else any replica (restarting)
+        while not serving and time.monotonic() < min(due, run.chaos_ends):
             serving = [r for r in run.replicas if r.alive and r.get("/readyz")[0] == 200]
             time.sleep(0 if serving else 0.1)
         if time.monotonic() >= run.chaos_ends:
             return
-        victim = rng.choice(serving)
+        victim = rng.choice(serving or [r for r in run.replicas if r.alive] or run.replicas)
         victim.kill()
         run.tally.add(kills=1)
         victim.start()
@@ -533,7 +544,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20)
     parser.add_argument("--kills", type=int, default=10, help="kill -9s at least, spread over --seconds")
     parser.add_argument("--patience", type=float, default=8.0, help="seconds a person waits before clicking again")
-    parser.add_argument("--silent-after", type=float, default=45.0, help="a re-click unanswered this long is silent")
+    parser.add_argument("--silent-after", type=float, default=45.0, help="unanswered this long: late (or silent)")
+    parser.add_argument("--give-up-after", type=float, default=150.0, help="unanswered this long: silent")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every fake Slack Web API call")
     parser.add_argument("--threads", type=int, default=4, help="Slack worker threads per replica")
     parser.add_argument("--seed", type=int, default=None)
@@ -573,6 +585,7 @@ def main() -> None:
             time.monotonic() + args.seconds,
             args.patience,
             args.silent_after,
+            args.give_up_after,
         )
         people = [threading.Thread(target=Employee(i, run).live, daemon=True) for i in range(args.people)]
         chaos = [
@@ -590,7 +603,7 @@ def main() -> None:
                 replica.start()
             replica.wait_ready(120)
         for thread in people:
-            thread.join(args.silent_after * 3 + 30)
+            thread.join(args.give_up_after * 2 + 30)
         left = wait_drained(store, 180)
         drained = time.monotonic()
         fates = account(store, tally)
@@ -601,6 +614,12 @@ def main() -> None:
             done = int(conn.execute(select(func.count()).where(conversations.c.status == "done")).scalar_one())
             rows = Counter(conn.execute(select(outbox.c.status)).scalars())
         posted = notifications(fake)
+        # Silent: nothing at all in the person's DM after it, within --give-up-after; late: something,
+        # but only after --silent-after seconds (both replicas were down, or Slack kept failing).
+        silent: Counter[str] = Counter({"policy": 0, "reclick": 0, "text": 0})
+        late: Counter[str] = Counter()
+        for what, _person, _at, answered in tally.unanswered:
+            (late if answered else silent)[what] += 1
         logs = "".join(r.log_path.read_text(errors="replace") for r in replicas)
         report = {
             "seed": seed,
@@ -610,6 +629,7 @@ def main() -> None:
             "latency_ms": args.latency_ms,
             "patience_seconds": args.patience,
             "silent_after_seconds": args.silent_after,
+            "give_up_after_seconds": args.give_up_after,
             "faults": {
                 "kill_9": tally.kills,
                 "pg_terminate_backend_rounds": tally.terminations,
@@ -622,10 +642,11 @@ def main() -> None:
             "lost_detail": fates["lost"][:20],
             "acknowledged_fates": fates["fates"],
             "reclicks": tally.reclicks,
-            "reclicks_silent": tally.silent_reclicks,
-            "policy_without_dm": tally.policies_silent,
+            "reclicks_silent": silent["reclick"],
+            "policy_without_dm": silent["policy"],
+            "typed_nudges_silent": silent["text"],
+            "answered_only_after_silent_after": late,
             "typed_nudges": tally.nudges,
-            "typed_nudges_silent": tally.silent_nudges,
             "stuck_conversations": tally.stuck,
             "checks_finished": tally.finished,
             "conversations_done": done,

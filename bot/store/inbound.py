@@ -87,7 +87,7 @@ class InboundJournal:
         *,
         platform: str,
         owner: str | None = None,
-        lease_seconds: float = 15.0,
+        lease_seconds: float = 10.0,
         max_attempts: int = 8,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 60.0,
