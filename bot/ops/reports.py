@@ -26,7 +26,7 @@ from bot.language.schema_check import did_you_mean
 from bot.store import Store
 from bot.store.database import conversation_from_row
 from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
-from bot.store.schema import audit, conversations, deliveries
+from bot.store.schema import audit, conversations, deliveries, inbound_events
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -284,6 +284,7 @@ class PurgeReport:
     audit_rows: int = 0
     cases: int = 0  # closed cases, with their recipients, history, notifications and timers
     delivery_keys: int = 0
+    inbound_events: int = 0  # the inbound journal (payloads are cleared once handled; rows go here)
     kept_live_cases: int = 0
     dry_run: bool = False
 
@@ -296,6 +297,7 @@ class PurgeReport:
                 "audit_rows": self.audit_rows,
                 "closed_cases": self.cases,
                 "delivery_keys": self.delivery_keys,
+                "inbound_events": self.inbound_events,
             },
             "kept_open_cases": self.kept_live_cases,
         }
@@ -303,7 +305,7 @@ class PurgeReport:
 
 def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeReport:
     """Delete what is older than ``cutoff``: conversations, audit rows, closed cases (with their
-    recipients, history, notifications and timers) and platform delivery keys.
+    recipients, history, notifications and timers), platform delivery keys and inbound journal rows.
 
     Open and acknowledged cases are kept whatever their age, with the conversation and audit rows
     behind them, and so is any conversation a kept case came from. ``dry_run`` counts without
@@ -329,6 +331,9 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
                 delete(conversations).where(conversations.c.updated_at < cutoff, conversations.c.id.not_in(kept))
             ).rowcount
             report.delivery_keys = conn.execute(delete(deliveries).where(deliveries.c.at < cutoff)).rowcount
+            report.inbound_events = conn.execute(
+                delete(inbound_events).where(inbound_events.c.received_at < cutoff)
+            ).rowcount
         except BaseException:
             transaction.rollback()
             raise
