@@ -76,7 +76,7 @@ def render_question(q: Question) -> str:
 
 def render_outcome(o: Outcome) -> str:
     colour, mark = VERDICT_STYLE[o.verdict]
-    lines = [click.style(f" {mark} {o.verdict.headline.upper()} ", fg="white", bg=colour, bold=True), _wrap(o.text)]
+    lines = [click.style(f" {mark} {o.headline.upper()} ", fg="white", bg=colour, bold=True), _wrap(o.text)]
     if o.checklist:
         lines.append("")
         lines.append(click.style("What to do:", bold=True))

@@ -284,7 +284,7 @@ def outcome_actions(conversation_id: str) -> Block:
 def render_outcome(o: Outcome) -> SlackMessage:
     """Verdict (emoji and headline), advice, checklist, citations, and any escalation offer."""
     emoji = VERDICT_EMOJI[o.verdict]
-    blocks: list[Block] = [header(f"{emoji} {o.verdict.headline}"), context(esc(o.flow_title))]
+    blocks: list[Block] = [header(f"{emoji} {o.headline}"), context(esc(o.flow_title))]
     blocks.extend(section(chunk) for chunk in split_text(esc(o.text)))
     if o.score is not None:
         blocks.append(section(f"🎯 You got *{o.score.correct} of {o.score.total}* right."))
@@ -299,7 +299,7 @@ def render_outcome(o: Outcome) -> SlackMessage:
         blocks.append({"type": "divider"})
         blocks.extend(escalation_blocks(o, o.escalation))
     blocks.append(outcome_actions(o.conversation_id))
-    lines = [f"{emoji} {o.verdict.headline}: {o.text}"]
+    lines = [f"{emoji} {o.headline}: {o.text}"]
     if o.checklist:
         lines.append("What to do: " + "; ".join(o.checklist))
     return SlackMessage(text=" ".join(lines), blocks=blocks)

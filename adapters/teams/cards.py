@@ -232,7 +232,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
                 "type": "Container",
                 "style": VERDICT_STYLES[o.verdict],
                 "items": [
-                    text_block(o.verdict.headline, size="Large", weight="Bolder", color=VERDICT_COLOURS[o.verdict])
+                    text_block(o.headline, size="Large", weight="Bolder", color=VERDICT_COLOURS[o.verdict])
                 ],
             },
             text_block(o.text),

@@ -3,6 +3,9 @@
 ``policybot cases`` is the operator's view: whoever runs it already holds the database, so it
 lists and shows every case. Acting on a case (``ack``, ``resolve``, ``withdraw``, ``message``)
 goes through the same directory checks as a chat click, as the person named by ``--as``.
+
+The case service, the worker, the directory and the reports are imported inside the commands
+that use them, so ``policybot --help`` does not load them all (docs/benchmarks.md, "CLI start").
 """
 
 from __future__ import annotations
@@ -14,22 +17,20 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cases.directory import COMMS, Directory, target_role
 from bot.cases.model import STATES, Case
-from bot.cases.notify import Notifier
-from bot.cases.service import CaseService
-from bot.cases.worker import Worker
 from bot.cli.options import CliContext, pass_cli
-from bot.conversation.events import Actor
 from bot.errors import FileProblems, PolicybotError
-from bot.ops import reports
-from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.cases.notify import Notifier
+    from bot.cases.service import CaseService
+    from bot.conversation.events import Actor
+    from bot.runtime import Runtime
 
 # Notifiers the worker can use without a chat platform; adapters add theirs through the
 # ``policybot.notifiers`` entry point group (name -> callable taking the Runtime).
@@ -45,6 +46,8 @@ def _service(ctx: CliContext) -> tuple[Runtime, CaseService]:
 
 def _actor(as_id: str | None) -> Actor:
     """The terminal user, as the directory id given (or the login name): ``console:<id>``."""
+    from bot.conversation.events import Actor
+
     who = as_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
     return Actor(user_id=f"console:{who}", display_name=who, platform="console")
 
@@ -261,6 +264,8 @@ def message_command(ctx: CliContext, case_id: str, text: str, as_id: str | None)
 
 def load_notifier(name: str, runtime: Runtime) -> Notifier:
     """A notifier by name: from the ``policybot.notifiers`` entry points, else a built-in one."""
+    from importlib.metadata import entry_points
+
     for entry in entry_points(group="policybot.notifiers"):
         if entry.name == name:
             factory: Callable[[Runtime], Notifier] = entry.load()
@@ -281,6 +286,8 @@ def load_notifier(name: str, runtime: Runtime) -> Notifier:
 @pass_cli
 def worker_command(ctx: CliContext, once: bool, notifier_name: str, interval: float | None) -> None:
     """Chase unacknowledged cases and deliver notifications (serve runs this too)."""
+    from bot.cases.worker import Worker
+
     runtime, _ = _service(ctx)
     worker = Worker(runtime, load_notifier(notifier_name, runtime), interval=interval)
     if once:
@@ -311,6 +318,8 @@ def directory_group() -> None:
 @pass_cli
 def directory_check_command(ctx: CliContext, path: Path | None) -> None:
     """Check the directory file: errors stop the bot (exit 1); warnings send escalations to comms."""
+    from bot.cases.directory import COMMS, Directory, target_role
+
     path = path or ctx.settings.directory_path
     if path is None:
         raise PolicybotError("no directory file: give its path, or set `directory:` in policybot.yaml")
@@ -343,6 +352,8 @@ def _has_route(contact: dict[str, Any]) -> bool:
 @pass_cli
 def stats_command(ctx: CliContext, since: str | None, idle: str, as_json: bool) -> None:
     """Per flow: started, completed, abandoned (and where), verdicts, escalations, time to acknowledge."""
+    from bot.ops import reports
+
     runtime = ctx.runtime()
     now = runtime.clock.now()
     start = reports.parse_since(since, now) if since else None
@@ -374,6 +385,8 @@ def stats_command(ctx: CliContext, since: str | None, idle: str, as_json: bool) 
 @pass_cli
 def onboarding_report_command(ctx: CliContext, manager_id: str, flow_id: str, indirect: bool, as_json: bool) -> None:
     """Who in a manager's team has completed the onboarding walkthrough."""
+    from bot.ops import reports
+
     runtime = ctx.runtime()
     if runtime.directory is None or not len(runtime.directory):
         raise PolicybotError("the staff directory is empty: set `directory:` in policybot.yaml to a directory file")
@@ -412,6 +425,8 @@ def onboarding_report_command(ctx: CliContext, manager_id: str, flow_id: str, in
 @pass_cli
 def purge_command(ctx: CliContext, older_than: str | None, dry_run: bool, as_json: bool) -> None:
     """Delete conversations, audit rows and closed cases past the retention age (open cases are kept)."""
+    from bot.ops import reports
+
     runtime = ctx.runtime()
     age = reports.parse_age(older_than) if older_than else reports.parse_age(f"{runtime.settings.retention_days}d")
     report = reports.purge(runtime.store, runtime.clock.now() - age, dry_run=dry_run)

@@ -11,7 +11,6 @@ import json
 import click
 
 from bot.cli.options import CliContext, pass_cli
-from bot.language.coverage import build_report, format_text, read_flows
 
 
 @click.command("coverage")
@@ -19,6 +18,8 @@ from bot.language.coverage import build_report, format_text, read_flows
 @pass_cli
 def coverage_command(ctx: CliContext, as_json: bool) -> None:
     """Every policy clause in the citation registry and the flows that cite it; the gaps last."""
+    from bot.language.coverage import build_report, format_text, read_flows
+
     registry = ctx.registry()
     flows, problems = read_flows(ctx.flows_folder)
     for problem in problems:

@@ -3,6 +3,9 @@
 Upgrades also happen by themselves whenever the bot opens its database; these commands exist so
 an administrator can upgrade before starting a new release's replicas, and see where a
 database stands (docs/deploy.md, "Upgrades").
+
+SQLAlchemy and Alembic are imported inside the commands, so listing the commands
+(``policybot --help``) does not load them (docs/benchmarks.md, "CLI start").
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ import click
 
 from bot.cli.options import CliContext, pass_cli
 from bot.errors import PolicybotError
-from bot.store import migrate
-from bot.store.connect import create_db_engine, default_database_url, safe_url
 
 
 def _url(ctx: CliContext) -> str:
     """The same database the bot would use: --database / $POLICYBOT_DATABASE_URL, settings, default."""
+    from bot.store.connect import default_database_url
+
     return ctx.database_url or ctx.settings.database_url or default_database_url()
 
 
@@ -30,6 +33,9 @@ def db() -> None:
 @pass_cli
 def upgrade_command(ctx: CliContext, revision: str) -> None:
     """Bring the database's tables up to date (safe while other replicas run or start)."""
+    from bot.store import migrate
+    from bot.store.connect import create_db_engine, safe_url
+
     url = _url(ctx)
     engine = create_db_engine(url)
     try:
@@ -49,6 +55,9 @@ def upgrade_command(ctx: CliContext, revision: str) -> None:
 @pass_cli
 def current_command(ctx: CliContext) -> None:
     """Show the database's revision and whether it is the newest this version knows."""
+    from bot.store import migrate
+    from bot.store.connect import create_db_engine, safe_url
+
     url = _url(ctx)
     engine = create_db_engine(url)
     try:
@@ -71,6 +80,8 @@ def current_command(ctx: CliContext) -> None:
 @db.command("history")
 def history_command() -> None:
     """List the migrations this version ships, oldest first."""
+    from bot.store import migrate
+
     for revision, doc in migrate.history():
         click.echo(f"{revision}  {doc}")
 
@@ -79,6 +90,9 @@ def history_command() -> None:
 @pass_cli
 def check_command(ctx: CliContext) -> None:
     """Exit 1 if the database's tables differ from what this version's code expects."""
+    from bot.store import migrate
+    from bot.store.connect import create_db_engine, safe_url
+
     url = _url(ctx)
     engine = create_db_engine(url)
     try:
@@ -98,6 +112,8 @@ def check_command(ctx: CliContext) -> None:
 @click.option("-m", "--message", required=True, help="What the change is, in a few words.")
 def revision_command(message: str) -> None:
     """(Developers) write a migration for tables or columns added to the code since the newest one."""
+    from bot.store import migrate
+
     path = migrate.new_revision(message)
     click.echo(f"wrote {path}: read it, adjust it if needed, and commit it with the code change")
 

@@ -2,6 +2,9 @@
 
 ``flows --json``, ``route --json``, ``paths --json`` and ``validate`` are contracts other tools
 rely on (../shared/DESIGN.md): change their output only together with those tools.
+
+Each command imports what it uses inside its body, so ``route`` does not pay for the engine, the
+store or the scenario runner that ``run`` and ``test`` need (docs/benchmarks.md, "CLI start").
 """
 
 from __future__ import annotations
@@ -14,17 +17,7 @@ from typing import Any
 import click
 
 from bot.cli.options import CliContext, pass_cli
-from bot.conversation.engine import Engine
-from bot.conversation.events import Actor, FreeText, Start
-from bot.conversation.library import FlowLibrary, check_files
-from bot.conversation.paths import paths_json
-from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
-from bot.conversation.router import route as route_text
-from bot.conversation.scenarios import run_scenarios, scenario_files
 from bot.errors import FileProblems, PolicybotError, Problem
-from bot.language.flow_checks import check_broken_files
-from bot.language.graph import dot, mermaid
-from bot.store import Store
 
 
 def _dump(data: Any) -> None:
@@ -54,6 +47,8 @@ def flows_command(ctx: CliContext, as_json: bool) -> None:
 @pass_cli
 def route_command(ctx: CliContext, text: str, as_json: bool, limit: int) -> None:
     """Which flows best match a situation described in words."""
+    from bot.conversation.router import route as route_text
+
     matches = route_text(text, ctx.library.all())
     if as_json:
         _dump([{"flow": m.flow.id, "score": m.score} for m in matches])
@@ -68,6 +63,8 @@ def route_command(ctx: CliContext, text: str, as_json: bool, limit: int) -> None
 @pass_cli
 def paths_command(ctx: CliContext, flow_id: str, as_json: bool) -> None:
     """Every path from the start of a flow to each of its outcomes."""
+    from bot.conversation.paths import paths_json
+
     library = ctx.library
     paths = paths_json(library.compiled(library.get(flow_id)), library.settings)
     if as_json:
@@ -84,6 +81,9 @@ def paths_command(ctx: CliContext, flow_id: str, as_json: bool) -> None:
 @pass_cli
 def validate_command(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     """Check flow files and report every problem as file:line: message (exit 1 if any)."""
+    from bot.conversation.library import check_files
+    from bot.language.flow_checks import check_broken_files
+
     problems: list[Problem] = []
     try:
         registry = ctx.registry()
@@ -117,6 +117,8 @@ def validate_command(ctx: CliContext, paths: tuple[Path, ...]) -> None:
 @pass_cli
 def graph_command(ctx: CliContext, flow_id: str, fmt: str) -> None:
     """Draw a flow as a Mermaid flowchart (renders on GitHub) or Graphviz dot."""
+    from bot.language.graph import dot, mermaid
+
     flow = ctx.library.get(flow_id)
     click.echo(mermaid(flow) if fmt == "mermaid" else dot(flow), nl=False)
 
@@ -127,6 +129,8 @@ def graph_command(ctx: CliContext, flow_id: str, fmt: str) -> None:
 @pass_cli
 def test_command(ctx: CliContext, paths: tuple[Path, ...], allow_gaps: bool) -> None:
     """Run the scenario tests (*.test.yaml) and report outcomes no scenario reaches."""
+    from bot.conversation.scenarios import run_scenarios, scenario_files
+
     library = ctx.library
     report = run_scenarios(library, scenario_files(list(paths) or [ctx.flows_folder]))
     for problem in report.problems:
@@ -156,7 +160,12 @@ def test_command(ctx: CliContext, paths: tuple[Path, ...], allow_gaps: bool) -> 
 @pass_cli
 def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool) -> None:
     """Walk a flow with the given answers and print where it ends (nothing is stored)."""
-    library: FlowLibrary = ctx.library
+    from bot.conversation.engine import Engine
+    from bot.conversation.events import Actor, FreeText, Start
+    from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
+    from bot.store import Store
+
+    library = ctx.library
     library.get(flow_id)  # an unknown flow is an error with a "did you mean", not a silent menu
     store = Store("sqlite://")
     engine = Engine(library, store)
@@ -187,7 +196,7 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
                 }
             )
             return
-        click.echo(f"{last.verdict.headline.upper()} ({last.state})\n{last.text}")
+        click.echo(f"{last.headline.upper()} ({last.state})\n{last.text}")
         for item in last.checklist:
             click.echo(f"  [ ] {item}")
         for c in last.citations:

@@ -1,23 +1,46 @@
 """``policybot``: chat, serve, and the tools comms officers and admins use on flows and data.
 
 Commands that adapters provide (``chat``, ``serve slack``, ``serve teams``, ...) are plugged in
-through entry points, so this core module never imports a chat platform's library.
+through entry points, so this core module never imports a chat platform's library. Every command,
+built-in or plugged in, is imported only when it is asked for (bot/cli/lazy.py): ``policybot
+route`` loads the flows and the router, not the database, the case service or Slack.
 """
 
 from __future__ import annotations
 
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
-from bot.cli import case_commands, coverage_command, db_commands, flow_commands
+from bot.cli.lazy import LazyGroup
 from bot.cli.options import CliContext
 from bot.errors import PolicybotError
 
+# Each built-in command and where it lives; each module's COMMANDS list is the same set
+# (tests/core/test_cli_start.py checks that they agree).
+BUILT_IN_COMMANDS = {
+    **{
+        name: f"bot.cli.flow_commands:{name}_command"
+        for name in ("flows", "route", "paths", "validate", "graph", "test", "run")
+    },
+    "db": "bot.cli.db_commands:db",
+    "cases": "bot.cli.case_commands:cases_group",
+    "worker": "bot.cli.case_commands:worker_command",
+    "directory": "bot.cli.case_commands:directory_group",
+    "stats": "bot.cli.case_commands:stats_command",
+    "onboarding-report": "bot.cli.case_commands:onboarding_report_command",
+    "purge": "bot.cli.case_commands:purge_command",
+    "coverage": "bot.cli.coverage_command:coverage_command",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=BUILT_IN_COMMANDS,
+    entry_point_group="policybot.commands",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--settings",
     "settings_path",
@@ -44,24 +67,19 @@ def cli(ctx: click.Context, settings_path: Path | None, flows_dir: Path | None, 
     ctx.obj = CliContext(settings_path, flows_dir, database_url)
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, entry_point_group="policybot.serve")
 def serve() -> None:
     """Run the bot for a chat platform (slack or teams)."""
 
 
-for command in [*flow_commands.COMMANDS, *db_commands.COMMANDS, *case_commands.COMMANDS, *coverage_command.COMMANDS]:
-    cli.add_command(command)
-
-
 def _plug_in() -> None:
-    for entry in entry_points(group="policybot.commands"):
-        cli.add_command(entry.load(), entry.name)
-    for entry in entry_points(group="policybot.serve"):
-        serve.add_command(entry.load(), entry.name)
+    """Import every plugged-in command now (tests; ``main`` leaves them to load when used)."""
+    for group in (cli, serve):
+        assert isinstance(group, LazyGroup)
+        group.load_all()
 
 
 def main() -> None:
-    _plug_in()
     try:
         code = cli(standalone_mode=False)
     except click.exceptions.Abort:

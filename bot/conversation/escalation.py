@@ -9,14 +9,15 @@ re-escalation, acknowledgement) lives behind that port.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.conversation.events import Actor
 from bot.conversation.replies import AnswerView, CitationView
 from bot.language.flow_model import Duration
 from bot.language.verdicts import Verdict
+
+if TYPE_CHECKING:  # a type only: `policybot paths` reads this module and needs no database
+    from sqlalchemy import Connection
 
 
 @dataclass(frozen=True)

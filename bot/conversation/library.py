@@ -8,8 +8,8 @@ compiled from the text kept in the store.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.conversation.machine import CompiledFlow
 from bot.errors import FileProblems, Problem, UnknownFlow
 from bot.language.citations import Registry, default_registry_path, load_registry
 from bot.language.flow_checks import check_flow
@@ -17,6 +17,9 @@ from bot.language.flow_loader import flow_files, load_flow_file, parse_flow
 from bot.language.flow_model import Flow
 from bot.language.schema_check import did_you_mean
 from bot.language.settings import Settings
+
+if TYPE_CHECKING:  # the machine (and transitions) load with the first conversation, not with the flows
+    from bot.conversation.machine import CompiledFlow
 
 
 def default_flows_dir() -> Path:
@@ -85,6 +88,8 @@ class FlowLibrary:
     def compiled(self, flow: Flow) -> CompiledFlow:
         found = self._compiled.get(flow.version)
         if found is None:
+            from bot.conversation.machine import CompiledFlow
+
             found = self._compiled[flow.version] = CompiledFlow(flow)
         return found
 

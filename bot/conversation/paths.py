@@ -25,6 +25,7 @@ class Step:
     state: str
     question: str
     answer: str
+    option: int = 0  # which option (from 0) was taken, for the quiz score
 
 
 @dataclass(frozen=True)
@@ -33,14 +34,23 @@ class Path:
     outcome: str
 
 
-def _context(settings: Settings, answers: dict[str, str]) -> dict[str, Any]:
+def _context(settings: Settings, flow: Flow, steps: tuple[Step, ...]) -> dict[str, Any]:
+    correct, total = _score(flow, steps)
     return {
         "org": settings.template_org(),
         "user": NoDirectory().describe(EXAMPLE_ACTOR),
-        "answers": answers,
-        "score": 0,
-        "score_total": 0,
+        "answers": {s.state: s.answer for s in steps},
+        "score": correct,
+        "score_total": total,
     }
+
+
+def _score(flow: Flow, steps: tuple[Step, ...]) -> tuple[int, int]:
+    """(correct, scored) for the quiz answers taken on this path, as the engine counts them, so a
+    quiz's ending reads as it would for someone who answered that way."""
+    flags = [flow.states[s.state].options[s.option].correct for s in steps]
+    marked = [flag for flag in flags if flag is not None]
+    return sum(marked), len(marked)
 
 
 def all_paths(flow: Flow, settings: Settings) -> list[Path]:
@@ -49,23 +59,21 @@ def all_paths(flow: Flow, settings: Settings) -> list[Path]:
 
     def visit(name: str, steps: tuple[Step, ...], on_path: frozenset[str]) -> None:
         state = flow.states[name]
-        answers = {s.state: s.answer for s in steps}
         if state.kind == OUTCOME:
             found.append(Path(steps, name))
             return
+        context = _context(settings, flow, steps)
         if state.kind == BRANCH:
-            rule = next(
-                r for r in state.branch if r.condition is None or evaluate(r.condition, _context(settings, answers))
-            )
+            rule = next(r for r in state.branch if r.condition is None or evaluate(r.condition, context))
             if rule.next not in on_path:
                 visit(rule.next, steps, on_path | {name})
             return
-        question = render(state.ask or "", _context(settings, answers))
-        for option in state.options:
+        question = render(state.ask or "", context)
+        for index, option in enumerate(state.options):
             if option.next in on_path:
                 continue
-            label = render(option.label, _context(settings, answers))
-            visit(option.next, (*steps, Step(name, question, label)), on_path | {name})
+            label = render(option.label, context)
+            visit(option.next, (*steps, Step(name, question, label, index)), on_path | {name})
 
     visit(flow.start, (), frozenset())
     return found
@@ -77,7 +85,7 @@ def paths_json(compiled: CompiledFlow, settings: Settings) -> list[dict[str, Any
     result = []
     for path in all_paths(flow, settings):
         state = flow.states[path.outcome]
-        answers = {s.state: s.answer for s in path.steps}
+        context = _context(settings, flow, path.steps)
         escalate = state.escalate.all_targets if state.escalate else []
         result.append(
             {
@@ -85,9 +93,9 @@ def paths_json(compiled: CompiledFlow, settings: Settings) -> list[dict[str, Any
                 "outcome": {
                     "state": state.name,
                     "verdict": state.verdict.value if state.verdict else None,
-                    "text": render(state.say or "", _context(settings, answers)),
+                    "text": render(state.say or "", context),
                     "escalate": escalate,
-                    "cite": list(state.cite),
+                    "cite": list(state.cites_for(context)),
                 },
             }
         )

@@ -88,8 +88,8 @@ class Presenter:
             state=state.name,
             verdict=state.verdict,
             text=self.text(state.say, conv, actor, compiled),
-            checklist=[self.text(item, conv, actor, compiled) for item in state.checklist],
-            citations=self.citations(state.cite),
+            checklist=self.checklist(state.checklist, conv, actor, compiled),
+            citations=self.citations(state.cites_for(self.context(conv, actor, compiled))),
             answers=[AnswerView(a.state, a.question, a.label) for a in conv.answers],
             escalation=offer,
             score=Score(correct, total) if total else None,
@@ -110,7 +110,7 @@ class Presenter:
             compiled.flow.title,
             state.verdict,
             answers,
-            tuple(self.citations(state.cite)),
+            tuple(self.citations(state.cites_for(self.context(conv, actor, compiled)))),
             note,
         )
 
@@ -132,6 +132,12 @@ class Presenter:
             "score": correct,
             "score_total": total,
         }
+
+    def checklist(self, items: tuple[str, ...], conv: Conversation, actor: Actor, compiled: CompiledFlow) -> list[str]:
+        """The steps as shown. An item whose ``{% if %}`` leaves nothing is dropped, so an outcome
+        that gathers conditions from several answers lists only the ones that apply."""
+        rendered = (self.text(item, conv, actor, compiled) for item in items)
+        return [item for item in rendered if item]
 
     def text(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
         if is_plain(source):  # most labels and questions: no context to build, nothing to render

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from bot.language.verdicts import Verdict
 
+QUIZ_FINISHED = "Finished"  # the headline of a quiz's ending (see Outcome.headline)
+
 
 @dataclass(frozen=True)
 class CitationView:
@@ -93,6 +95,12 @@ class Outcome:
     score: Score | None = None
     case_id: str | None = None  # set when a required escalation opened a case
     sent_to: list[str] = field(default_factory=list)  # who that case went to, by name
+
+    @property
+    def headline(self) -> str:
+        """The banner over the answer. A quiz's ending shows that it is finished: a verdict there
+        ("Go ahead") would read as advice about something the person asked."""
+        return QUIZ_FINISHED if self.score is not None else self.verdict.headline
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def cited_ids(flow: Flow) -> set[str]:
     """Every citation a flow makes: flow-level, on questions and on outcomes."""
     ids = set(flow.cite)
     for state in flow.states.values():
-        ids.update(state.cite)
+        ids.update(state.every_cite)
     return ids
 
 

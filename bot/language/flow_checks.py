@@ -302,14 +302,17 @@ def _citations(flow: Flow, registry: Registry, where: _Where) -> list[Problem]:
                     f"outcome '{state.name}' cites no policy paragraph; add cite: [id] from flows/citations.yaml",
                 )
             )
-        for index, cid in enumerate(cites):
+        # (id, its line): looked up only for an id with a problem
+        located: list[tuple[str, Callable[[], int]]] = [
+            (cid, partial(where.item, state, "cite", index)) for index, cid in enumerate(cites)
+        ]
+        if state is not None:
+            for i, rule in enumerate(state.cite_if):
+                located += [(cid, partial(where.item_value, state, "cite_if", i, "cite")) for cid in rule.cite]
+        for cid, line in located:
             if cid not in registry:
                 problems.append(
-                    _p(
-                        flow,
-                        where.item(state, "cite", index),
-                        f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}",
-                    )
+                    _p(flow, line(), f"citation '{cid}' is not in the citation registry{did_you_mean(cid, ids)}")
                 )
     return problems
 
@@ -388,6 +391,8 @@ def _templates(
             check(option.feedback, partial(where.item_value, s, "options", i, "feedback"), after_own)
         for i, rule in enumerate(s.branch):
             check(rule.condition, partial(where.item_value, s, "branch", i, "if"), known, expression=True)
+        for i, cite_rule in enumerate(s.cite_if):
+            check(cite_rule.condition, partial(where.item_value, s, "cite_if", i, "if"), known, expression=True)
         if s.escalate is not None:
             check(s.escalate.summary, partial(where.value, s, "summary", inside="escalate"), known)
     return problems

@@ -13,7 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import FileProblems, Problem
-from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, BranchRule, Duration, Escalation, Flow, Option, State
+from bot.language.flow_model import (
+    BRANCH,
+    OUTCOME,
+    QUESTION,
+    BranchRule,
+    CiteRule,
+    Duration,
+    Escalation,
+    Flow,
+    Option,
+    State,
+)
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.verdicts import Verdict
 from bot.language.yamlload import LineDict, LineList, load_yaml_text
@@ -215,6 +226,7 @@ def _build_state(name: str, kind: str, raw: LineDict, line: int) -> State:
             ),
         )
     escalate = raw.get("escalate")
+    cite_if = raw.get("cite_if") or []
     return State(
         name=name,
         kind=kind,
@@ -223,6 +235,10 @@ def _build_state(name: str, kind: str, raw: LineDict, line: int) -> State:
         say=raw["say"],
         checklist=tuple(raw.get("checklist", [])),
         cite=tuple(raw.get("cite", [])),
+        cite_if=tuple(
+            CiteRule(r["if"], tuple(r["cite"]), cite_if.line_of(i) if isinstance(cite_if, LineList) else line)
+            for i, r in enumerate(cite_if)
+        ),
         escalate=None
         if escalate is None
         else Escalation(

@@ -7,8 +7,11 @@ conversation can say exactly which text it started on and finish on it after the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from bot.language.templates import evaluate
 from bot.language.verdicts import Verdict
 
 QUESTION = "question"
@@ -66,6 +69,19 @@ class BranchRule:
 
 
 @dataclass(frozen=True)
+class CiteRule:
+    """One ``cite_if`` entry of an outcome: these ids are cited too when ``condition`` holds.
+
+    An outcome that gathers conditions from several answers (the can-i-post check) shows only the
+    conditions that apply, so it cites only the paragraphs behind those conditions.
+    """
+
+    condition: str
+    cite: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
 class Escalation:
     to: tuple[str, ...]
     then: tuple[str, ...] = ()
@@ -97,7 +113,20 @@ class State:
     say: str | None = None
     checklist: tuple[str, ...] = ()
     cite: tuple[str, ...] = ()
+    cite_if: tuple[CiteRule, ...] = ()
     escalate: Escalation | None = None
+
+    @property
+    def every_cite(self) -> tuple[str, ...]:
+        """Every id the state can cite, conditional ones included (for checks and coverage)."""
+        return tuple(dict.fromkeys((*self.cite, *(cid for rule in self.cite_if for cid in rule.cite))))
+
+    def cites_for(self, context: Mapping[str, Any]) -> tuple[str, ...]:
+        """The ids this state cites for one conversation: ``cite``, then each ``cite_if`` that holds."""
+        if not self.cite_if:
+            return self.cite
+        extra = (cid for rule in self.cite_if if evaluate(rule.condition, context) for cid in rule.cite)
+        return tuple(dict.fromkeys((*self.cite, *extra)))
 
     @property
     def successors(self) -> list[str]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from bot.errors import Problem
 from bot.language.yamlload import LineDict, LineList
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid file (see _validators)
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 def line_at(root: Any, path: Iterable[Any]) -> int:
@@ -138,22 +140,39 @@ def _a(type_name: Any) -> str:
     return names.get(type_name, str(type_name))
 
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Callable[[Any], Any], Draft202012Validator]] = {}
+_QUICK: dict[int, tuple[dict[str, Any], Callable[[Any], Any]]] = {}
+_THOROUGH: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
-def _validators(schema: dict[str, Any]) -> tuple[Callable[[Any], Any], Draft202012Validator]:
-    """A fast yes/no check and a thorough one, built once per schema object.
+def _quick_validator(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """A fast yes/no check, compiled once per schema object.
 
     fastjsonschema compiles the schema to Python and answers "valid?" some twenty times faster
     than jsonschema, which matters when loading hundreds of flows; jsonschema then explains the
-    rare invalid file in detail.
+    rare invalid file in detail (_thorough_validator). The compiled check raises bare
+    exceptions (``detailed_exceptions=False``): nothing reads their text, and leaving the
+    schema out of the generated code makes compiling it several times faster, which is most of
+    what a command like ``policybot route`` spends on schemas (docs/benchmarks.md, "CLI start").
     """
-    found = _VALIDATORS.get(id(schema))
+    found = _QUICK.get(id(schema))
     if found is None or found[0] is not schema:
         local = {k: v for k, v in schema.items() if k not in ("$id", "$schema")}  # every $ref is inside
-        quick = fastjsonschema.compile(local, handlers={"http": _no_fetch, "https": _no_fetch})
-        found = _VALIDATORS[id(schema)] = (schema, quick, Draft202012Validator(schema))
-    return found[1], found[2]
+        quick = fastjsonschema.compile(
+            local, handlers={"http": _no_fetch, "https": _no_fetch}, detailed_exceptions=False
+        )
+        found = _QUICK[id(schema)] = (schema, quick)
+    return found[1]
+
+
+def _thorough_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """jsonschema's validator, which lists every error: built (and jsonschema imported) only for
+    a file that fails the quick check, since importing jsonschema costs more than all the checks."""
+    from jsonschema import Draft202012Validator
+
+    found = _THOROUGH.get(id(schema))
+    if found is None or found[0] is not schema:
+        found = _THOROUGH[id(schema)] = (schema, Draft202012Validator(schema))
+    return found[1]
 
 
 def _no_fetch(uri: str) -> Any:
@@ -163,14 +182,13 @@ def _no_fetch(uri: str) -> Any:
 
 def schema_problems(data: Any, schema: dict[str, Any], filename: str) -> list[Problem]:
     """Every schema violation in ``data`` as a Problem, deepest first, without repeats."""
-    quick, validator = _validators(schema)
     try:
-        quick(data)
+        _quick_validator(schema)(data)
         return []
     except fastjsonschema.JsonSchemaException:
         pass
     problems: list[Problem] = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(_thorough_validator(schema).iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         leaves = _leaf_errors(error)
         for leaf in leaves:
             for path, message in _describe(leaf):

@@ -37,9 +37,29 @@ RULE_CHOICES: dict[str, tuple[Any, ...]] = {
     # Who approves a new council account or page (flow new-account).
     # Nottinghamshire 44, 50, 51 and 71: the Digital Team must approve every account, through a
     # request form and a business case ("digital_team"). Devon 2.2 'Get official backing': the line
-    # manager's full approval, ideally telling Corporate Communications; Appendix B 'Use of Social
-    # Media at work' bullet 1: authorised by the Strategic/Service Lead ("line_manager").
+    # manager's full approval, ideally telling Corporate Communications ("line_manager").
     "new_account_approval": ("digital_team", "line_manager"),
+    # When a personal profile or post needs a disclaimer (flows can-i-post, onboarding, join-group).
+    # Appendix B 'Personal use', you should, bullet 1, and Nottinghamshire 70: whenever the profile
+    # or content identifies you as an employee ("whenever_identifiable"). Devon 1 bullet 5 and
+    # Denbighshire 3 and 5 bullet 2: when you talk about your work or council services
+    # ("when_discussing_work").
+    "disclaimer_needed": ("whenever_identifiable", "when_discussing_work"),
+    # Staff who work with children or vulnerable adults: say where you work on a personal profile?
+    # Nottinghamshire 35 bullet 4: avoid putting where you work on your page ("avoid").
+    # Denbighshire 3: employees are allowed to say that they work for the council ("allowed").
+    "care_staff_workplace_on_profile": ("avoid", "allowed"),
+    # Your own name on a council account you run. Nottinghamshire 47 bullet 12: how much personal
+    # information, such as your real name, is up to you ("up_to_you"). Devon 2.2 bullet 3: always
+    # disclose your position as a representative of the council, department or team
+    # ("disclose_position").
+    "name_on_council_accounts": ("up_to_you", "disclose_position"),
+    # Who staff may not have as friends or contacts (flows friend-request, join-group, onboarding).
+    # Nottinghamshire 29: staff working with children and vulnerable adults do not friend clients,
+    # children or adults, or their families ("clients_and_families"). Denbighshire 5: social
+    # workers and teachers have no children or young people at all among their friends or contacts
+    # ("social_workers_teachers_no_children").
+    "children_as_contacts": ("clients_and_families", "social_workers_teachers_no_children"),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -60,6 +80,10 @@ DEFAULTS: dict[str, Any] = {
         "welsh_language_standards": False,
         "speaking_as_employee": "encouraged",
         "new_account_approval": "digital_team",
+        "disclaimer_needed": "whenever_identifiable",
+        "care_staff_workplace_on_profile": "avoid",
+        "name_on_council_accounts": "up_to_you",
+        "children_as_contacts": "clients_and_families",
     },
     "escalation": {
         "line_manager": {"name": "your line manager"},

@@ -12,6 +12,10 @@ migration scripts ship inside the package (``bot/store/migrations``) and run pro
   advisory lock (its DDL is transactional, so a failed upgrade leaves nothing half done);
   SQLite's store transactions begin with ``BEGIN IMMEDIATE``, which is already the write lock;
 - ``policybot db upgrade`` / ``policybot db current`` do the same by hand (see docs/deploy.md).
+
+Alembic is imported inside the functions that use it: importing it costs more than a quarter of
+a second, and commands that import the store without opening a database (``policybot --help``,
+anything reaching ``bot.store.records``) should not pay for it (docs/benchmarks.md, "CLI start").
 """
 
 from __future__ import annotations
@@ -21,16 +25,15 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 from bot.errors import PolicybotError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,8 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fal
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration pointing at the shipped scripts (no alembic.ini needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -99,6 +104,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @lru_cache(maxsize=1)
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -115,6 +122,8 @@ def head_revision() -> str:
 
 def current_revision(conn: Connection) -> str | None:
     """The revision the database is at; None for a database Alembic has never touched."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
@@ -143,6 +152,8 @@ def upgrade(engine: Engine, revision: str = "head", *, create_unmigrated: bool =
     tests/production/test_migrations.py fails until a migration is added for them, so a
     release never depends on this.
     """
+    from alembic import command
+
     head = head_revision() if revision == "head" else revision
     try:
         with engine.connect() as conn:
@@ -188,6 +199,9 @@ def upgrade(engine: Engine, revision: str = "head", *, create_unmigrated: bool =
 
 def differences(conn: Connection) -> list[Any]:
     """What differs between the database and the code's tables (empty when they agree)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(
         conn, opts={"include_name": include_name, "compare_type": True, "version_table": VERSION_TABLE}
     )
@@ -202,6 +216,8 @@ def new_revision(message: str) -> Path:
     bot/store/migrations/versions/ to be read, corrected if need be, and committed.
     """
     import tempfile
+
+    from alembic import command
 
     from bot.store.connect import create_db_engine
 

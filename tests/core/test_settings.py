@@ -173,3 +173,36 @@ def test_a_missing_settings_file_is_a_file_problem(tmp_path: Path) -> None:
     with pytest.raises(FileProblems) as caught:
         load_settings(tmp_path / "absent.yaml")
     assert str(caught.value) == f"{tmp_path / 'absent.yaml'}:1: file not found"
+
+
+NEW_RULES = """
+    rules:
+      disclaimer_needed: when_discussing_work
+      care_staff_workplace_on_profile: allowed
+      name_on_council_accounts: disclose_position
+      children_as_contacts: social_workers_teachers_no_children
+"""
+
+
+def test_the_rules_for_disclaimers_workplace_names_and_contacts_can_each_be_chosen(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "policybot.yaml", NEW_RULES))
+    assert settings.rules["disclaimer_needed"] == "when_discussing_work"
+    assert settings.rules["care_staff_workplace_on_profile"] == "allowed"
+    assert settings.rules["name_on_council_accounts"] == "disclose_position"
+    assert settings.rules["children_as_contacts"] == "social_workers_teachers_no_children"
+    defaults = load_settings(None).rules
+    assert (defaults["disclaimer_needed"], defaults["children_as_contacts"]) == (
+        "whenever_identifiable",
+        "clients_and_families",
+    )
+
+
+def test_a_misspelt_choice_for_a_new_rule_names_the_choices(tmp_path: Path) -> None:
+    text = NEW_RULES.replace("when_discussing_work", "when_talking_about_work")
+    assert problems_in(tmp_path, text) == [
+        (
+            line_of(text, "when_talking_about_work"),
+            "'disclaimer_needed' is 'when_talking_about_work' but must be one of: "
+            "whenever_identifiable, when_discussing_work (did you mean 'when_discussing_work'?)",
+        )
+    ]

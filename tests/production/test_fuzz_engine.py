@@ -171,7 +171,7 @@ class EngineEvents(RuleBasedStateMachine):
     def someone_else_clicks_this_persons_question(self, pick: int) -> None:
         question = self.shown[pick % len(self.shown)]
         event = Choose(question.conversation_id, question.state, 0, question.turn)
-        self.unchanged(event, NoticeKind.STALE, actor=self.intruder)
+        self.unchanged(event, NoticeKind.NOT_YOURS, actor=self.intruder)
 
     @rule(option=st.integers(min_value=0, max_value=3), turn=st.integers(min_value=-1, max_value=9))
     def click_on_a_conversation_that_does_not_exist(self, option: int, turn: int) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from bot.store.schema import inbound_events
 
 LEGAL_THREAT_FIRST = "Where was the post made?"
+ABOUT_WORK = "Is the post about the council, your work or the people you work with?"
 
 
 def start_legal_threat(slack: SlackHarness) -> None:
@@ -32,8 +33,12 @@ def test_slash_command_in_a_channel_moves_the_conversation_to_a_dm(slack: SlackH
     assert slack.fake.messages_in(GENERAL) == []  # nothing said in public
     question = slack.last_dm(EMPLOYEE)
     assert LEGAL_THREAT_FIRST in all_text(question)
-    assert button_labels(question) == ["On a council account or page", "On my own personal account"]
-    assert "Question 1 of up to 3" in all_text(question)
+    assert button_labels(question) == [
+        "On a council account or page",
+        "On my own personal account",
+        "On someone else's page, group or website",
+    ]
+    assert "Question 1 of up to 4" in all_text(question)
     assert question.text.startswith(LEGAL_THREAT_FIRST)  # plain-text fallback for notifications
     menu = [b["accessory"] for b in question.blocks if b.get("accessory", {}).get("type") == "overflow"]
     assert menu[0]["options"][0]["text"]["text"].startswith("Why?")
@@ -81,11 +86,11 @@ def test_a_double_click_is_applied_once(slack: SlackHarness) -> None:
     slack.send_click(EMPLOYEE, first, block_id, button)  # Slack delivered the click twice
     assert len(slack.fake.calls_to("chat.update")) == 1  # applied once
     texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
-    assert "Is the post still online?" in texts[1]
+    assert ABOUT_WORK in texts[1]
     # The repeat is never silent (the first answer may have been lost on its way): it shows where
     # the person is now, as decided by the core.
     assert len(texts) == 4 and "already done" in texts[2]
-    assert "Is the post still online?" in texts[3]
+    assert ABOUT_WORK in texts[3]
 
 
 def test_a_second_option_clicked_on_an_answered_question_is_refused(slack: SlackHarness) -> None:
@@ -126,7 +131,7 @@ def test_typing_in_the_dm_starts_and_answers(slack: SlackHarness) -> None:
     assert slack.event(dm_message(EMPLOYEE, "a solicitor says my post is defamatory")).status == 200
     assert LEGAL_THREAT_FIRST in all_text(slack.last_dm(EMPLOYEE))
     slack.event(dm_message(EMPLOYEE, "2"))
-    assert "Is the post still online?" in all_text(slack.last_dm(EMPLOYEE))
+    assert ABOUT_WORK in all_text(slack.last_dm(EMPLOYEE))
 
 
 def test_a_retried_event_is_applied_once(slack: SlackHarness) -> None:
@@ -233,7 +238,7 @@ def test_the_dm_is_opened_once_per_person(slack: SlackHarness) -> None:
 
 def test_go_through_it_again_after_an_outcome_keeps_the_outcome_and_asks_again(slack: SlackHarness) -> None:
     start_legal_threat(slack)
-    for label in ("On my own personal account", "No, it has already been taken down", "Yes"):
+    for label in ("On my own personal account", "Yes", "No, it has already been taken down", "Yes"):
         slack.click(EMPLOYEE, slack.last_dm(EMPLOYEE), label)
     outcome = slack.last_dm(EMPLOYEE)
     assert outcome.blocks[0]["type"] == "header"

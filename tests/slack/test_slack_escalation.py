@@ -117,34 +117,40 @@ def assert_full_scenario(esc: Escalations, outcome: Message) -> None:
 
 def test_full_scenario_from_policy_to_the_employee_being_told(esc: Escalations) -> None:
     outcome = esc.reach_outcome(*MANAGER_PATH)
-    assert esc.deliver() == (1, 0, 0)
+    # The manager, and Communications and Legal too (paragraph 27: they must hear of the threat).
+    assert esc.deliver() == (3, 0, 0)
+    for channel in (COMMS_CHANNEL, LEGAL_CHANNEL):
+        [post] = esc.fake.messages_in(channel)
+        assert "Alice Employee needs you" in post.text
     assert esc.fake.calls_to("users.lookupByEmail")[0].params["email"] == "bob@council.example"
     assert_full_scenario(esc, outcome)
 
 
 def test_full_scenario_when_the_first_two_deliveries_fail(esc: Escalations) -> None:
     outcome = esc.reach_outcome(*MANAGER_PATH)
+    # The manager's notification goes first; Communications and Legal get theirs in the same pass.
     esc.fake.fail_next("chat.postMessage", status=429, retry_after=30)
-    esc.fake.fail_next("chat.postMessage", status=503)
 
-    assert esc.deliver() == (0, 1, 0)  # 429: retried after Slack's Retry-After, not before
+    assert esc.deliver() == (2, 1, 0)  # 429: retried after Slack's Retry-After, not before
     esc.clock.advance(timedelta(seconds=29))
     assert esc.deliver() == (0, 0, 0)
+    esc.fake.fail_next("chat.postMessage", status=503)
     esc.clock.advance(timedelta(seconds=1))
     assert esc.deliver() == (0, 1, 0)  # 503: retried with backoff (second failure: 10 to 20 s, jittered)
     assert esc.manager_dm() == []
     esc.clock.advance(timedelta(seconds=20))
     assert esc.deliver() == (1, 0, 0)
 
-    statuses = [c.status for c in esc.fake.iter_calls() if c.method == "chat.postMessage"][-3:]
-    assert statuses == [429, 503, 200]
+    since = [c for c in esc.fake.iter_calls() if c.method == "chat.postMessage"][-5:]  # the three cases' posts
+    to_manager = [c.status for c in since if c.params.get("channel") not in (COMMS_CHANNEL, LEGAL_CHANNEL)]
+    assert to_manager == [429, 503, 200]
     assert_full_scenario(esc, outcome)  # exactly one message reached the manager
 
 
 def test_a_delivery_that_times_out_is_retried_and_arrives_once(esc: Escalations) -> None:
     esc.reach_outcome(*MANAGER_PATH)
     esc.fake.fail_next("chat.postMessage", delay=2.0)  # longer than the notifier's 1 s timeout
-    assert esc.deliver() == (0, 1, 0)
+    assert esc.deliver() == (2, 1, 0)  # the manager's times out; Communications and Legal get theirs
     esc.clock.advance(timedelta(seconds=10))
     assert esc.deliver() == (1, 0, 0)
     assert len(esc.manager_dm()) == 1
@@ -262,5 +268,5 @@ def test_the_employee_can_withdraw_from_the_home_tab_and_the_manager_is_told(esc
     assert "Withdrawn" in esc.slack.last_dm(EMPLOYEE).text
     assert "Your open cases" in str(esc.fake.home_views[EMPLOYEE]["blocks"])
     assert "case_withdraw" not in str(esc.fake.home_views[EMPLOYEE]["blocks"])  # republished without it
-    assert esc.deliver() == (1, 0, 0)
+    assert esc.deliver() == (3, 0, 0)  # the manager, Communications and Legal are each told
     assert "Withdrawn: Alice Employee" in esc.manager_dm()[-1].text
