@@ -20,7 +20,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,20 @@ class Replica:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+@contextmanager
+def replica_pair(org: Org, database_url: str, fake: FakeSlackAPI) -> Iterator[list[Replica]]:
+    """Two replicas started at the same moment (so they also race to migrate a fresh database),
+    stopped afterwards."""
+    started = [Replica(name, org, database_url, fake).start() for name in ("replica-a", "replica-b")]
+    try:
+        for replica in started:
+            replica.wait_ready()
+        yield started
+    finally:
+        for replica in started:
+            replica.stop()
 
 
 def buttons(message: Message) -> list[tuple[str, dict[str, Any]]]:

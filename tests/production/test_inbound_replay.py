@@ -22,7 +22,15 @@ from sqlalchemy import func, select
 from bot.store import Store
 from bot.store.schema import audit, inbound_events
 from tests.production.kit import write_flows
-from tests.production.replicas import Org, Replica, buttons, click_payload, employee, slack_workspace
+from tests.production.replicas import (
+    Org,
+    Replica,
+    buttons,
+    click_payload,
+    employee,
+    replica_pair,
+    slack_workspace,
+)
 
 PERSON = employee(0)
 
@@ -37,14 +45,8 @@ def workspace() -> Iterator[FakeSlackAPI]:
 @pytest.fixture
 def replicas(tmp_path: Path, postgres_url: str, workspace: FakeSlackAPI) -> Iterator[list[Replica]]:
     org = Org.create(tmp_path / "org", write_flows(tmp_path / "flows"), 1)
-    started = [Replica(name, org, postgres_url, workspace).start() for name in ("replica-a", "replica-b")]
-    try:
-        for replica in started:
-            replica.wait_ready()
+    with replica_pair(org, postgres_url, workspace) as started:
         yield started
-    finally:
-        for replica in started:
-            replica.stop()
 
 
 def hold_back_first_slack_call(fake: FakeSlackAPI) -> None:

@@ -71,44 +71,43 @@ def answers(store: Store) -> int:
         return int(conn.execute(select(func.count()).where(audit.c.action == "answer")).scalar_one())
 
 
-def test_a_turn_whose_connection_is_terminated_mid_turn_is_retried_and_applied_once(
-    postgres_url: str, flows_dir: Path, admin: Engine, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def started(postgres_url: str, flows_dir: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[Any, Question]]:
+    """An engine on PostgreSQL and Alice's first question; the retry log lines captured."""
     engine = make_engine(flows_dir, postgres_url)
-    try:
-        question = engine.handle(ALICE, Start(flow_id="chain"))[-1]
-        assert isinstance(question, Question)
-        kill = Terminator(admin, "UPDATE CONVERSATIONS")  # the save, after the delivery claim and the reads
-        event.listen(engine.store.engine, "before_cursor_execute", kill)
-        caplog.set_level(logging.WARNING, logger="bot.store.transient")
-        click = Choose(question.conversation_id, question.state, 0, question.turn)
-        replies = engine.handle(ALICE, click, delivery_id="click-1")
-        assert kill.done == 1  # the connection really was cut in the middle of the turn
-        assert isinstance(replies[-1], Question) and replies[-1].state == "q2"
-        assert answers(engine.store) == 1  # applied once
-        lines = [r for r in caplog.records if r.name == "bot.store.transient"]
-        assert len(lines) == 1 and "connection lost" in lines[0].getMessage() and lines[0].exc_info is None
-    finally:
-        engine.store.close()
+    question = engine.handle(ALICE, Start(flow_id="chain"))[-1]
+    assert isinstance(question, Question)
+    caplog.set_level(logging.WARNING, logger="bot.store.transient")
+    yield engine, question
+    engine.store.close()
+
+
+def test_a_turn_whose_connection_is_terminated_mid_turn_is_retried_and_applied_once(
+    started: tuple[Any, Question], admin: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, question = started
+    kill = Terminator(admin, "UPDATE CONVERSATIONS")  # the save, after the delivery claim and the reads
+    event.listen(engine.store.engine, "before_cursor_execute", kill)
+    click = Choose(question.conversation_id, question.state, 0, question.turn)
+    replies = engine.handle(ALICE, click, delivery_id="click-1")
+    assert kill.done == 1  # the connection really was cut in the middle of the turn
+    assert isinstance(replies[-1], Question) and replies[-1].state == "q2"
+    assert answers(engine.store) == 1  # applied once
+    lines = [r for r in caplog.records if r.name == "bot.store.transient"]
+    assert len(lines) == 1 and "connection lost" in lines[0].getMessage() and lines[0].exc_info is None
 
 
 def test_a_turn_that_keeps_failing_gives_up_with_a_message_for_the_person(
-    postgres_url: str, flows_dir: Path, admin: Engine, caplog: pytest.LogCaptureFixture
+    started: tuple[Any, Question], admin: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = make_engine(flows_dir, postgres_url)
-    try:
-        question = engine.handle(ALICE, Start(flow_id="chain"))[-1]
-        assert isinstance(question, Question)
-        event.listen(engine.store.engine, "before_cursor_execute", Terminator(admin, "UPDATE CONVERSATIONS", times=99))
-        caplog.set_level(logging.WARNING, logger="bot.store.transient")
-        with pytest.raises(DatabaseUnavailable) as refused:
-            engine.handle(ALICE, Choose(question.conversation_id, question.state, 0, question.turn))
-        assert "try again in a minute" in str(refused.value)
-        assert answers(engine.store) == 0
-        [line] = [r for r in caplog.records if r.name == "bot.store.transient"]
-        assert "gave up after 5 attempts" in line.getMessage() and line.exc_info is None
-    finally:
-        engine.store.close()
+    engine, question = started
+    event.listen(engine.store.engine, "before_cursor_execute", Terminator(admin, "UPDATE CONVERSATIONS", times=99))
+    with pytest.raises(DatabaseUnavailable) as refused:
+        engine.handle(ALICE, Choose(question.conversation_id, question.state, 0, question.turn))
+    assert "try again in a minute" in str(refused.value)
+    assert answers(engine.store) == 0
+    [line] = [r for r in caplog.records if r.name == "bot.store.transient"]
+    assert "gave up after 5 attempts" in line.getMessage() and line.exc_info is None
 
 
 def error_of(run: Any) -> BaseException:

@@ -17,7 +17,15 @@ from conftest import EMPLOYEE, MANAGER, SlackFactory, SlackHarness, all_text, bu
 from fake_slack_api import FakeSlackAPI, Message
 from slack_requests import block_actions, slash_command
 from sqlalchemy import func, select, update
-from test_slack_escalation import COMMS_CHANNEL, DIRECTORY, LEGAL_CHANNEL, MANAGER_PATH, SETTINGS, Escalations
+from test_slack_escalation import (
+    COMMS_CHANNEL,
+    DIRECTORY,
+    LEGAL_CHANNEL,
+    MANAGER_PATH,
+    SETTINGS,
+    Escalations,
+    escalations,
+)
 
 from adapters.slack.app import SORRY
 from bot.cases.tables import cases, outbox
@@ -195,13 +203,8 @@ def test_an_event_past_its_last_attempt_is_apologised_for_once(slack: SlackHarne
 
 @pytest.fixture
 def esc(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path) -> Escalations:
-    (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
-    settings = tmp_path / "policybot.yaml"
-    settings.write_text(SETTINGS, encoding="utf-8")
-    fake_slack.add_channel(COMMS_CHANNEL)
-    fake_slack.add_channel(LEGAL_CHANNEL)
-    clock = FakeClock(datetime.now(UTC))  # Slack's message times are wall-clock times
-    return Escalations(slack_factory(settings_path=settings, clock=clock), clock, fake_slack)
+    # Slack's message times are wall-clock times, and the notifier looks for posts by them.
+    return escalations(slack_factory, fake_slack, tmp_path, FakeClock(datetime.now(UTC)))
 
 
 def test_the_outbox_does_not_re_post_a_notification_slack_already_has(esc: Escalations) -> None:
