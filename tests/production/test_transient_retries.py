@@ -212,3 +212,21 @@ def test_an_outage_log_says_when_it_ends_and_a_repeated_bug_is_logged_once(caplo
     assert messages[1][0] == "WARNING" and "working again after 5 failed passes" in messages[1][1]
     assert messages[2][0] == "ERROR" and messages[2][2]  # the bug, with its traceback, once
     assert len(messages) == 3
+
+
+def test_a_replica_whose_connection_drops_while_it_opens_the_database_still_starts(
+    postgres_url: str, admin: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pg_terminate_backend as a replica starts (its migration check) no longer ends the start."""
+    Store(postgres_url).close()  # the tables exist; the check only reads the revision
+    store = Store(postgres_url, create=False)
+    try:
+        kill = Terminator(admin, "SELECT")
+        event.listen(store.engine, "before_cursor_execute", kill)
+        caplog.set_level(logging.WARNING, logger="bot.store.database")
+        store._upgrade()
+        assert kill.done == 1
+        [line] = [r for r in caplog.records if r.name == "bot.store.database"]
+        assert "trying again" in line.getMessage() and "connection lost" in line.getMessage()
+    finally:
+        store.close()
