@@ -112,6 +112,7 @@ class Tally:
     stuck: int = 0
     finished: int = 0
     kills: int = 0
+    exited_by_themselves: int = 0
     terminations: int = 0
     backends_terminated: int = 0
     slack_faults: Counter[str] = field(default_factory=Counter)
@@ -375,6 +376,7 @@ class Run:
     patience: float
     silent_after: float
     give_up_after: float
+    restart_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 # -- the faults ---------------------------------------------------------------------------------------
@@ -395,10 +397,24 @@ def killer(run: Run, kills: int, rng: random.Random) -> None:
         if time.monotonic() >= run.chaos_ends:
             return
         victim = rng.choice(serving)
-        victim.kill()
-        run.tally.add(kills=1)
-        victim.start()
+        with run.restart_lock:
+            victim.kill()
+            run.tally.add(kills=1)
+            victim.start()
         threading.Thread(target=_ready, args=(victim,), daemon=True).start()
+
+
+def supervisor(run: Run) -> None:
+    """What an orchestrator does: a replica that exited by itself (not killed here) is restarted,
+    and counted, since none should."""
+    while time.monotonic() < run.chaos_ends:
+        time.sleep(0.5)
+        for replica in run.replicas:
+            with run.restart_lock:
+                if replica.process is not None and replica.process.poll() is not None:
+                    run.tally.add(exited_by_themselves=1)
+                    print(f"{replica.name} exited by itself:\n{replica.log_tail(5)}", file=sys.stderr)
+                    replica.start()
 
 
 def _ready(replica: Replica) -> None:
@@ -592,6 +608,7 @@ def main() -> None:
             threading.Thread(target=killer, args=(run, args.kills, random.Random(seed + 2))),
             threading.Thread(target=terminator, args=(run, application_name, random.Random(seed + 3))),
             threading.Thread(target=slack_faults, args=(run, random.Random(seed + 4))),
+            threading.Thread(target=supervisor, args=(run,)),
         ]
         for thread in people + chaos:
             thread.start()
@@ -632,6 +649,7 @@ def main() -> None:
             "give_up_after_seconds": args.give_up_after,
             "faults": {
                 "kill_9": tally.kills,
+                "replicas_exited_by_themselves": tally.exited_by_themselves,
                 "pg_terminate_backend_rounds": tally.terminations,
                 "backends_terminated": tally.backends_terminated,
                 "slack": dict(tally.slack_faults),
