@@ -106,6 +106,7 @@ class InboundJournal:
         self.rng = rng or random.Random()
         self._lock = threading.Lock()
         self._in_flight: set[int] = set()
+        self._replaying: set[int] = set()  # the part of _in_flight that came from claim_due
 
     # -- the live path ---------------------------------------------------------------------
     def record(self, key: str, person: str, payload: dict[str, Any]) -> InboundEvent | None:
@@ -218,9 +219,16 @@ class InboundJournal:
         with self._lock:
             return len(self._in_flight)
 
+    @property
+    def replaying(self) -> int:
+        """Events claimed by ``claim_due`` that this replica is still working on."""
+        with self._lock:
+            return len(self._replaying)
+
     def _forget(self, event: InboundEvent) -> None:
         with self._lock:
             self._in_flight.discard(event.id)
+            self._replaying.discard(event.id)
 
     # -- replaying -----------------------------------------------------------------------------
     def claim_due(self, limit: int = 20) -> list[InboundEvent]:
@@ -286,6 +294,7 @@ class InboundJournal:
                 )
         with self._lock:
             self._in_flight.update(e.id for e in claimed if not e.final)
+            self._replaying.update(e.id for e in claimed if not e.final)
         return claimed
 
     def forget_finished(self) -> int:

@@ -1,10 +1,11 @@
 """The replayer: the background loop that keeps the inbound journal moving on every replica.
 
 Each pass it renews this replica's leases (the events it is still working on), claims events
-whose lease ran out (a replica died after acknowledging them, or they wait for a retry) and hands
-each to the adapter's ``handler``, and now and then deletes finished events past their keeping
-time. The handler runs the event the way it would have run live and must end with
-``journal.finish(event)`` or ``journal.retry_later(event)``, possibly later, on another thread.
+whose lease ran out (a replica died after acknowledging them, or they wait for a retry), no more
+than it has room for, and hands each to the adapter's ``handler``; now and then it deletes
+finished events past their keeping time. The handler runs the event the way it would have run
+live and must end with ``journal.finish(event)`` or ``journal.retry_later(event)``, possibly
+later, on another thread.
 
 During a database outage a pass fails; that is one log line when it starts and one when it ends
 (bot.store.transient.OutageLog), and the loop waits longer between passes meanwhile.
@@ -34,7 +35,7 @@ class InboundReplayer:
         interval: float = 1.0,
         heartbeat_every: float | None = None,
         housekeeping_every: float = 300.0,
-        batch: int = 20,
+        capacity: int = 4,
     ) -> None:
         self.journal = journal
         self.handler = handler
@@ -42,7 +43,10 @@ class InboundReplayer:
         # Several renewals fit in one lease, so a slow pass or a short blip never loses a lease.
         self.heartbeat_every = heartbeat_every or max(0.5, journal.lease.total_seconds() / 5)
         self.housekeeping_every = housekeeping_every
-        self.batch = batch
+        # At most this many replayed events in hand at once: the rest are left for the other
+        # replicas (every one polls), so a backlog is shared, and a replica that dies while
+        # replaying leaves little behind to be taken over yet again.
+        self.capacity = capacity
         self.outage = OutageLog("the inbound replayer", log)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,7 +59,8 @@ class InboundReplayer:
         if now - self._last_heartbeat >= self.heartbeat_every:
             self.journal.heartbeat()
             self._last_heartbeat = now
-        events = self.journal.claim_due(self.batch)
+        room = self.capacity - self.journal.replaying
+        events = self.journal.claim_due(room) if room > 0 else []
         for event in events:
             self._hand_over(event)
         if now - self._last_housekeeping >= self.housekeeping_every:
@@ -77,13 +82,10 @@ class InboundReplayer:
     def run_forever(self) -> None:
         while not self._stop.is_set():
             try:
-                events = self.run_once()
+                self.run_once()
                 self.outage.succeeded()
             except Exception as err:
                 self.outage.failed(err)
-                events = []
-            if len(events) >= self.batch:
-                continue
             self._stop.wait(self.outage.backoff(self.interval))
 
     def start(self) -> InboundReplayer:
