@@ -12,10 +12,10 @@ button again, and after a re-click that shows nothing either they type a word to
 
 Faults, all during the ``--seconds`` (defaults: 60 s, at least 10 kills):
 
-- ``kill -9`` of a random serving replica, aiming at ``--kills`` kills or more, each restarted at
-  once: the other may still be restarting, so both are sometimes down together (a request neither
-  takes is not acknowledged, so it is retried by the person's client and not counted). A replica
-  still starting is never the victim, so on a machine where restarts are slow there are fewer
+- ``kill -9`` of a random replica that has served for ``--min-uptime`` seconds (3), aiming at
+  ``--kills`` kills or more, each restarted at once: the other may still be restarting, so both
+  are sometimes down together (a request neither takes is not acknowledged, so it is retried by
+  the person's client and not counted). On a machine where restarts are slow there are fewer
   kills: the count is reported;
 - ``pg_terminate_backend`` of every database connection of the replicas, every few seconds
   (the replicas' URLs carry an application_name, so nothing else on the server is touched);
@@ -376,7 +376,9 @@ class Run:
     patience: float
     silent_after: float
     give_up_after: float
+    min_uptime: float = 3.0
     restart_lock: threading.Lock = field(default_factory=threading.Lock)
+    ready_since: dict[str, float] = field(default_factory=dict)  # replica name: when it was last ready
 
 
 # -- the faults ---------------------------------------------------------------------------------------
@@ -392,7 +394,12 @@ def killer(run: Run, kills: int, rng: random.Random) -> None:
         time.sleep(rng.uniform(0.5 * gap, gap))
         serving: list[Replica] = []
         while not serving and time.monotonic() < run.chaos_ends:
-            serving = [r for r in run.replicas if r.alive and r.get("/readyz")[0] == 200]
+            settled = time.monotonic() - run.min_uptime
+            serving = [
+                r
+                for r in run.replicas
+                if r.alive and run.ready_since.get(r.name, 0.0) <= settled and r.get("/readyz")[0] == 200
+            ]
             time.sleep(0 if serving else 0.1)
         if time.monotonic() >= run.chaos_ends:
             return
@@ -400,8 +407,9 @@ def killer(run: Run, kills: int, rng: random.Random) -> None:
         with run.restart_lock:
             victim.kill()
             run.tally.add(kills=1)
+            run.ready_since[victim.name] = float("inf")
             victim.start()
-        threading.Thread(target=_ready, args=(victim,), daemon=True).start()
+        threading.Thread(target=_ready, args=(run, victim), daemon=True).start()
 
 
 def supervisor(run: Run) -> None:
@@ -414,12 +422,15 @@ def supervisor(run: Run) -> None:
                 if replica.process is not None and replica.process.poll() is not None:
                     run.tally.add(exited_by_themselves=1)
                     print(f"{replica.name} exited by itself:\n{replica.log_tail(5)}", file=sys.stderr)
+                    run.ready_since[replica.name] = float("inf")
                     replica.start()
+                    threading.Thread(target=_ready, args=(run, replica), daemon=True).start()
 
 
-def _ready(replica: Replica) -> None:
+def _ready(run: Run, replica: Replica) -> None:
     try:
         replica.wait_ready(120)
+        run.ready_since[replica.name] = time.monotonic()
     except AssertionError as err:
         if replica.process is not None and replica.process.returncode == -9:
             return  # killed again while starting (the killer only spares a replica's partner)
@@ -562,6 +573,7 @@ def main() -> None:
     parser.add_argument("--patience", type=float, default=8.0, help="seconds a person waits before clicking again")
     parser.add_argument("--silent-after", type=float, default=45.0, help="unanswered this long: late (or silent)")
     parser.add_argument("--give-up-after", type=float, default=150.0, help="unanswered this long: silent")
+    parser.add_argument("--min-uptime", type=float, default=3.0, help="a replica serves this long before a kill")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every fake Slack Web API call")
     parser.add_argument("--threads", type=int, default=4, help="Slack worker threads per replica")
     parser.add_argument("--seed", type=int, default=None)
@@ -602,6 +614,7 @@ def main() -> None:
             args.patience,
             args.silent_after,
             args.give_up_after,
+            args.min_uptime,
         )
         people = [threading.Thread(target=Employee(i, run).live, daemon=True) for i in range(args.people)]
         chaos = [
@@ -645,6 +658,7 @@ def main() -> None:
             "people": args.people,
             "latency_ms": args.latency_ms,
             "patience_seconds": args.patience,
+            "min_uptime_seconds": args.min_uptime,
             "silent_after_seconds": args.silent_after,
             "give_up_after_seconds": args.give_up_after,
             "faults": {
