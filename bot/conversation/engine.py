@@ -50,6 +50,7 @@ from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
 from bot.store import Store
 from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Answer, Conversation
+from bot.store.transient import retry_transient
 from bot.telemetry import metrics
 
 
@@ -85,11 +86,17 @@ class Engine:
         ``delivery_id`` is the platform's id for this delivery (a Slack retry, a Teams activity
         id): a repeat is recognised and applied once. A conversation changed by a concurrent
         action is not merged: the person gets a notice and the current question.
+
+        A transient database error (a dropped connection, a serialisation failure, a lock
+        timeout, SQLite busy, or losing a race to start the person's one active conversation) runs
+        the whole turn again, a few times with jitter (bot.store.transient): the failed attempt
+        kept nothing, and if its commit did land, the delivery id makes the retry a repeat. Past
+        the last attempt ``DatabaseUnavailable`` is raised, whose message is for the person.
         """
         started = time.perf_counter()
         result = "error"
         try:
-            replies = self._handle(actor, event, delivery_id)
+            replies = retry_transient(lambda: self._handle(actor, event, delivery_id), f"a {actor.platform} turn")
             result = _result_of(replies)
             return replies
         finally:
@@ -134,6 +141,9 @@ class Engine:
     def unfinished(self, actor: Actor) -> Unfinished | None:
         """The person's conversation still waiting for an answer (or, failing that, the check they
         set aside most recently), if any."""
+        return retry_transient(lambda: self._unfinished(actor), "reading an unfinished conversation")
+
+    def _unfinished(self, actor: Actor) -> Unfinished | None:
         with self.store.transaction() as conn:
             conv = self.store.active_conversation(conn, actor.user_id) or self.store.set_aside_conversation(
                 conn, actor.user_id
@@ -150,11 +160,15 @@ class Engine:
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
         """Show the current question of a conversation again; a set-aside check is taken up again."""
-        with self.store.transaction() as conn:
-            conv = self._owned(conn, actor, conversation_id)
-            if conv is not None and conv.status == SET_ASIDE:
-                return self._take_up(conn, actor, conv)
-            return self._current(conn, actor, conversation_id)
+
+        def read() -> list[Reply]:
+            with self.store.transaction() as conn:
+                conv = self._owned(conn, actor, conversation_id)
+                if conv is not None and conv.status == SET_ASIDE:
+                    return self._take_up(conn, actor, conv)
+                return self._current(conn, actor, conversation_id)
+
+        return retry_transient(read, "showing a conversation again")
 
     def menu(self) -> FlowChoice:
         """Every flow, for a person who has not said what the situation is."""
@@ -439,15 +453,28 @@ class Engine:
     def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> Conversation | None:
         """End the person's active conversation for another one: a check with answers is set aside
         (kept, and returned, so the person can be told how to carry on with it); one with nothing
-        answered counts as abandoned."""
-        other = self.store.active_conversation(conn, actor.user_id)
-        if other is None:
-            return None
-        kept = bool(other.answers)
-        other = other.moved(status=SET_ASIDE if kept else ABANDONED, updated_at=now)
-        self.store.save_conversation(conn, other)
-        self.store.record(conn, other, "set_aside" if kept else "abandoned", now, why)
-        return other if kept else None
+        answered counts as abandoned. One active conversation at a time is guaranteed by a unique
+        index.
+
+        If another turn changed it meanwhile (an answer, or a start on another replica that set it
+        aside and began its own), look again: the newest active one is set aside instead. Two
+        starts at the same instant with nothing active both insert; the database refuses the
+        second, whose turn is run again (bot.store.transient) and then sets the first aside. So
+        concurrent starts end as sequential ones would: the last one is the active conversation.
+        """
+        for _ in range(5):
+            other = self.store.active_conversation(conn, actor.user_id)
+            if other is None:
+                return None
+            kept = bool(other.answers)
+            other = other.moved(status=SET_ASIDE if kept else ABANDONED, updated_at=now)
+            try:
+                self.store.save_conversation(conn, other)
+            except StaleConversation:
+                continue  # moved on under us: read it again (a refused UPDATE leaves the transaction usable)
+            self.store.record(conn, other, "set_aside" if kept else "abandoned", now, why)
+            return other if kept else None
+        raise StaleConversation("the person's active conversation kept changing while a new one was started")
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)

@@ -26,7 +26,7 @@ from bot.language.schema_check import did_you_mean
 from bot.store import Store, routing_log
 from bot.store.database import conversation_from_row
 from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Conversation
-from bot.store.schema import audit, conversations, deliveries
+from bot.store.schema import audit, conversations, deliveries, inbound_events
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -288,6 +288,7 @@ class PurgeReport:
     cases: int = 0  # closed cases, with their recipients, history, notifications and timers
     delivery_keys: int = 0
     routing_messages: int = 0  # routing log rows: what was typed, guessed and chosen
+    inbound_events: int = 0  # the inbound journal (payloads are cleared once handled; rows go here)
     kept_live_cases: int = 0
     dry_run: bool = False
     # rows deleted from the other tables that declare personal data (bot.store.personal_data):
@@ -305,6 +306,7 @@ class PurgeReport:
                 "delivery_keys": self.delivery_keys,
                 "other_tables": dict(sorted(self.other_tables.items())),
                 "routing_messages": self.routing_messages,
+                "inbound_events": self.inbound_events,
             },
             "kept_open_cases": self.kept_live_cases,
         }
@@ -312,9 +314,9 @@ class PurgeReport:
 
 def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeReport:
     """Delete what is older than ``cutoff``: conversations, audit rows, closed cases (with their
-    recipients, history, notifications and timers) and platform delivery keys, then whatever every
-    other table's personal-data declaration says has expired (bot.ops.data_protection).
-    recipients, history, notifications and timers), platform delivery keys and the routing log.
+    recipients, history, notifications and timers), platform delivery keys, the routing log and
+    inbound journal rows, then whatever every other table's personal-data declaration says has
+    expired (bot.ops.data_protection).
 
     Open and acknowledged cases are kept whatever their age, with the conversation and audit rows
     behind them, and so is any conversation a kept case came from. ``dry_run`` counts without
@@ -346,6 +348,9 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
                 name: n for name, n in purge_declared(conn, cutoff).items() if name not in _CASE_CHILDREN or n
             }
             report.routing_messages = routing_log.purge_before(conn, cutoff)
+            report.inbound_events = conn.execute(
+                delete(inbound_events).where(inbound_events.c.received_at < cutoff)
+            ).rowcount
         except BaseException:
             transaction.rollback()
             raise
