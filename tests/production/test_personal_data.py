@@ -240,6 +240,8 @@ def test_export_person_finds_everything_about_one_person_and_no_credentials(org:
 def test_export_person_writes_an_owner_only_file(org: Org, tmp_path: Path) -> None:
     fill(org, FakeClock(datetime.now(UTC)))
     target = tmp_path / "amara.json"
+    target.write_text("an older export", encoding="utf-8")
+    target.chmod(0o644)  # readable by everyone: the export must not stay that way
     result = org.cli("export-person", "amara", "--output", str(target))
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
