@@ -12,11 +12,14 @@ folder, so no ``./policybot.yaml`` there changes what is measured. Run from the 
     .venv/bin/python bench/bench_cli.py --why           # also: what `route` spends its imports on
     .venv/bin/python bench/bench_cli.py --no-bytecode   # no .pyc: every start compiles policybot's modules
     .venv/bin/python bench/bench_cli.py --checkout /tmp/main-wt   # another tree's code, same venv
+    .venv/bin/python bench/bench_cli.py --compare /tmp/main-wt    # this tree and that one, taking turns
 
 ``--checkout DIR`` puts DIR first on PYTHONPATH, so the same console script runs that tree's
 ``bot`` and ``adapters`` (for a before/after comparison against a worktree of main; the entry
-points still come from this venv's install, so they must be the same in both trees). The target
-(docs/benchmarks.md, "CLI start") is a median under 0.5 s for ``route`` and ``validate``.
+points still come from this venv's install, so they must be the same in both trees).
+``--compare DIR`` times this tree (or --checkout's) and DIR in the same rounds, so a load that
+comes and goes on a shared machine falls on both alike: the fair way to compare before and after.
+The target (docs/benchmarks.md, "CLI start") is a median under 0.5 s for ``route`` and ``validate``.
 
 Write the figures it prints into docs/benchmarks.md.
 """
@@ -55,6 +58,7 @@ HEAVY = (
 
 @dataclass
 class Timing:
+    code_from: str  # the tree whose bot/ ran
     command: str
     runs: int
     median_s: float
@@ -113,24 +117,33 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
     return Run(elapsed, cpu_of_children() - cpu, done)
 
 
-def time_commands(commands: dict[str, list[str]], runs: int, env: dict[str, str], cwd: Path) -> list[Timing]:
+@dataclass
+class Tree:
+    """One copy of the code to time: its environment and where its ``bot`` package really is."""
+
+    env: dict[str, str]
+    source: str
+
+
+def time_commands(trees: list[Tree], commands: dict[str, list[str]], runs: int, cwd: Path) -> list[Timing]:
     """One warm-up of each command (file cache, .pyc files), then ``runs`` rounds of one run of each.
 
     Taking turns, rather than all runs of one command and then the next, spreads the load other
-    work puts on a shared machine evenly over the commands compared.
+    work puts on a shared machine evenly over the commands (and, with --compare, the trees) compared.
     """
-    for argv in commands.values():
-        run_once(argv, env, cwd)
-    samples: dict[str, list[Run]] = {name: [] for name in commands}
+    jobs = [(tree, name, argv) for tree in trees for name, argv in commands.items()]
+    for tree, _, argv in jobs:
+        run_once(argv, tree.env, cwd)
+    samples: dict[tuple[str, str], list[Run]] = {(tree.source, name): [] for tree, name, _ in jobs}
     for _ in range(runs):
-        for name, argv in commands.items():
-            samples[name].append(run_once(argv, env, cwd))
+        for tree, name, argv in jobs:
+            samples[tree.source, name].append(run_once(argv, tree.env, cwd))
     timings = []
-    for name, runs_of_one in samples.items():
+    for (source, name), runs_of_one in samples.items():
         wall = [r.wall_s for r in runs_of_one]
         cpu = statistics.median(r.cpu_s for r in runs_of_one)
         timings.append(
-            Timing(name, runs, statistics.median(wall), min(wall), max(wall), cpu, TARGET_SECONDS.get(name))
+            Timing(source, name, runs, statistics.median(wall), min(wall), max(wall), cpu, TARGET_SECONDS.get(name))
         )
     return timings
 
@@ -161,6 +174,7 @@ def import_costs(env: dict[str, str], cwd: Path, top: int) -> dict[str, Any]:
 
 
 def print_table(timings: list[Timing]) -> None:
+    print(f"\ncode from {timings[0].code_from}:")
     print("| command | runs | median | min | max | CPU (median) | target |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for t in timings:
@@ -185,6 +199,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15, help="how many imports --why lists (15)")
     parser.add_argument("--checkout", type=Path, help="measure this tree's bot/ and adapters/ (PYTHONPATH)")
     parser.add_argument(
+        "--compare", type=Path, help="also measure this tree, taking turns with the first (a fair before/after)"
+    )
+    parser.add_argument(
         "--no-bytecode",
         action="store_true",
         help="do not cache .pyc files (PYTHONDONTWRITEBYTECODE=1): each start compiles policybot's modules",
@@ -193,35 +210,42 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    checkout = args.checkout.resolve() if args.checkout else None
+    checkouts = [args.checkout.resolve() if args.checkout else None]
+    if args.compare:
+        checkouts.append(args.compare.resolve())
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         cwd = Path(tmp)
-        env = environment(checkout, cwd, bytecode=not args.no_bytecode)
-        source = bot_source(env, cwd)
+        trees = []
+        for checkout in checkouts:
+            env = environment(checkout, cwd, bytecode=not args.no_bytecode)
+            trees.append(Tree(env, bot_source(env, cwd)))
+        if len({tree.source for tree in trees}) < len(trees):
+            parser.error(f"--compare runs the same code as the first tree ({trees[0].source})")
         load_before = os.getloadavg()
         # The bare interpreter too: the floor no command can go under, and a gauge of the machine's load.
         commands = {BASELINE: [sys.executable, "-c", "pass"]}
         commands |= {name: [str(console_script()), *COMMANDS[name]] for name in args.only or COMMANDS}
-        timings = time_commands(commands, args.runs, env, cwd)
+        timings = time_commands(trees, commands, args.runs, cwd)
         load_after = os.getloadavg()
-        why = import_costs(env, cwd, args.top) if args.why else None
+        whys = {tree.source: import_costs(tree.env, cwd, args.top) for tree in trees} if args.why else {}
     machine = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
-        "code_from": source,
+        "code_from": [tree.source for tree in trees],
         "bytecode_cached": not args.no_bytecode,
     }
     if args.json:
-        print(json.dumps({"machine": machine, "timings": [asdict(t) for t in timings], "why": why}, indent=2))
-    else:
-        cached = "cached by the warm-up" if not args.no_bytecode else "not cached (PYTHONDONTWRITEBYTECODE=1)"
-        print(f"python {machine['python']}, {machine['cpus']} cpus, code from {source}, .pyc {cached}; "
-              f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
-        print_table(timings)
-        if why:
-            print_why(why)
+        print(json.dumps({"machine": machine, "timings": [asdict(t) for t in timings], "why": whys}, indent=2))
+        return 0
+    cached = "cached by the warm-up" if not args.no_bytecode else "not cached (PYTHONDONTWRITEBYTECODE=1)"
+    print(f"python {machine['python']}, {machine['cpus']} cpus, .pyc {cached}; "
+          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
+    for tree in trees:
+        print_table([t for t in timings if t.code_from == tree.source])
+        if tree.source in whys:
+            print_why(whys[tree.source])
     return 0
 
 

@@ -18,6 +18,7 @@ from bot.language.citations import (
     load_registry,
     normalise,
 )
+from tests.shared_inputs import policy_texts
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +28,7 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="module")
 def policy_dir() -> Path:
-    found = default_policy_dir()
-    if found is None:
-        pytest.skip("no policy texts here: set POLICYBOT_POLICY_DIR or put them in ../shared/policy")
-    if not found.is_dir():
-        pytest.fail(f"the policy folder {found} (from POLICYBOT_POLICY_DIR) does not exist")
-    return found
+    return policy_texts()
 
 
 # --- the real registry ------------------------------------------------------------------------

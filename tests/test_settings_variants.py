@@ -22,7 +22,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli.main import cli
-from bot.conversation.escalation import NoDirectory
+from bot.conversation.escalation import NoDirectory, escalation_context
 from bot.conversation.library import FlowLibrary, default_flows_dir
 from bot.conversation.paths import EXAMPLE_ACTOR, all_paths
 from bot.language.flow_model import Flow
@@ -65,15 +65,17 @@ def _rendered(flow_id: str, rules: tuple[tuple[str, Any], ...]) -> list[dict[str
     user = NoDirectory().describe(EXAMPLE_ACTOR)
     out = []
     for path in all_paths(flow, settings):
+        outcome = flow.states[path.outcome]
+        targets = outcome.escalate.to if outcome.escalate else ()
         context = {
             "org": settings.template_org(),
             "user": user,
             "answers": {s.state: s.answer for s in path.steps},
             "score": 0,
             "score_total": 0,
+            "escalation": escalation_context(list(dict.fromkeys(settings.target_name(t) for t in targets))),
         }
         cards = [render(flow.states[s.state].intro or "", context) for s in path.steps]
-        outcome = flow.states[path.outcome]
         items = [render(item, context) for item in outcome.checklist]
         out.append(
             {

@@ -1,25 +1,60 @@
 """The terminal conversation loop: read a line, turn it into an engine event, print the replies.
 
-The loop keeps only which conversation is on screen; everything else is in the store, so quitting
-and starting again offers to carry on where the person left off.
+The loop keeps only what is on screen (which conversation, the last question, a menu or a
+switch offer to answer by number or word); everything else is in the store, so quitting and
+starting again offers to carry on where the person left off. Leaving (quit, exit, Ctrl-D,
+Ctrl-C) never loses anything; only "stop this check" ends a check.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import click
 
-from adapters.console.render import render
+from adapters.console.render import NOT_THIS_WORDS, preview, render, terminal_width, wrap
 from bot.conversation.engine import Engine
-from bot.conversation.events import Actor, Cancel, ConfirmEscalation, DeclineEscalation, Event, FreeText, Start
-from bot.conversation.replies import EscalationSent, FlowChoice, Outcome, Question, Reply
+from bot.conversation.events import (
+    Actor,
+    Cancel,
+    ConfirmEscalation,
+    DeclineEscalation,
+    Event,
+    FreeText,
+    Start,
+)
+from bot.conversation.replies import (
+    ChoiceKind,
+    EscalationSent,
+    Explanation,
+    FlowChoice,
+    Outcome,
+    Question,
+    Reply,
+    SwitchOffer,
+)
+from bot.conversation.typed_answers import command_for
 
 LEAVE_WORDS = {"quit", "exit", "bye", ":q"}
+INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
 WELCOME = (
     "policybot — social media policy help. Describe your situation in a few words "
     '(for example: "someone threatened to sue me over my tweet"), or type list to see every topic.'
 )
+RESUME_HINT = (
+    "Press Enter to carry on, n to start something else (it stays saved), "
+    '"stop this check" to end it, or quit to leave.'
+)
+
+
+def _read_line(prompt: str) -> str:
+    """A line typed at the terminal. When the input is not a terminal (a script, a test, a pasted
+    transcript) the line is echoed, so the output reads exactly as the screen would."""
+    line = input(prompt + " ")
+    if not sys.stdin.isatty():
+        click.echo(line)
+    return line
 
 
 class ConsoleChat:
@@ -33,51 +68,85 @@ class ConsoleChat:
         ask: Callable[[str], str] | None = None,
         say: Callable[[str], None] | None = None,
         deliver: Callable[[], object] | None = None,
+        width: int | None = None,
     ) -> None:
         self.engine = engine
         # Runs one worker pass after an escalation, so the terminal shows what was sent at once.
         self.deliver = deliver
         self.actor = actor
-        self.ask = ask or (lambda prompt: click.prompt(prompt, prompt_suffix=" ", default="", show_default=False))
+        self.ask = ask or _read_line
         self.say = say or click.echo
+        self.width = width or terminal_width()
         self.conversation_id: str | None = None
         self.menu: FlowChoice | None = None
+        self.switch: SwitchOffer | None = None
+        self.question: Question | None = None  # the last question shown, shown again after "why"
+        self.not_this: FlowChoice | None = None  # "Understood: ..." above the current flow, if routed
 
-    def run(self) -> None:
-        self.say(WELCOME)
-        self._offer_resume()
+    def run(self) -> int:
+        """Talk until the person leaves; the exit status (130 after Ctrl-C, else 0)."""
+        try:
+            self.say(wrap(WELCOME, self.width))
+            if self._offer_resume():
+                self._talk()
+        except EOFError:
+            self.say("")  # Ctrl-D leaves the cursor after the prompt: "Bye." goes on its own line
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            self.say("")
+            self._leave()
+            return INTERRUPTED
+        self._leave()
+        return 0
+
+    def _talk(self) -> None:
         while True:
-            try:
-                line = self.ask(">").strip()
-            except (EOFError, click.exceptions.Abort):
-                self._leave()
-                return
+            line = self.ask(">").strip()
             if not line:
                 continue
             if line.lower() in LEAVE_WORDS:
-                self._leave()
                 return
             self._handle_line(line)
 
-    def _offer_resume(self) -> None:
+    def _offer_resume(self) -> bool:
+        """Offer the unfinished (or set-aside) check; False when the person chose to leave."""
         unfinished = self.engine.unfinished(self.actor)
         if unfinished is None:
-            return
-        self.say(f'You have an unfinished check: "{unfinished.flow_title}" ({unfinished.answered} answered so far).')
-        answer = self.ask("Carry on with it? [Y/n]").strip().lower()
-        if answer in ("", "y", "yes"):
+            return True
+        self.say(
+            wrap(
+                f'You have an unfinished check: "{unfinished.flow_title}" ({unfinished.answered} answered so far).',
+                self.width,
+            )
+        )
+        self.say(click.style(wrap(RESUME_HINT, self.width), dim=True))
+        answer = self.ask("Carry on with it? [Y/n]").strip()
+        folded = answer.lower()
+        if folded in ("", "y", "yes"):
             self.show(self.engine.resume(self.actor, unfinished.conversation_id))
-        else:
+        elif folded in LEAVE_WORDS:
+            return False
+        elif command_for(folded) == "cancel":  # "stop", "stop this check", "cancel": an explicit end
             self.show(self.engine.handle(self.actor, Cancel(unfinished.conversation_id)))
+        elif folded not in ("n", "no"):
+            self._handle_line(answer)  # a new situation typed straight away: the old check is set aside
+        return True
 
     def _handle_line(self, line: str) -> None:
-        if line.lower() in ("list", "menu", "help", "topics"):
+        offer, self.switch = self.switch, None
+        folded = line.lower()
+        if folded in ("list", "menu", "help", "topics"):
             self.show([self.engine.menu()])
+            return
+        if offer is not None and folded in ("switch", "switch to it", "start it"):
+            self.show(self.send(Start(flow_id=offer.flow_id)))
+            return
+        if self.not_this is not None and line.lower() == NOT_THIS_WORDS:
+            self.show(self.send(Start(flow_id=self.not_this.candidates[0].flow_id)))
             return
         if self.menu is not None and line.isdigit() and 1 <= int(line) <= len(self.menu.candidates):
             self.show(self.send(Start(flow_id=self.menu.candidates[int(line) - 1].flow_id)))
             return
-        if self.conversation_id is None:
+        if self.conversation_id is None and command_for(line) != "resume":
             self.show(self.send(Start(text=line)))
             return
         self.show(self.send(FreeText(line, self.conversation_id)))
@@ -87,17 +156,30 @@ class ConsoleChat:
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            self.say(render(reply))
+            self.say(render(reply, self.width))
             self.say("")
-            if isinstance(reply, FlowChoice):
+            if isinstance(reply, FlowChoice) and reply.kind is ChoiceKind.NOT_THIS:
+                self.not_this = reply
+            elif isinstance(reply, FlowChoice):
                 self.menu = reply
-                self.say(click.style("Type the number of the closest topic, or describe it differently.", dim=True))
+                self.not_this = None
+                hint = "Type the number of the closest topic, or describe it differently."
+                self.say(click.style(wrap(hint, self.width), dim=True))
+            elif isinstance(reply, SwitchOffer):
+                self.switch = reply
             elif isinstance(reply, Question):
                 self.menu = None
                 self.conversation_id = reply.conversation_id
+                self.question = reply
+            elif isinstance(reply, Explanation):
+                if self.question is not None and self.question.conversation_id == reply.conversation_id:
+                    self.say(render(self.question, self.width))  # the question again, to answer it
+                    self.say("")
             elif isinstance(reply, Outcome):
                 self.menu = None
+                self.not_this = None
                 self.conversation_id = None
+                self.question = None
                 if reply.case_id is not None:
                     self._delivered()
                 self._after_outcome(reply)
@@ -110,22 +192,36 @@ class ConsoleChat:
 
     def _after_outcome(self, outcome: Outcome) -> None:
         offer = outcome.escalation
-        if offer is not None and offer.required and outcome.case_id is None:
-            names = ", ".join(offer.target_names.get(t, t) for t in offer.targets)
-            self.say(click.style(f"Escalations are not switched on here: contact {names} yourself now.", fg="red"))
-        elif offer is not None and not offer.required and outcome.case_id is None:
-            names = ", ".join(offer.target_names.get(t, t) for t in offer.targets)
-            self.say(click.style(f"This should go to {names}. This is exactly what would be sent:", bold=True))
-            self.say("\n".join("    " + line for line in offer.preview.splitlines()))
-            if self.ask(f"Send it to {names} now? [y/N]").strip().lower() in ("y", "yes"):
-                note = self.ask("Add a short note for them (or press Enter for none):").strip()
-                self.show(self.send(ConfirmEscalation(outcome.conversation_id, note or None)))
+        if offer is not None and outcome.case_id is None:
+            names = ", ".join(offer.first_names)
+            if offer.required:
+                text = f"Escalations are not switched on here: contact {names} yourself now."
+                self.say(click.style(wrap(text, self.width), fg="red"))
             else:
-                self.show(self.send(DeclineEscalation(outcome.conversation_id)))
-        self.say(click.style("Describe another situation, type list for all topics, or quit.", dim=True))
+                text = f"This should go to {names}. This is exactly what would be sent:"
+                self.say(click.style(wrap(text, self.width), bold=True))
+                self.say(preview(offer.preview, self.width))
+                if self._prompt(f"Send it to {names} now? [y/N]").strip().lower() in ("y", "yes"):
+                    note = self._prompt("A short note for them (Enter for none):").strip()
+                    self.show(self.send(ConfirmEscalation(outcome.conversation_id, note or None)))
+                else:
+                    self.show(self.send(DeclineEscalation(outcome.conversation_id)))
+        waiting = self.engine.unfinished(self.actor)
+        if waiting is not None:
+            text = f'Your check "{waiting.flow_title}" is still waiting: type resume to carry on with it.'
+            self.say(click.style(wrap(text, self.width), fg="cyan"))
+        hint = "Describe another situation, type list for all topics, or quit."
+        self.say(click.style(wrap(hint, self.width), dim=True))
+
+    def _prompt(self, question: str) -> str:
+        """Ask on one line when it fits the terminal; otherwise the question wrapped above a short prompt."""
+        if len(question) + 20 <= self.width:  # room for a short answer after it
+            return self.ask(question)
+        self.say(wrap(question, self.width))
+        return self.ask(">")
 
     def _leave(self) -> None:
-        if self.conversation_id is not None:
+        if self.conversation_id is not None or self.engine.unfinished(self.actor) is not None:
             self.say("Bye. Your answers are saved: run policybot chat again to carry on.")
         else:
             self.say("Bye.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 
 import click
 
@@ -33,4 +34,6 @@ def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | No
     if runtime.cases is not None:
         worker = Worker(runtime, ConsoleNotifier())
         deliver = worker.run_once
-    ConsoleChat(runtime.engine, actor, deliver=deliver).run()
+    status = ConsoleChat(runtime.engine, actor, deliver=deliver).run()
+    if status:
+        sys.exit(status)  # 130 after Ctrl-C, as a shell expects of an interrupted program

@@ -8,25 +8,26 @@ once) is printed once, as a real receiver would show it once.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 
 import click
 
+from adapters.console.render import terminal_width, wrap
 from bot.cases.notify import Notification
 
 ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "message_employee": "Message the employee"}
 
 
 class ConsoleNotifier:
-    def __init__(self, say: Callable[[str], None] | None = None) -> None:
+    def __init__(self, say: Callable[[str], None] | None = None, width: int | None = None) -> None:
         self.say = say or click.echo
+        self.width = width or terminal_width()
         self._seen: set[str] = set()
 
     def deliver(self, notification: Notification) -> None:
         if notification.id in self._seen:
             return
-        self.say(render_notification(notification))
+        self.say(render_notification(notification, self.width))
         self._seen.add(notification.id)
 
 
@@ -43,16 +44,22 @@ def _where(n: Notification) -> str:
     return f"{r.name} ({', '.join(found)})" if found else f"{r.name} (no address on file)"
 
 
-def render_notification(n: Notification) -> str:
+def render_notification(n: Notification, width: int = 80) -> str:
+    """A notification as its recipient would read it. The outbox's own notification id is not
+    shown: it means nothing to a person; the case reference is what ``policybot cases`` takes."""
     rule = "─" * 8
     head = f"{rule} policybot would send ({n.kind}, case {n.case_id[:8]}{', URGENT' if n.urgency == 'urgent' else ''})"
-    lines = [click.style(head, fg="magenta"), f"To: {_where(n)}", click.style(n.title, bold=True)]
-    for paragraph in n.text.split("\n"):
-        lines.append(textwrap.fill(paragraph, 78) if paragraph.strip() else "")
+    lines = [
+        click.style(wrap(head, width), fg="magenta"),
+        wrap(f"To: {_where(n)}", width, hang="    "),
+        click.style(wrap(n.title, width), bold=True),
+        wrap(n.text, width),
+    ]
     for label, value in n.facts:
-        lines.append(f"  {label}: {value}")
+        lines.append(wrap(f"{label}: {value}", width, "  ", "    "))
     if n.actions:
-        lines.append("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions))
-        lines.append(click.style(f"  (policybot cases ack {n.case_id[:8]} --as <your directory id>)", dim=True))
-    lines.append(click.style(f"{rule} id {n.id}", fg="magenta"))
+        lines.append(wrap("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions), width))
+        ack = f"(policybot cases ack {n.case_id[:8]} --as <your directory id>)"
+        lines.append(click.style(wrap(ack, width, "  "), dim=True))
+    lines.append(click.style(rule, fg="magenta"))
     return "\n".join(lines)

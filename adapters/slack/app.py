@@ -39,6 +39,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from adapters.slack import actions as A
 from adapters.slack import render as R
 from adapters.slack.config import SlackConfig
+from adapters.slack.inbound import REPLAY, SlackInbound, replaying
 from adapters.slack.installs import SlackInstalls, WorkspaceClient
 from adapters.slack.people import PLATFORM, SlackPeople
 from adapters.slack.worker import Worker
@@ -69,6 +70,10 @@ MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 SORRY = (
     "Something went wrong on my side. Nothing you did before is lost: open my Home tab and choose "
     "Carry on, or try again in a moment."
+)
+GAVE_UP = (
+    "Sorry: something you asked me a few minutes ago kept failing on my side, so I have stopped trying. "
+    "Nothing you did before is lost. Type what the situation is, or open my Home tab and choose Carry on."
 )
 MOVED_TO_DM = "I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps."
 
@@ -180,6 +185,7 @@ class SlackBot:
         worker_threads: int | None = None,
         logger: logging.Logger | None = None,
         installs: SlackInstalls | None = None,
+        journal: bool = True,
     ) -> None:
         self.runtime = runtime
         self.engine = runtime.engine
@@ -202,6 +208,10 @@ class SlackBot:
         if installs is not None:
             installs.attach(self.app)  # the workspace's token for this request; uninstalls, revocations
         self.app.use(self._time_ack)
+        # Every acknowledged request is written down before the ack goes out (see later()).
+        self.inbound = SlackInbound(self.app, runtime.store, runtime.clock, self._apologise) if journal else None
+        if self.inbound is not None:
+            self.app.use(self.inbound.middleware)
         self.app.error(self.on_listener_error)
         self._register()
 
@@ -211,7 +221,7 @@ class SlackBot:
     def _time_ack(req: BoltRequest, next: Callable[[], Any]) -> Any:
         """Socket Mode's acknowledgement time for /metrics (HTTP mode times whole requests in
         http_server.py, from arrival to response, so it is not counted twice)."""
-        if req.mode != "socket_mode":
+        if req.mode != "socket_mode" or REPLAY in req.context:
             return next()
         with metrics.ack_timer(PLATFORM):
             return next()
@@ -268,23 +278,43 @@ class SlackBot:
 
     # ------------------------------------------------------------------------------ helpers
 
-    def later(self, user_id: str, job: Callable[[], object], *, channel: str | None = None) -> None:
-        """Run ``job`` in the background, in order for this person; failures are told to them."""
+    def later(
+        self, user_id: str, job: Callable[[], object], *, channel: str | None = None, durable: bool = True
+    ) -> None:
+        """Run ``job`` in the background, in order for this person; failures are told to them.
+
+        ``durable``: the request is written to the inbound journal first (adapters/slack/inbound.py),
+        so it is run even if this replica dies, and run again later when Slack or the database
+        fails for a moment. Only work that is useless later (opening a modal, whose trigger
+        expires in three seconds) passes False.
+        """
+        run, entry = self.inbound.entry_for(user_id) if durable and self.inbound else (True, None)
+        if not run:
+            return
 
         def guarded() -> None:
+            error: BaseException | None = None
             try:
                 job()
-            except PolicybotError as err:
-                log.warning("policybot refused a Slack request: %s", err)
-                self._tell(user_id, channel, str(err), NoticeKind.ERROR)
-            except SlackApiError as err:
-                log.error("Slack Web API call failed: %s", err.response.get("error") if err.response else err)
+            except Exception as err:
+                error = err
+            if self.inbound and self.inbound.settle(entry, error):
+                return  # tried again later: the person hears when it works
+            if isinstance(error, PolicybotError):
+                log.warning("policybot refused a Slack request: %s", error)
+                self._tell(user_id, channel, str(error), NoticeKind.ERROR)
+            elif isinstance(error, SlackApiError):
+                log.error("Slack Web API call failed: %s", error.response.get("error") if error.response else error)
                 self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
-            except Exception:
-                log.exception("a Slack request failed")
+            elif error is not None:
+                log.error("a Slack request failed", exc_info=error)
                 self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
 
         self.worker.submit(user_id, guarded)
+
+    def _apologise(self, user_id: str) -> None:
+        """A request that kept failing and will not be tried again (adapters/slack/inbound.py)."""
+        self._tell(user_id, None, GAVE_UP, NoticeKind.ERROR)
 
     def _tell(self, user_id: str, channel: str | None, text: str, kind: NoticeKind) -> None:
         message = R.render_notice(Notice(text, kind))
@@ -310,6 +340,8 @@ class SlackBot:
         """Post each reply as its own message; returns the timestamps (message ids) posted."""
         posted = []
         for reply in replies:
+            if isinstance(reply, Notice) and reply.kind == NoticeKind.DUPLICATE and replaying():
+                continue  # a replay: the person did nothing twice, they only get their answer late
             message = R.render_reply(reply)
             if message is None:
                 continue
@@ -461,7 +493,8 @@ class SlackBot:
         if not user_id or not trigger:
             return
         flows = [(f.id, f.title) for f in self.runtime.library.all()]
-        self.later(user_id, lambda: self.web.views_open(trigger_id=trigger, view=R.render_start_modal(flows)))
+        view = R.render_start_modal(flows)
+        self.later(user_id, lambda: self.web.views_open(trigger_id=trigger, view=view), durable=False)
 
     def on_start_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
@@ -640,7 +673,7 @@ class SlackBot:
             view = R.render_note_modal(metadata, outcomes[0].escalation.preview)
             self.web.views_open(trigger_id=trigger, view=view)
 
-        self.later(user_id, job)
+        self.later(user_id, job, durable=False)  # a modal: its trigger expires in 3 s
 
     def on_note_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
@@ -767,7 +800,7 @@ class SlackBot:
                 return
             self.web.views_open(trigger_id=trigger, view=R.render_case_message_modal(case.id, case.employee_name))
 
-        self.later(user_id, job)
+        self.later(user_id, job, durable=False)  # a modal: its trigger expires in 3 s
 
     def on_case_message_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}

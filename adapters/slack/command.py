@@ -102,6 +102,10 @@ def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bo
         if installs is not None:
             notifier = WorkspaceNotifier(notifier, installs)  # each case in its own workspace's name
         outbox_worker = OutboxWorker(runtime, notifier).start()
+    if bot.inbound is not None:
+        # Replays requests acknowledged by a replica that died before handling them (or this one,
+        # before it was restarted), and retries those that failed for a moment.
+        bot.inbound.start()
     try:
         if config.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -114,9 +118,13 @@ def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bo
             handler.close()
         else:
             ops = OpsEndpoints.for_runtime(runtime)
-            SlackHTTPServer(bot.app, host=host, port=port, ops=ops).run_forever()
+            # Off the event loop: each request is written to the inbound journal before its ack,
+            # and a database write must not hold up every other acknowledgement.
+            SlackHTTPServer(bot.app, host=host, port=port, ops=ops, inline=bot.inbound is None).run_forever()
     finally:
         log.info("Finishing the requests already accepted")
         bot.worker.shutdown(timeout=30)
+        if bot.inbound is not None:
+            bot.inbound.stop()
         if outbox_worker is not None:
             outbox_worker.stop()

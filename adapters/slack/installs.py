@@ -57,8 +57,10 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # The bot scopes of manifest/slack/manifest.yaml (a test keeps the two the same).
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:history",
     "chat:write",
     "commands",
+    "groups:history",
     "im:history",
     "im:write",
     "users:read",

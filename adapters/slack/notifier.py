@@ -8,6 +8,11 @@ channel, nobody in Slack has that email) is marked permanent with a sentence tha
 
 This client has no retry handlers of its own: the outbox owns retrying, so a rate limit is not
 waited out twice, and the worker is never blocked inside a sleep.
+
+At most once, as far as Slack lets us check: every post carries the notification's id in its
+message metadata, and when the outbox says an earlier try may have reached Slack (a timeout, or a
+worker that died before recording the answer), the channel's history is read for that id first
+and a notification already there is not posted again (docs/escalations.md).
 """
 
 from __future__ import annotations
@@ -46,6 +51,15 @@ PERMANENT = {
     "msg_too_long": "the message was too long for Slack",
     "invalid_blocks": "Slack refused the message layout",
 }
+# Why conversations.history may refuse, when the notifier looks for an earlier post.
+CANNOT_LOOK = {
+    "missing_scope": "add the channels:history and groups:history scopes (manifest/slack/manifest.yaml) and reinstall",
+    "not_in_channel": "the bot is not a member of that channel",
+    "channel_not_found": "the bot cannot see that channel",
+    "not_allowed_token_type": "the token is not a bot token",
+}
+HISTORY_PAGES = 5  # of 200 messages: what a team channel sees in a busy hour, many times over
+HISTORY_MARGIN_SECONDS = 300  # look from a little before the first try: our clock and Slack's differ
 METADATA_EVENT = "policybot_notification"
 REMEMBERED = 5000  # notification ids remembered as delivered by this process
 
@@ -82,6 +96,10 @@ class SlackNotifier:
         message = render_notification(notification)
         try:
             channel = self._channel_for(notification.recipient)
+            if notification.maybe_delivered_since is not None and self._already_posted(channel, notification):
+                log.info("notification %s is already in Slack (by its metadata): not posted again", notification.id)
+                self._remember(notification.id)
+                return
             self.client.chat_postMessage(
                 channel=channel,
                 text=message.text,
@@ -96,10 +114,54 @@ class SlackNotifier:
             raise self._failure(err, notification.recipient) from err
         except (TimeoutError, OSError) as err:  # socket timeouts, refused or reset connections
             raise DeliveryFailed(f"Slack did not answer: {type(err).__name__}: {err}") from err
+        self._remember(notification.id)
+
+    def _remember(self, notification_id: str) -> None:
         with self._lock:
-            self._delivered[notification.id] = None
+            self._delivered[notification_id] = None
             while len(self._delivered) > REMEMBERED:
                 self._delivered.popitem(last=False)
+
+    def _already_posted(self, channel: str, notification: Notification) -> bool:
+        """Is a message carrying this notification's id in the channel already?
+
+        Asked only when an earlier try may have reached Slack (it timed out, or its worker died),
+        so at most a few history pages, from a little before the notification was first queued
+        (clocks differ). If the bot may not read the history (an app installed before the
+        *:history scopes were added), it cannot know: it says so and posts, at least once rather
+        than never. A 429 or 5xx here is raised, and the outbox tries again later, rather than
+        posting blind.
+        """
+        since = notification.maybe_delivered_since
+        assert since is not None
+        oldest = f"{since.timestamp() - HISTORY_MARGIN_SECONDS:.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                page = self.client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200, cursor=cursor
+                )
+            except SlackApiError as err:
+                error = str(err.response.get("error") or "") if err.response else ""
+                if error in CANNOT_LOOK:
+                    log.warning(
+                        "cannot look for notification %s in Slack (%s: %s); posting it, so it may show twice",
+                        notification.id,
+                        error,
+                        CANNOT_LOOK[error],
+                    )
+                    return False
+                raise
+            for found in page.get("messages") or []:
+                metadata = found.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == METADATA_EVENT and payload.get("notification_id") == notification.id:
+                    return True
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "") or None
+            if cursor is None:
+                return False
+        log.warning("notification %s: not found in %d pages of history; posting it", notification.id, HISTORY_PAGES)
+        return False
 
     def _channel_for(self, recipient: Recipient) -> str:
         if recipient.kind == "channel":

@@ -29,6 +29,7 @@ from adapters.slack.limits import (
 )
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationOffer,
     EscalationSent,
@@ -40,7 +41,9 @@ from bot.conversation.replies import (
     Outcome,
     Question,
     Reply,
+    SwitchOffer,
     Verdict,
+    group_citations,
 )
 
 VERDICT_EMOJI = {
@@ -148,18 +151,16 @@ def quote(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in esc(text).splitlines())
 
 
-def citation_text(c: CitationView) -> str:
-    where = f"*{esc(c.policy_title)}*" + (f", {esc(c.clause)}" if c.clause else "")
-    lines = [f"📖 {where}"]
-    if c.summary:
-        lines.append(esc(c.summary))
-    if c.quote:
-        lines.append(quote(f"“{c.quote}”"))
-    return "\n".join(lines)
-
-
 def citation_blocks(citations: Sequence[CitationView]) -> list[Block]:
-    return [section(citation_text(c)) for c in citations]
+    """One section per policy (named once), each clause once with its summaries and quotes."""
+    blocks: list[Block] = []
+    for group in group_citations(citations):
+        lines = [f"📖 *{esc(group.policy_title)}*"]
+        for clause in group.clauses:
+            lines.append(f"• *{esc(clause.label)}*" + (f": {esc(clause.summary)}" if clause.summary else ""))
+            lines += [quote(f"“{q}”") for q in clause.quotes]
+        blocks.extend(section(chunk) for chunk in split_text("\n".join(lines)))
+    return blocks
 
 
 def target_name(target: str, names: dict[str, str]) -> str:
@@ -228,7 +229,7 @@ def render_closed_question(question_text: str, reason: str) -> SlackMessage:
 
 
 def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
-    first = join_names([target_name(t, offer.target_names) for t in offer.targets])
+    first = join_names(offer.recipients or [target_name(t, offer.target_names) for t in offer.targets])
     then = join_names([target_name(t, offer.target_names) for t in offer.then])
     if outcome.case_id:
         lead = f"📨 *This has been sent to {esc(join_names(outcome.sent_to) if outcome.sent_to else first)}.*"
@@ -327,6 +328,8 @@ def render_feedback(f: Feedback) -> SlackMessage:
 
 
 def render_flow_choice(choice: FlowChoice) -> SlackMessage:
+    if choice.kind is not ChoiceKind.MENU:
+        return _render_routed_choice(choice)
     blocks: list[Block] = [section(f"*{esc(choice.prompt)}*")]
     if len(choice.candidates) <= BUTTONS_PER_ROW:
         blocks.append(
@@ -347,11 +350,23 @@ def render_flow_choice(choice: FlowChoice) -> SlackMessage:
     return SlackMessage(text=f"{choice.prompt} {titles}", blocks=blocks)
 
 
+def _render_routed_choice(choice: FlowChoice) -> SlackMessage:
+    """What the router made of the first words: always buttons (a few, never a long select), and
+    for a flow that has just started one quiet line ("Understood: ... Not this?") above them."""
+    buttons = [button(c.title, f"{A.START_FLOW}:{n}", c.flow_id) for n, c in enumerate(choice.candidates)]
+    rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+    started = choice.kind is ChoiceKind.NOT_THIS
+    head = context(f"✅ {esc(choice.prompt)}") if started else section(f"*{esc(choice.prompt)}*")
+    blocks = [head, *(actions(row, block_id=f"flow_choice_{i}") for i, row in enumerate(rows))]
+    titles = "; ".join(c.title for c in choice.candidates)
+    return SlackMessage(text=f"{choice.prompt} {titles}", blocks=blocks)
+
+
 def render_explanation(e: Explanation) -> SlackMessage:
     if not e.citations:
         return SlackMessage(text="No policy paragraph is attached to this step.", in_thread=True)
     blocks = [section("*Why? The policy behind this step:*"), *citation_blocks(e.citations)]
-    text = "Why: " + "; ".join(f"{c.policy_title} {c.clause}".strip() for c in e.citations)
+    text = "Why: " + "; ".join(f"{c.policy_title} {c.where}".strip() for c in e.citations)
     return SlackMessage(text=text, blocks=blocks, in_thread=True)
 
 
@@ -364,6 +379,17 @@ def render_escalation_sent(e: EscalationSent) -> SlackMessage:
         text=e.text,
         blocks=[section(f"📨 {esc(e.text)}"), context(f"Case reference: `{esc(e.case_id)}`")],
     )
+
+
+def render_switch_offer(offer: SwitchOffer) -> SlackMessage:
+    """Typed text that sounds like another situation: a button to start it; the question follows."""
+    start = button(clip(f"Start: {offer.flow_title}", MAX_OPTION_TEXT), f"{A.START_FLOW}:0", offer.flow_id)
+    blocks = [
+        section(f"🔀 {esc(offer.text)}"),
+        actions([start], block_id="switch_offer"),
+        context("Or answer the question below to carry on with this check."),
+    ]
+    return SlackMessage(text=offer.text, blocks=blocks)
 
 
 def render_reply(reply: Reply) -> SlackMessage | None:
@@ -382,6 +408,8 @@ def render_reply(reply: Reply) -> SlackMessage | None:
         return render_notice(reply)
     if isinstance(reply, EscalationSent):
         return render_escalation_sent(reply)
+    if isinstance(reply, SwitchOffer):
+        return render_switch_offer(reply)
     raise TypeError(f"no Slack rendering for {type(reply).__name__}")
 
 

@@ -71,6 +71,7 @@ from bot.conversation.replies import (
     Outcome,
     Question,
     Reply,
+    SwitchOffer,
 )
 from bot.telemetry.logging_setup import carry, current_correlation_id
 
@@ -464,6 +465,8 @@ def render_activities(replies: list[Any]) -> list[Activity]:
             content = cards.feedback_card(reply)
         elif isinstance(reply, EscalationSent):
             content = cards.escalation_sent_card(reply)
+        elif isinstance(reply, SwitchOffer):
+            content = cards.switch_offer_card(reply)
         elif isinstance(reply, Notice):
             out.append(Activity(type=ActivityTypes.message, text=cards.notice_text(reply)))
             continue

@@ -18,6 +18,7 @@ from typing import Any
 from adapters.teams import actions as act
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    ChoiceKind,
     CitationView,
     EscalationOffer,
     EscalationSent,
@@ -27,7 +28,9 @@ from bot.conversation.replies import (
     Notice,
     Outcome,
     Question,
+    SwitchOffer,
     Verdict,
+    group_citations,
 )
 
 CARD_VERSION = "1.5"
@@ -129,13 +132,15 @@ def progress_text(step: int, max_steps: int) -> str:
 
 
 def citation_blocks(citations: list[CitationView], *, compact: bool = False) -> list[dict[str, Any]]:
+    """Each policy named once, then each of its clauses once, with its summaries (and quotes)."""
     blocks: list[dict[str, Any]] = []
-    for c in citations:
-        blocks.append(text_block(f"**{c.policy_title}**, {c.clause}", spacing="Medium"))
-        if c.summary:
-            blocks.append(text_block(c.summary, spacing="None"))
-        if c.quote and not compact:
-            blocks.append(text_block(f"“{clip(c.quote, 600)}”", isSubtle=True, spacing="Small"))
+    for group in group_citations(citations):
+        blocks.append(text_block(f"**{group.policy_title}**", spacing="Medium"))
+        for clause in group.clauses:
+            blocks.append(text_block(f"- **{clause.label}**: {clause.summary}".rstrip(": "), spacing="Small"))
+            if not compact:
+                for quoted in clause.quotes:
+                    blocks.append(text_block(f"“{clip(quoted, 600)}”", isSubtle=True, spacing="None"))
     return blocks
 
 
@@ -249,7 +254,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
         if o.escalation is not None:
             body.extend(escalation_blocks(o, o.escalation, escalation_state, compact=compact))
             if escalation_state is None and not o.escalation.required and o.case_id is None:
-                names = _names(o.escalation, o.escalation.targets)
+                names = _first_names(o.escalation)
                 buttons.append(
                     execute(f"Send to {names}"[:60], act.data(act.ESCALATE, c=o.conversation_id), style="positive")
                 )
@@ -262,7 +267,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
 
 
 def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, compact: bool) -> list[dict[str, Any]]:
-    names = ", ".join(o.sent_to) if o.sent_to else _names(offer, offer.targets)
+    names = ", ".join(o.sent_to) if o.sent_to else _first_names(offer)
     items: list[dict[str, Any]] = []
     if o.case_id is not None or state == "sent":
         reference = f" Case {o.case_id[:8]}." if o.case_id else ""
@@ -303,6 +308,15 @@ def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, 
     return [{"type": "Container", "style": "emphasis", "spacing": "Medium", "items": items}]
 
 
+def _first_names(offer: EscalationOffer) -> str:
+    """Who it goes to first: the real recipients the core worked out, else the targets' names."""
+    return _joined(offer.recipients) if offer.recipients else _names(offer, offer.targets)
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _names(offer: EscalationOffer, targets: list[str]) -> str:
     names = [offer.target_names.get(t) or TARGET_LABELS.get(t, t.replace("_", " ")) for t in targets]
     if len(names) <= 1:
@@ -315,7 +329,10 @@ def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
         body: list[dict[str, Any]] = []
         if intro:
             body.append(text_block(intro))
-        body.append(text_block(choice.prompt, weight="Bolder"))
+        if choice.kind is ChoiceKind.NOT_THIS:  # one quiet line above the flow's first question
+            body.append(text_block(f"✅ {choice.prompt}", isSubtle=True, size="Small"))
+        else:
+            body.append(text_block(choice.prompt, weight="Bolder"))
         limit = 80 if compact else 200
         buttons = [
             execute(
@@ -358,6 +375,18 @@ def feedback_card(feedback: Feedback) -> Card:
 def escalation_sent_card(sent: EscalationSent) -> Card:
     return card(
         [text_block(sent.text, weight="Bolder"), text_block(f"Reference: {sent.case_id}", size="Small", isSubtle=True)]
+    )
+
+
+def switch_offer_card(offer: SwitchOffer) -> Card:
+    """Typed text that sounds like another situation: a button to start it; the question follows."""
+    shown = {"q": clip(offer.text, 300), "a": clip(offer.flow_title, 200)}
+    return card(
+        [
+            text_block(offer.text, weight="Bolder"),
+            text_block("Or answer the question below to carry on with this check.", size="Small", isSubtle=True),
+        ],
+        [execute(f"Start: {offer.flow_title}"[:60], act.data(act.START, f=offer.flow_id, v=shown))],
     )
 
 

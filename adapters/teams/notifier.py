@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+from functools import partial
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -32,6 +33,7 @@ from adapters.teams.app import TeamsService
 from adapters.teams.connector import failure_of
 from adapters.teams.storage import SentCard, StoredReference, channel_key, person_keys
 from bot.cases.notify import DeliveryFailed, Notification, Recipient
+from bot.store.transient import retry_transient
 
 log = logging.getLogger("policybot.teams")
 
@@ -69,7 +71,9 @@ class TeamsNotifier:
             try:
                 future.result(self.timeout_seconds)
             except concurrent.futures.TimeoutError as err:
-                future.cancel()
+                # Not cancelled: if the card does get through late, the send finishes and records its
+                # activity id, and the outbox's retry then finds it in teams_sent_cards instead of
+                # sending the card again (at most once wherever the activity id is known).
                 raise DeliveryFailed(f"Teams did not answer within {self.timeout_seconds:g} seconds") from err
             return
         asyncio.run(asyncio.wait_for(coroutine, self.timeout_seconds))
@@ -90,8 +94,13 @@ class TeamsNotifier:
             log.warning("teams: delivery of %s failed: %s", n.id, failure.reason)
             raise failure from err
         sent = SentCard(n.id, n.case_id, conversation_id, activity_id, content)
+        # Teams has the card now: recording that must outlast a database blip, or the retry would
+        # send it again (Teams offers a bot no way to look for a card it sent without its id).
         await asyncio.get_running_loop().run_in_executor(
-            self.service.executor, self.service.storage.record_sent_card, sent
+            self.service.executor,
+            retry_transient,
+            partial(self.service.storage.record_sent_card, sent),
+            "recording a Teams card sent",
         )
         log.info("teams: delivered %s (%s) to %s", n.id, n.kind, n.recipient.name)
 

@@ -9,6 +9,7 @@ writes the zip.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import zipfile
@@ -20,7 +21,22 @@ import click
 
 from bot.errors import PolicybotError
 
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "manifest" / "teams"
+
+def installed_manifest_dir() -> Path:
+    """Where the manifest template and icons are: ``manifest/teams`` in a checkout, or the same
+    files installed with the package (pyproject ships them as the ``manifest.teams`` package data),
+    so the command works wherever policybot is installed."""
+    try:
+        spec = importlib.util.find_spec("manifest.teams")
+    except ModuleNotFoundError:  # a checkout whose editable install predates the package data
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(location) / "manifest.json").is_file():
+            return Path(location)
+    return Path(__file__).resolve().parents[2] / "manifest" / "teams"
+
+
+MANIFEST_DIR = installed_manifest_dir()
 PLACEHOLDER_BOT_ID = "00000000-0000-0000-0000-000000000000"
 ICON_SIZES = {"color": 192, "outline": 32}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -94,7 +110,8 @@ def build_package(options: PackageOptions, output: Path, manifest_dir: Path = MA
     manifest_path = manifest_dir / "manifest.json"
     if not manifest_path.is_file():
         raise TeamsPackageError(
-            f"Cannot find {manifest_path}; run this command from a policybot checkout or pass --manifest-dir."
+            f"Cannot find {manifest_path}: the installed policybot is missing its Teams manifest; reinstall "
+            "it, or pass --manifest-dir with a folder holding manifest.json, color.png and outline.png."
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     filled = fill_manifest(manifest, options)

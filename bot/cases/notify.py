@@ -9,6 +9,7 @@ notification carries a stable ``id`` that the receiving side uses to show it onl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 
@@ -51,6 +52,10 @@ class Notification:
     actions: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)  # (label, value) rows: employee, flow, answers...
     urgency: str = "normal"  # "normal" or "urgent"
+    # Set when an earlier attempt may have reached the platform (it timed out, or its worker died
+    # before recording the answer): the notifier should look for it from then on before posting
+    # again, where the platform lets it look (Slack: message metadata; docs/escalations.md).
+    maybe_delivered_since: datetime | None = None
 
 
 class DeliveryFailed(Exception):
@@ -70,6 +75,8 @@ class DeliveryFailed(Exception):
 
 class Notifier(Protocol):
     """Delivers one notification or raises DeliveryFailed. Must be safe to call again with the
-    same ``Notification.id`` (the outbox retries after timeouts whose outcome it cannot know)."""
+    same ``Notification.id`` (the outbox retries after timeouts whose outcome it cannot know);
+    when ``maybe_delivered_since`` is set, a notifier that can check whether the platform already
+    has the notification does so, and returns without posting it again."""
 
     def deliver(self, notification: Notification) -> None: ...

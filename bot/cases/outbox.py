@@ -10,8 +10,12 @@ committed. ``Outbox.deliver_due(notifier)`` then hands due rows to the adapter's
   still pending and unleased, so exactly one worker wins it. The network call happens outside any
   transaction; a worker that dies mid-call leaves a lease that simply expires, and another
   worker delivers the row again.
-- Because of that (and timeouts whose outcome nobody can know), delivery is at least once; every
-  notification carries a stable id (the row's id) so the receiving side shows it only once.
+- Because of that (and timeouts whose outcome nobody can know), the outbox delivers at least
+  once. Every notification carries a stable id (the row's id), and a row whose earlier try may
+  have reached the platform (it failed without a clear answer, or its lease ran out) is handed
+  over with ``maybe_delivered_since`` set, so a notifier that can look (Slack: the id is in the
+  message's metadata, which conversations.history returns) finds it instead of posting it again.
+  What that makes each platform guarantee is in docs/escalations.md.
 - A failure (DeliveryFailed, any other exception from the notifier, or no answer within the
   timeout) is retried with exponential backoff and jitter, or after the platform's Retry-After.
   After the last attempt, or a permanent failure, the row is marked failed and ``on_give_up``
@@ -29,8 +33,9 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
@@ -41,6 +46,7 @@ from bot.cases.tables import outbox
 from bot.clock import Clock
 from bot.language.settings import Settings
 from bot.store import Store
+from bot.store.transient import retry_transient
 from bot.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -154,17 +160,23 @@ class Outbox:
             if row is None:
                 break
             notification = _notification(row)
+            if row["attempts"] or row["lease_owner"] is not None:
+                # A try that failed without an answer, or a worker that died mid-call (its lease
+                # ran out): the platform may have it already, and the notifier may look first.
+                notification = replace(notification, maybe_delivered_since=row["created_at"])
             try:
                 self._call(notifier, notification)
             except DeliveryFailed as err:
-                final = self._failed(row, err)
+                final = retry_transient(partial(self._failed, row, err), "recording a failed delivery")
                 metrics.delivery_failed(notification.kind, final=final)
                 if final:
                     report.failed.append(notification.id)
                 else:
                     report.retrying.append(notification.id)
                 continue
-            self._delivered(row)
+            # The platform has it now: recording that must survive a database blip, or the lease
+            # would run out and the notification be sent again.
+            retry_transient(partial(self._delivered, row), "recording a delivered notification")
             metrics.delivery_succeeded(notification.kind, (self.clock.now() - row["created_at"]).total_seconds())
             report.delivered.append(notification.id)
         return report

@@ -96,6 +96,14 @@ class CaseService:
         ).scalars()
         return list(dict.fromkeys(str(name) for name in rows))
 
+    def recipients_for(self, employee: Actor, targets: tuple[str, ...]) -> list[str]:
+        person = self.directory.find(employee)
+        name = person.name if person else (employee.display_name or employee.user_id)
+        seen: dict[tuple[str, str], str] = {}
+        for resolution in self._resolve(targets, person, name):
+            seen.setdefault((resolution.recipient.kind, resolution.recipient.key), resolution.recipient.name)
+        return list(dict.fromkeys(seen.values()))
+
     def open_case(self, conn: Connection, draft: CaseDraft) -> str:
         """Record the case, who it goes to (and why), its first notifications and its deadline.
 
@@ -128,7 +136,7 @@ class CaseService:
                 answers=json.dumps([{"question": a.question, "answer": a.answer} for a in draft.answers]),
                 citations=json.dumps(
                     [
-                        {"id": c.id, "policy_title": c.policy_title, "clause": c.clause, "summary": c.summary}
+                        {"id": c.id, "policy_title": c.policy_title, "clause": c.where, "summary": c.summary}
                         for c in draft.citations
                     ]
                 ),

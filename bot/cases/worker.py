@@ -24,6 +24,7 @@ from bot.cases.outbox import DeliveryReport
 from bot.cases.service import CaseService
 from bot.errors import PolicybotError
 from bot.language.settings import Settings
+from bot.store.transient import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Worker:
         self.batch = batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.outage = OutageLog("the case worker", log)
 
     def run_once(self) -> PassReport:
         """One pass: chase overdue cases first, so their notifications go out in the same pass."""
@@ -71,16 +73,19 @@ class Worker:
         return PassReport(fired, deliveries)
 
     def run_forever(self) -> None:
-        """Pass after pass until ``stop()``; a pass that fails (database down) is logged and retried."""
+        """Pass after pass until ``stop()``. A pass that fails (the database is down) is retried,
+        with a growing pause, and logged once when the trouble starts and once when it ends,
+        not with a traceback every pass (bot.store.transient.OutageLog)."""
         while not self._stop.is_set():
             try:
                 report = self.run_once()
-            except Exception:
-                log.exception("worker pass failed; trying again in %.0f s", self.interval)
+                self.outage.succeeded()
+            except Exception as err:
+                self.outage.failed(err)
                 report = PassReport()
             if report.deliveries.attempted >= self.batch or report.timers_fired >= self.batch:
                 continue  # more is waiting: go straight on
-            self._stop.wait(self.interval)
+            self._stop.wait(self.outage.backoff(self.interval))
 
     def start(self) -> Worker:
         """Run in a background daemon thread (inside ``serve``); returns self for chaining."""

@@ -424,7 +424,8 @@ def onboarding_report_command(ctx: CliContext, manager_id: str, flow_id: str, in
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_cli
 def purge_command(ctx: CliContext, older_than: str | None, dry_run: bool, as_json: bool) -> None:
-    """Delete conversations, audit rows and closed cases past the retention age (open cases are kept)."""
+    """Delete conversations, audit rows, closed cases and the routing log past the retention age
+    (open cases are kept)."""
     from bot.ops import reports
 
     runtime = ctx.runtime()
@@ -436,7 +437,8 @@ def purge_command(ctx: CliContext, older_than: str | None, dry_run: bool, as_jso
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(
         f"{verb} {report.conversations} conversation(s), {report.audit_rows} audit row(s), "
-        f"{report.cases} closed case(s) and {report.delivery_keys} delivery key(s) from before "
+        f"{report.cases} closed case(s), {report.delivery_keys} delivery key(s) and "
+        f"{report.routing_messages} routing log message(s) from before "
         f"{report.cutoff:%d %b %Y %H:%M} UTC. Kept {report.kept_live_cases} open case(s) whatever their age."
     )
     others = [f"{n} row(s) of {name}" for name, n in sorted(report.other_tables.items()) if n]

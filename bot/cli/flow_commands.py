@@ -47,13 +47,15 @@ def flows_command(ctx: CliContext, as_json: bool) -> None:
 @pass_cli
 def route_command(ctx: CliContext, text: str, as_json: bool, limit: int) -> None:
     """Which flows best match a situation described in words."""
-    from bot.conversation.router import route as route_text
+    from bot.conversation.router import understand
 
-    matches = route_text(text, ctx.library.all())
+    routing = understand(text, ctx.library.all())
     if as_json:
-        _dump([{"flow": m.flow.id, "score": m.score} for m in matches])
+        _dump([{"flow": m.flow.id, "score": m.score} for m in routing.matches])
         return
-    for m in matches[:limit]:
+    if routing.language == "cy":
+        click.echo("(read as Welsh)")
+    for m in routing.matches[:limit]:
         click.echo(f"{m.score:.2f}  {m.flow.id}  ({m.flow.title})")
 
 

@@ -33,6 +33,7 @@ BUILT_IN_COMMANDS = {
     "purge": "bot.cli.case_commands:purge_command",
     "export-person": "bot.cli.data_commands:export_person_command",
     "coverage": "bot.cli.coverage_command:coverage_command",
+    "routing-report": "bot.cli.routing_commands:routing_report_command",
 }
 
 

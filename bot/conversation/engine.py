@@ -32,7 +32,7 @@ from bot.conversation.events import (
 )
 from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
-from bot.conversation.opening import new_situation, open_from_text
+from bot.conversation.opening import Opener, is_routing_choice, new_situation
 from bot.conversation.presenter import Presenter
 from bot.conversation.replies import (
     Explanation,
@@ -41,14 +41,16 @@ from bot.conversation.replies import (
     Notice,
     NoticeKind,
     Reply,
+    SwitchOffer,
     Unfinished,
 )
-from bot.conversation.typed_answers import command_for, match_option
+from bot.conversation.typed_answers import command_for, not_an_answer, read_answer
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
 from bot.store import Store
-from bot.store.records import ABANDONED, ACTIVE, DONE, Answer, Conversation
+from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Answer, Conversation
+from bot.store.transient import retry_transient
 from bot.telemetry import metrics
 
 
@@ -69,8 +71,9 @@ class Engine:
         self.clock = clock or SystemClock()
         self.people = people or NoDirectory()
         self.cases = cases
-        self.presenter = Presenter(library, self.people)
+        self.presenter = Presenter(library, self.people, cases)
         self.escalating = Escalating(store, self.presenter, self.clock, cases)
+        self.opener = Opener(self.presenter, self.clock)
 
     @property
     def registry(self) -> Registry:
@@ -83,11 +86,17 @@ class Engine:
         ``delivery_id`` is the platform's id for this delivery (a Slack retry, a Teams activity
         id): a repeat is recognised and applied once. A conversation changed by a concurrent
         action is not merged: the person gets a notice and the current question.
+
+        A transient database error (a dropped connection, a serialisation failure, a lock
+        timeout, SQLite busy, or losing a race to start the person's one active conversation) runs
+        the whole turn again, a few times with jitter (bot.store.transient): the failed attempt
+        kept nothing, and if its commit did land, the delivery id makes the retry a repeat. Past
+        the last attempt ``DatabaseUnavailable`` is raised, whose message is for the person.
         """
         started = time.perf_counter()
         result = "error"
         try:
-            replies = self._handle(actor, event, delivery_id)
+            replies = retry_transient(lambda: self._handle(actor, event, delivery_id), f"a {actor.platform} turn")
             result = _result_of(replies)
             return replies
         finally:
@@ -130,9 +139,15 @@ class Engine:
         return [notice, *self._current(conn, actor, conv.id)]
 
     def unfinished(self, actor: Actor) -> Unfinished | None:
-        """The person's conversation still waiting for an answer, if any."""
+        """The person's conversation still waiting for an answer (or, failing that, the check they
+        set aside most recently), if any."""
+        return retry_transient(lambda: self._unfinished(actor), "reading an unfinished conversation")
+
+    def _unfinished(self, actor: Actor) -> Unfinished | None:
         with self.store.transaction() as conn:
-            conv = self.store.active_conversation(conn, actor.user_id)
+            conv = self.store.active_conversation(conn, actor.user_id) or self.store.set_aside_conversation(
+                conn, actor.user_id
+            )
             if conv is None:
                 return None
             try:
@@ -144,9 +159,16 @@ class Engine:
             return Unfinished(conv.id, conv.flow_id, compiled.flow.title, question, len(conv.answers))
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
-        """Show the current question of a conversation again."""
-        with self.store.transaction() as conn:
-            return self._current(conn, actor, conversation_id)
+        """Show the current question of a conversation again; a set-aside check is taken up again."""
+
+        def read() -> list[Reply]:
+            with self.store.transaction() as conn:
+                conv = self._owned(conn, actor, conversation_id)
+                if conv is not None and conv.status == SET_ASIDE:
+                    return self._take_up(conn, actor, conv)
+                return self._current(conn, actor, conversation_id)
+
+        return retry_transient(read, "showing a conversation again")
 
     def menu(self) -> FlowChoice:
         """Every flow, for a person who has not said what the situation is."""
@@ -206,23 +228,27 @@ class Engine:
     # -- starting ------------------------------------------------------------------------------
     def _start(self, conn: Connection, actor: Actor, event: Start) -> list[Reply]:
         if event.flow_id:
+            if is_routing_choice(event.flow_id):  # "Something else", a topic: not a flow yet
+                return self.opener.follow(conn, actor, event.flow_id)
             try:
                 flow = self.library.get(event.flow_id)
             except UnknownFlow as err:
                 return [Notice(str(err), NoticeKind.INVALID), self.menu()]
+            self.opener.picked(conn, actor, flow.id)
             return self._begin(conn, actor, flow)
         text = (event.text or "").strip()
         if not text:
             return [self.menu()]
-        opening = open_from_text(text, self.presenter)
-        if opening.flow is not None:
-            return self._begin(conn, actor, opening.flow)
+        opening = self.opener.open(conn, actor, text)
+        if opening.flow is not None:  # "Understood: ... Not this?" goes before the first question
+            return [*opening.replies, *self._begin(conn, actor, opening.flow)]
         return opening.replies
 
     def _begin(self, conn: Connection, actor: Actor, flow: Flow) -> list[Reply]:
         now = self.clock.now()
-        # One conversation at a time: the old one counts as abandoned where it stood.
-        self._abandon_active(conn, actor, now, "a new conversation was started")
+        # One conversation at a time: the old one is set aside where it stood (or, with nothing
+        # answered yet, counts as abandoned).
+        kept = self._abandon_active(conn, actor, now, "a new conversation was started")
         self.store.remember_flow_version(conn, flow, now)
         compiled = self.library.compiled(flow)
         conv = Conversation(
@@ -239,7 +265,14 @@ class Engine:
         )
         conv = replace(conv, state=compiled.settle(flow.start, self.presenter.context(conv, actor, compiled)))
         self.store.record(conn, conv, "start", now)
-        return self._arrive(conn, actor, conv, compiled, new=True)
+        replies = self._arrive(conn, actor, conv, compiled, new=True)
+        if kept is not None:
+            replies.insert(0, self._kept_notice(conn, kept))
+        return replies
+
+    def _kept_notice(self, conn: Connection, kept: Conversation) -> Notice:
+        title = self._compiled(conn, kept).flow.title
+        return Notice(f'Your check "{title}" is kept where you left it: type resume to carry on with it.')
 
     # -- answering -------------------------------------------------------------------------------
     def _choose(self, conn: Connection, actor: Actor, conv: Conversation, event: Choose) -> list[Reply]:
@@ -261,6 +294,8 @@ class Engine:
         return self._answer(conn, actor, conv, compiled, state, event.option)
 
     def _free_text(self, conn: Connection, actor: Actor, event: FreeText) -> list[Reply]:
+        """Typed text: a command, an answer, a new situation (offered, never switched to unasked),
+        or something close to an option (offered back as "did you mean…?")."""
         text = event.text.strip()
         conv = self._owned(conn, actor, event.conversation_id) if event.conversation_id else None
         if conv is None and event.conversation_id is None:
@@ -269,6 +304,8 @@ class Engine:
         answering = conv is not None and conv.status == ACTIVE
         if command is not None and answering and conv is not None and self._is_label(conn, conv, actor, text):
             command = None  # an option called "Stop" or "Back" is an answer, not a command
+        if command == "resume":
+            return self._resume_set_aside(conn, actor, conv)
         if conv is not None and command is not None:
             commands: dict[str, type[Back | Restart | Why | Cancel]] = {
                 "back": Back,
@@ -281,29 +318,35 @@ class Engine:
             return self._start(conn, actor, Start(text=text))
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
-        index = match_option(text, [self.presenter.text(o.label, conv, actor, compiled) for o in state.options])
-        if index is None:
-            other = new_situation(text, self.presenter)
-            if other is not None:  # not an answer but a new situation: start it; the old check is left
-                return [
-                    Notice(
-                        f'That sounds like a new situation, so here is "{other.title}". '
-                        "The check you were doing has been set aside.",
-                        NoticeKind.INFO,
-                    ),
-                    *self._begin(conn, actor, other),
-                ]
-        if index is None:
-            labels = ", ".join(f"{i + 1}" for i in range(len(state.options)))
-            return [
-                Notice(
-                    f"Please answer with one of the options ({labels}) or its words. "
-                    "You can also type back, restart, why or quit.",
-                    NoticeKind.INVALID,
-                ),
-                *self._current(conn, actor, conv.id),
-            ]
-        return self._answer(conn, actor, conv, compiled, state, index)
+        labels = [self.presenter.text(o.label, conv, actor, compiled) for o in state.options]
+        reading = read_answer(text, labels)
+        if reading.index is not None:
+            return self._answer(conn, actor, conv, compiled, state, reading.index)
+        other = new_situation(text, self.presenter)
+        if other is not None and other.id != conv.flow_id:
+            offer = SwitchOffer(conv.id, compiled.flow.title, other.id, other.title)
+            return [offer, *self._current(conn, actor, conv.id)]
+        return [not_an_answer(reading, labels), *self._current(conn, actor, conv.id)]
+
+    def _resume_set_aside(self, conn: Connection, actor: Actor, current: Conversation | None) -> list[Reply]:
+        """"resume": take up the check set aside most recently (the current one stays, set aside)."""
+        kept = self.store.set_aside_conversation(conn, actor.user_id)
+        if kept is None:
+            notice = Notice("There is no check set aside to carry on with.", NoticeKind.INFO)
+            return [notice, *self._current(conn, actor, current.id)] if current is not None else [notice]
+        return self._take_up(conn, actor, kept)
+
+    def _take_up(self, conn: Connection, actor: Actor, kept: Conversation) -> list[Reply]:
+        """A set-aside check becomes the active one again, at the question where it was left."""
+        now = self.clock.now()
+        other = self._abandon_active(conn, actor, now, "an earlier check was taken up again")
+        conv = kept.moved(status=ACTIVE, updated_at=now)
+        self.store.save_conversation(conn, conv)
+        self.store.record(conn, conv, "resume", now)
+        replies: list[Reply] = [self.presenter.question(conv, actor, self._compiled(conn, conv))]
+        if other is not None:
+            replies.insert(0, self._kept_notice(conn, other))
+        return replies
 
     def _is_label(self, conn: Connection, conv: Conversation, actor: Actor, text: str) -> bool:
         """Whether ``text`` is exactly one of the current question's option labels."""
@@ -407,12 +450,31 @@ class Engine:
         if conv.status != ACTIVE:
             self._abandon_active(conn, actor, now, "an earlier conversation was taken up again")
 
-    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> None:
-        other = self.store.active_conversation(conn, actor.user_id)
-        if other is not None:
-            other = other.moved(status=ABANDONED, updated_at=now)
-            self.store.save_conversation(conn, other)
-            self.store.record(conn, other, "abandoned", now, why)
+    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> Conversation | None:
+        """End the person's active conversation for another one: a check with answers is set aside
+        (kept, and returned, so the person can be told how to carry on with it); one with nothing
+        answered counts as abandoned. One active conversation at a time is guaranteed by a unique
+        index.
+
+        If another turn changed it meanwhile (an answer, or a start on another replica that set it
+        aside and began its own), look again: the newest active one is set aside instead. Two
+        starts at the same instant with nothing active both insert; the database refuses the
+        second, whose turn is run again (bot.store.transient) and then sets the first aside. So
+        concurrent starts end as sequential ones would: the last one is the active conversation.
+        """
+        for _ in range(5):
+            other = self.store.active_conversation(conn, actor.user_id)
+            if other is None:
+                return None
+            kept = bool(other.answers)
+            other = other.moved(status=SET_ASIDE if kept else ABANDONED, updated_at=now)
+            try:
+                self.store.save_conversation(conn, other)
+            except StaleConversation:
+                continue  # moved on under us: read it again (a refused UPDATE leaves the transaction usable)
+            self.store.record(conn, other, "set_aside" if kept else "abandoned", now, why)
+            return other if kept else None
+        raise StaleConversation("the person's active conversation kept changing while a new one was started")
 
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
@@ -437,6 +499,8 @@ class Engine:
             return [self.presenter.question(conv, actor, compiled)]
         if conv.status == DONE:
             return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
+        if conv.status == SET_ASIDE:
+            return [Notice(f'Your check "{compiled.flow.title}" is set aside: type resume to carry on with it.')]
         return [Notice("That conversation was stopped. Describe a situation to start a new one.")]
 
     def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:

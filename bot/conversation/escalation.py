@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.conversation.events import Actor
-from bot.conversation.replies import AnswerView, CitationView
+from bot.conversation.replies import AnswerView, CitationView, group_citations
 from bot.language.flow_model import Duration
 from bot.language.verdicts import Verdict
 
@@ -52,6 +52,11 @@ class CaseOpener(Protocol):
         employee with no line manager on file goes to the comms team instead."""
         ...
 
+    def recipients_for(self, employee: Actor, targets: tuple[str, ...]) -> list[str]:
+        """Who a case for these targets would go to first (names), worked out before anything is
+        sent, by the same rules ``open_case`` uses: what the consent question and advice name."""
+        ...
+
 
 class PeopleDirectory(Protocol):
     """Who a chat user is in the organisation: name, manager, roles (for templates and targets)."""
@@ -77,6 +82,18 @@ class NoDirectory:
         }
 
 
+def escalation_context(recipients: list[str]) -> dict[str, Any]:
+    """What templates see as ``escalation``: ``to``, who this outcome's case goes to first, in
+    words ("Dev Patel", "the Communications team and Legal Services"); "" where none escalates.
+
+    Advice that says "the bot has sent the details to {{ escalation.to }}" is then true whoever
+    the case really reaches (with no line manager on file, the comms team).
+    """
+    if len(recipients) <= 1:
+        return {"to": "".join(recipients)}
+    return {"to": ", ".join(recipients[:-1]) + " and " + recipients[-1]}
+
+
 def default_summary(
     employee_name: str,
     flow_title: str,
@@ -91,7 +108,9 @@ def default_summary(
         lines.append("Their answers:")
         lines += [f"- {a.question} {a.answer}" for a in answers]
     if citations:
-        lines.append("Policy: " + "; ".join(f"{c.policy_title}, {c.clause}" for c in citations))
+        # each policy named once, each clause once
+        cited = [f"{g.policy_title}, {', '.join(c.label for c in g.clauses)}" for g in group_citations(citations)]
+        lines.append("Policy: " + "; ".join(cited))
     if note:
         lines.append(f"Their note: {note}")
     return "\n".join(lines)

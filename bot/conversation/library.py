@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import FileProblems, Problem, UnknownFlow
 from bot.language.citations import Registry, default_registry_path, load_registry
+from bot.language.example_checks import example_problems
 from bot.language.flow_checks import check_flow
 from bot.language.flow_loader import FlowProblems, flow_files, load_flow_file, parse_flow
 from bot.language.flow_model import Flow
@@ -35,6 +36,7 @@ def default_flows_dir() -> Path:
 def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tuple[list[Flow], list[Problem]]:
     """Load and check every flow file; return the good flows and every problem found."""
     good: list[Flow] = []
+    loaded: list[Flow] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for path in flow_files(paths):
@@ -49,10 +51,14 @@ def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tu
         except FileProblems as err:
             problems.extend(err.problems)
             continue
+        loaded.append(flow)
         flow_problems = check_flow(flow, registry, settings) + _same_id(flow, seen)
         problems.extend(flow_problems)
         if not flow_problems:
             good.append(flow)
+    # the router's examples, checked across flows (a flow in the same folder counts as existing)
+    folders = sorted({p if p.is_dir() else p.parent for p in paths})
+    problems += example_problems(loaded, [p.name.removesuffix(".yaml") for p in flow_files(folders)])
     return good, problems
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation.escalation import NoDirectory
+from bot.conversation.escalation import NoDirectory, escalation_context
 from bot.conversation.events import Actor
 from bot.conversation.machine import CompiledFlow
 from bot.language.flow_model import BRANCH, OUTCOME, Flow
@@ -34,7 +34,9 @@ class Path:
     outcome: str
 
 
-def _context(settings: Settings, flow: Flow, steps: tuple[Step, ...]) -> dict[str, Any]:
+def _context(
+    settings: Settings, flow: Flow, steps: tuple[Step, ...], escalate_to: tuple[str, ...] = ()
+) -> dict[str, Any]:
     correct, total = _score(flow, steps)
     return {
         "org": settings.template_org(),
@@ -42,6 +44,8 @@ def _context(settings: Settings, flow: Flow, steps: tuple[Step, ...]) -> dict[st
         "answers": {s.state: s.answer for s in steps},
         "score": correct,
         "score_total": total,
+        # no directory here: each target is named as the settings name it
+        "escalation": escalation_context(list(dict.fromkeys(settings.target_name(t) for t in escalate_to))),
     }
 
 
@@ -85,7 +89,7 @@ def paths_json(compiled: CompiledFlow, settings: Settings) -> list[dict[str, Any
     result = []
     for path in all_paths(flow, settings):
         state = flow.states[path.outcome]
-        context = _context(settings, flow, path.steps)
+        context = _context(settings, flow, path.steps, state.escalate.to if state.escalate else ())
         escalate = state.escalate.all_targets if state.escalate else []
         result.append(
             {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.conversation.escalation import PeopleDirectory, default_summary
+from bot.conversation.escalation import CaseOpener, PeopleDirectory, default_summary, escalation_context
 from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
@@ -24,19 +24,21 @@ from bot.conversation.replies import (
     Question,
     Score,
 )
-from bot.language.citations import Registry
+from bot.language.citations import Registry, readable_clause
 from bot.language.templates import is_plain, render_for_employee
 from bot.store.records import Conversation
 
 MENU_PROMPT = "Which of these is closest to your situation?"
 
 
+
 class Presenter:
     """Builds replies for one flow library and staff directory. Safe to share between threads."""
 
-    def __init__(self, library: FlowLibrary, people: PeopleDirectory) -> None:
+    def __init__(self, library: FlowLibrary, people: PeopleDirectory, cases: CaseOpener | None = None) -> None:
         self.library = library
         self.people = people
+        self.cases = cases
 
     @property
     def registry(self) -> Registry:
@@ -79,6 +81,7 @@ class Presenter:
                 preview=self.summary(conv, actor, compiled, None),
                 target_names={t: settings.target_name(t) for t in state.escalate.all_targets},
                 deadline=wait.describe() if wait else None,
+                recipients=self.recipients(actor, state.escalate.to),
             )
         correct, total = compiled.score(conv.answers)
         return Outcome(
@@ -114,23 +117,38 @@ class Presenter:
             note,
         )
 
+    def recipients(self, actor: Actor, targets: tuple[str, ...]) -> list[str]:
+        """Who an escalation to ``targets`` reaches first, by name, before anything is sent: the
+        case service's own routing (a line manager missing from the directory means the comms
+        team), or with no case service (scenario tests) the person's manager by name where the
+        directory knows one and the targets' names from the settings otherwise."""
+        if self.cases is not None:
+            return self.cases.recipients_for(actor, targets)
+        settings = self.library.settings
+        manager = self.people.describe(actor).get("manager_name") if "line_manager" in targets else None
+        names = [str(manager) if t == "line_manager" and manager else settings.target_name(t) for t in targets]
+        return list(dict.fromkeys(names))
+
     def citations(self, ids: tuple[str, ...]) -> list[CitationView]:
         views = []
         for cid in ids:
             if cid in self.registry:
                 c = self.registry.get(cid)
-                views.append(CitationView(c.id, c.policy.title, c.clause, c.summary, c.quote))
+                label = readable_clause(c.clause)
+                views.append(CitationView(c.id, c.policy.title, c.clause, c.summary, c.quote, label))
         return views
 
     def context(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> dict[str, Any]:
         """What templates see: the organisation, the person, the answers so far, the quiz score."""
         correct, total = compiled.score(conv.answers)
+        escalate = compiled.state(conv.state).escalate
         return {
             "org": self.library.settings.template_org(),
             "user": self.people.describe(actor),
             "answers": {a.state: a.label for a in conv.answers},
             "score": correct,
             "score_total": total,
+            "escalation": escalation_context(self.recipients(actor, escalate.to) if escalate else []),
         }
 
     def checklist(self, items: tuple[str, ...], conv: Conversation, actor: Actor, compiled: CompiledFlow) -> list[str]:

@@ -7,6 +7,7 @@ no adapter has to look anything up or make a policy decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -21,9 +22,55 @@ class CitationView:
 
     id: str
     policy_title: str
-    clause: str
+    clause: str  # as the registry writes it ("heading '…', must, bullet 5")
     summary: str
     quote: str
+    label: str = ""  # the clause in words a reader follows ("'…', what you must do, point 5")
+
+    @property
+    def where(self) -> str:
+        """The clause as a person should read it: the readable label, else the registry's words."""
+        return self.label or self.clause
+
+
+@dataclass(frozen=True)
+class CitedClause:
+    """One clause of a policy, listed once however many citation ids point at it."""
+
+    label: str
+    summaries: list[str]
+    quotes: list[str]
+    ids: list[str]
+
+    @property
+    def summary(self) -> str:
+        return " ".join(self.summaries)
+
+
+@dataclass(frozen=True)
+class CitationGroup:
+    """The clauses cited from one policy, so the policy (and its council) is named once."""
+
+    policy_title: str
+    clauses: list[CitedClause]
+
+
+def group_citations(citations: Iterable[CitationView]) -> list[CitationGroup]:
+    """Citations as every adapter lists them: by policy, in first-cited order, each clause once.
+
+    Several citation ids may rest on one paragraph (the registry gives each rule in it its own id),
+    and a reader should see that paragraph once, with each distinct summary and quote.
+    """
+    groups: dict[str, dict[str, tuple[str, list[str], list[str], list[str]]]] = {}
+    for c in citations:
+        clauses = groups.setdefault(c.policy_title, {})
+        _, summaries, quotes, ids = clauses.setdefault(c.clause, (c.where, [], [], []))
+        for found, value in ((summaries, c.summary), (quotes, c.quote), (ids, c.id)):
+            if value and value not in found:
+                found.append(value)
+    return [
+        CitationGroup(title, [CitedClause(*entry) for entry in clauses.values()]) for title, clauses in groups.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -63,13 +110,21 @@ class Question:
 class EscalationOffer:
     """Who will be told, and exactly what they will receive."""
 
-    targets: list[str]  # first recipients: line_manager, comms, legal, hr, safeguarding
+    targets: list[str]  # the flow's first targets: line_manager, comms, legal, hr, safeguarding
     then: list[str]  # who is told if nobody acknowledges in time
     unacknowledged_after_seconds: int | None
     required: bool  # True: sent without asking; False: the person confirms first
     preview: str  # the text that will be sent
     target_names: dict[str, str] = field(default_factory=dict)  # target -> person or team name
     deadline: str | None = None  # unacknowledged_after in words: "4 working hours", "30 minutes"
+    # Who it really goes to first, by name, worked out before anything is sent: with no line
+    # manager on file a line_manager target goes to the comms team, and this says so.
+    recipients: list[str] = field(default_factory=list)
+
+    @property
+    def first_names(self) -> list[str]:
+        """The names to show for "send it to …?": the real recipients, else the targets' names."""
+        return self.recipients or [self.target_names.get(t, t.replace("_", " ")) for t in self.targets]
 
 
 @dataclass(frozen=True)
@@ -118,12 +173,24 @@ class FlowCandidate:
     score: float
 
 
+class ChoiceKind(StrEnum):
+    """Why a list of situations is shown, so a renderer can make each feel different."""
+
+    MENU = "menu"  # every flow: the person asked for the list, or said nothing yet
+    LIKELY = "likely"  # the router is unsure: the likeliest few, then "Something else"
+    CLARIFY = "clarify"  # the router has no idea: one question (what is it about?) before choices
+    NOT_THIS = "not_this"  # a flow has just started: one line saying which, and a way to the next best
+
+
 @dataclass(frozen=True)
 class FlowChoice:
-    """The router is unsure: offer the likeliest flows (or all of them) to pick from."""
+    """Situations to pick from. Each candidate's ``flow_id`` goes back as ``Start(flow_id=...)``:
+    a flow id, or a routing choice such as "routing:other" that the core understands (see
+    bot.conversation.opening); adapters pass it through without looking inside."""
 
     prompt: str
     candidates: list[FlowCandidate]
+    kind: ChoiceKind = ChoiceKind.MENU
 
 
 @dataclass(frozen=True)
@@ -159,6 +226,27 @@ class EscalationSent:
 
 
 @dataclass(frozen=True)
+class SwitchOffer:
+    """Typed text mid-check that sounds like another situation: offer it, change nothing yet.
+
+    Accepting is an ordinary ``Start(flow_id=...)``; the check in progress is then set aside, not
+    lost, and ``resume`` takes it up again. Adapters show ``text`` and a way to accept.
+    """
+
+    conversation_id: str  # the check in progress, which stays where it is
+    current_title: str
+    flow_id: str  # the situation the text sounds like
+    flow_title: str
+
+    @property
+    def text(self) -> str:
+        return (
+            f'That sounds like a different situation: "{self.flow_title}". '
+            f'Your check "{self.current_title}" is kept either way.'
+        )
+
+
+@dataclass(frozen=True)
 class Unfinished:
     """A conversation the person left part-way, for "carry on where you left off?"."""
 
@@ -169,4 +257,4 @@ class Unfinished:
     answered: int
 
 
-Reply = Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent
+Reply = Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent | SwitchOffer

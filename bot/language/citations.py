@@ -80,6 +80,29 @@ class Registry:
         return list(self.citations)
 
 
+# The registry's clause words (precise, for whoever maintains it) and how a reader says them.
+_READABLE = (
+    (re.compile(r"^heading (['‘’\"“”])"), r"\1"),  # "heading 'Use of…'" is just the heading's name
+    (re.compile(r", (?:you )?must not, "), ", what you must not do, "),
+    (re.compile(r", (?:you )?must, "), ", what you must do, "),
+    (re.compile(r", (?:you )?should, "), ", what you should do, "),
+    (re.compile(r"\bsub-bullet(s?)\b"), r"sub-point\1"),
+    (re.compile(r"\bbullet(s?)\b"), r"point\1"),
+)
+
+
+def readable_clause(clause: str) -> str:
+    """A clause as a person reads it: "heading 'Use of Social Media at work', must, bullet 5"
+    becomes "'Use of Social Media at work', what you must do, point 5"; "paragraph 27" stays.
+
+    The registry keeps its own precise wording (coverage reports and reviewers use it); this is
+    only what employees and case recipients are shown.
+    """
+    for pattern, replacement in _READABLE:
+        clause = pattern.sub(replacement, clause)
+    return clause
+
+
 def normalise(text: str) -> str:
     """Make text comparable: collapse whitespace, straighten quotes and dashes, drop ``**`` bold.
 

@@ -192,6 +192,11 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
         path=filename,
         cite=_texts(data, "cite"),
         lines=dict(data.key_lines),
+        examples=_texts(data, "examples"),
+        welsh_examples=_texts(data, "welsh_examples"),
+        negatives=_pairs(data, "negatives"),
+        about=_texts(data, "about"),
+        always_offer=data.get("always_offer") is True,
     )
     if problems:
         raise FlowProblems(problems, flow, unparsed)
@@ -206,6 +211,13 @@ def _text(data: LineDict, key: str, default: str) -> str:
 def _texts(data: LineDict, key: str) -> tuple[str, ...]:
     value = data.get(key)
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _pairs(data: LineDict, key: str) -> dict[str, str]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _unknown_state_keys(raw: LineDict, filename: str) -> list[Problem]:

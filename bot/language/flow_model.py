@@ -153,6 +153,13 @@ class Flow:
     path: str
     cite: tuple[str, ...] = ()
     lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
+    # How people describe the situation, for the router (docs/routing.md): messages as staff type
+    # them, the same in Welsh, and look-alike messages that belong to another flow (message -> id).
+    examples: tuple[str, ...] = ()
+    welsh_examples: tuple[str, ...] = ()
+    negatives: dict[str, str] = field(default_factory=dict)
+    about: tuple[str, ...] = ()  # topics for the clarifying question: post, people, account, risk, rules
+    always_offer: bool = False  # never buried: offered whenever it scores anywhere near the top
 
     @property
     def outcomes(self) -> list[State]:

@@ -33,7 +33,8 @@ from bot.language.template_limits import (
 
 log = logging.getLogger(__name__)
 
-TEMPLATE_NAMES = frozenset({"org", "user", "answers", "score", "score_total"})
+TEMPLATE_NAMES = frozenset({"org", "user", "answers", "score", "score_total", "escalation"})
+ESCALATION_FIELDS = frozenset({"to"})  # who an escalating outcome's case goes to first, in words
 USER_FIELDS = frozenset({"id", "name", "first_name", "email", "manager_name", "roles", "platform"})
 # Attribute names that lead out of the data into Python itself, beyond the underscore ones.
 _UNSAFE_ATTRIBUTES = frozenset(
@@ -241,7 +242,12 @@ def check_template(
                 max(0, first - 1),
             )
         )
-    known = {"org": set(org_keys), "user": set(USER_FIELDS), "answers": set(answer_keys)}
+    known = {
+        "org": set(org_keys),
+        "user": set(USER_FIELDS),
+        "answers": set(answer_keys),
+        "escalation": set(ESCALATION_FIELDS),
+    }
     rules = set(rule_keys)
     nested = {"rules": rules} | ({"contacts": set(contact_keys)} if contact_keys is not None else {})
     sure = answered

@@ -23,10 +23,10 @@ from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.errors import PolicybotError, UnknownFlow
 from bot.language.schema_check import did_you_mean
-from bot.store import Store
+from bot.store import Store, routing_log
 from bot.store.database import conversation_from_row
-from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
-from bot.store.schema import audit, conversations, deliveries
+from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Conversation
+from bot.store.schema import audit, conversations, deliveries, inbound_events
 
 _AGE = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -118,7 +118,7 @@ def flow_stats(
             stats.started += 1
             if status == DONE:
                 stats.completed += 1
-            elif status == ABANDONED or (status == ACTIVE and now - updated_at >= idle):
+            elif status == ABANDONED or (status in (ACTIVE, SET_ASIDE) and now - updated_at >= idle):
                 stats.abandoned += 1
                 stats.abandoned_at[state] = stats.abandoned_at.get(state, 0) + 1
             else:
@@ -251,7 +251,7 @@ def onboarding_progress(
 
 def _progress(conn: Connection, store: Store, library: FlowLibrary, convs: list[Conversation]) -> OnboardingProgress:
     done = sorted((c for c in convs if c.status == DONE), key=lambda c: c.updated_at)
-    in_progress = any(c.status == ACTIVE for c in convs)
+    in_progress = any(c.status in (ACTIVE, SET_ASIDE) for c in convs)  # set aside: still to finish
     if not done:
         return OnboardingProgress(len(convs), in_progress, None, None)
     latest = done[-1]
@@ -287,6 +287,8 @@ class PurgeReport:
     audit_rows: int = 0
     cases: int = 0  # closed cases, with their recipients, history, notifications and timers
     delivery_keys: int = 0
+    routing_messages: int = 0  # routing log rows: what was typed, guessed and chosen
+    inbound_events: int = 0  # the inbound journal (payloads are cleared once handled; rows go here)
     kept_live_cases: int = 0
     dry_run: bool = False
     # rows deleted from the other tables that declare personal data (bot.store.personal_data):
@@ -303,6 +305,8 @@ class PurgeReport:
                 "closed_cases": self.cases,
                 "delivery_keys": self.delivery_keys,
                 "other_tables": dict(sorted(self.other_tables.items())),
+                "routing_messages": self.routing_messages,
+                "inbound_events": self.inbound_events,
             },
             "kept_open_cases": self.kept_live_cases,
         }
@@ -310,8 +314,9 @@ class PurgeReport:
 
 def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeReport:
     """Delete what is older than ``cutoff``: conversations, audit rows, closed cases (with their
-    recipients, history, notifications and timers) and platform delivery keys, then whatever every
-    other table's personal-data declaration says has expired (bot.ops.data_protection).
+    recipients, history, notifications and timers), platform delivery keys, the routing log and
+    inbound journal rows, then whatever every other table's personal-data declaration says has
+    expired (bot.ops.data_protection).
 
     Open and acknowledged cases are kept whatever their age, with the conversation and audit rows
     behind them, and so is any conversation a kept case came from. ``dry_run`` counts without
@@ -342,6 +347,10 @@ def purge(store: Store, cutoff: datetime, *, dry_run: bool = False) -> PurgeRepo
             report.other_tables = {
                 name: n for name, n in purge_declared(conn, cutoff).items() if name not in _CASE_CHILDREN or n
             }
+            report.routing_messages = routing_log.purge_before(conn, cutoff)
+            report.inbound_events = conn.execute(
+                delete(inbound_events).where(inbound_events.c.received_at < cutoff)
+            ).rowcount
         except BaseException:
             transaction.rollback()
             raise

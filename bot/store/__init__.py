@@ -1,8 +1,11 @@
 """Layer 2, the store: SQLAlchemy Core over SQLite (embedded default) or PostgreSQL (production).
 
 Owns connections (bot.store.connect), the tables and their Alembic migrations, conversation rows
-(bot.store.records), the audit log, flow versions and delivery de-duplication, and the register of
-what each table holds about people (bot.store.personal_data), which every table declares into.
+(bot.store.records), the audit log, flow versions and delivery de-duplication, transient-error
+retries (bot.store.transient), the inbound journal with its replayer (bot.store.inbound,
+bot.store.replay): platform events written before they are acknowledged, replayed after a crash,
+and the register of what each table holds about people (bot.store.personal_data), which every
+table declares into.
 
 May import: bot.language (a flow version is stored by its model), and layer 0.
 

@@ -16,6 +16,8 @@ failing with "database is locked" when a read snapshot goes stale.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,8 +30,12 @@ from bot.errors import PolicybotError, StaleConversation
 from bot.language.flow_model import Flow
 from bot.store import migrate
 from bot.store.connect import create_db_engine, default_database_url, safe_url
-from bot.store.records import ACTIVE, Answer, Conversation
+from bot.store.records import ACTIVE, SET_ASIDE, Answer, Conversation
 from bot.store.schema import audit, conversations, deliveries, flow_versions
+from bot.store.transient import transient_kind
+
+UPGRADE_ATTEMPTS = 4  # about 2 s in all: a blip passes, a wrong address is reported soon
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -39,10 +45,20 @@ class Store:
         self.url = url or default_database_url()
         self.engine = create_db_engine(self.url)
         if create:
+            self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring the tables up to date; a transient failure (the connection dropped as a replica
+        starts, the server still starting) is tried again a few times rather than ending startup."""
+        for attempt in range(1, UPGRADE_ATTEMPTS + 1):
             try:
                 migrate.upgrade(self.engine)
+                return
             except PolicybotError as err:
-                raise PolicybotError(f"cannot open the database {safe_url(self.url)}: {err}") from None
+                if attempt == UPGRADE_ATTEMPTS or transient_kind(err.__cause__ or err) is None:
+                    raise PolicybotError(f"cannot open the database {safe_url(self.url)}: {err}") from None
+                log.warning("opening the database failed (%s); trying again", transient_kind(err.__cause__ or err))
+                time.sleep(min(2.0, 0.25 * 2**attempt))
 
     @property
     def dialect(self) -> str:
@@ -93,29 +109,22 @@ class Store:
         return None if row is None else conversation_from_row(row)
 
     def active_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
-        row = (
-            conn.execute(
-                select(conversations)
-                .where(conversations.c.user_id == user_id, conversations.c.status == ACTIVE)
-                .order_by(conversations.c.updated_at.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
-        return None if row is None else conversation_from_row(row)
+        return self._newest(conn, user_id, ACTIVE)
+
+    def set_aside_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
+        """The person's most recently set-aside check (left part-way for another), if any."""
+        return self._newest(conn, user_id, SET_ASIDE)
 
     def latest_conversation(self, conn: Connection, user_id: str) -> Conversation | None:
-        row = (
-            conn.execute(
-                select(conversations)
-                .where(conversations.c.user_id == user_id)
-                .order_by(conversations.c.updated_at.desc())
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
+        return self._newest(conn, user_id, None)
+
+    @staticmethod
+    def _newest(conn: Connection, user_id: str, status: str | None) -> Conversation | None:
+        """The person's most recently changed conversation, with this status (or any)."""
+        query = select(conversations).where(conversations.c.user_id == user_id)
+        if status is not None:
+            query = query.where(conversations.c.status == status)
+        row = conn.execute(query.order_by(conversations.c.updated_at.desc()).limit(1)).mappings().first()
         return None if row is None else conversation_from_row(row)
 
     # -- audit and de-duplication ---------------------------------------------------------

@@ -10,6 +10,9 @@ from typing import Any
 ACTIVE = "active"  # asking questions
 DONE = "done"  # reached an outcome
 ABANDONED = "abandoned"  # cancelled, or replaced by a newer conversation of the same person
+# Left part-way for another check (one active conversation at a time), never dropped: offered
+# again ("carry on with it?") and taken up again with ``resume``.
+SET_ASIDE = "set_aside"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Dialect, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.types import TypeDecorator
 
 from bot.store.personal_data import PersonalData, declare
@@ -63,6 +63,17 @@ conversations = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Index("ix_conversations_user_status", "user_id", "status"),
     Index("ix_conversations_updated", "updated_at"),
+    # One active conversation per person, whatever the replicas do: two starts at the same instant
+    # cannot both insert one. The loser's turn fails with an IntegrityError naming this index and
+    # is run again (bot.store.transient), and then sets the winner's conversation aside as any
+    # new start does. A partial index, which SQLite and PostgreSQL both support.
+    Index(
+        "uq_conversations_one_active",
+        "user_id",
+        unique=True,
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
 )
 declare(
     PersonalData(
@@ -96,6 +107,37 @@ declare(
         details=("detail",),
         at="at",
         rules="deleted when older than the retention age, unless its conversation is kept for an open case",
+    )
+)
+
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    # The inbound journal (bot.store.inbound): every platform event is written here before it is
+    # acknowledged, and processed from here, so an acknowledged event survives the replica dying.
+    Column("id", Integer, primary_key=True, autoincrement=True),  # arrival order: replayed in it, per person
+    Column("key", String(250), nullable=False, unique=True),  # the platform's id for this delivery
+    Column("platform", String(20), nullable=False),
+    Column("person", String(200), nullable=False),  # whose event: replayed in order per person
+    Column("payload", Text, nullable=True),  # the event as received (JSON); cleared once processed
+    Column("status", String(10), nullable=False),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(100), nullable=True),  # the replica processing it now
+    Column("lease_until", UTCDateTime(), nullable=True),  # taken over by another replica after this
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Index("ix_inbound_events_pending", "status", "person", "id"),
+    Index("ix_inbound_events_received", "received_at"),
+)
+declare(
+    PersonalData(
+        "inbound_events",
+        person=("person",),
+        details=("payload",),  # the event as the platform sent it: what the person typed or clicked
+        not_personal=("key",),  # the platform's id for one delivery
+        at="received_at",
+        rules="the payload is cleared once the event is handled; the row is deleted when received before the "
+        "retention age",
     )
 )
 

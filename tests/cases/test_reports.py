@@ -15,7 +15,8 @@ from bot.conversation.replies import Question
 from bot.errors import NotAllowed, PolicybotError
 from bot.ops.reports import flow_stats, onboarding_report, parse_age, parse_since, purge
 from bot.runtime import Runtime
-from bot.store.schema import audit, conversations, deliveries
+from bot.store.inbound import InboundJournal
+from bot.store.schema import audit, conversations, deliveries, inbound_events
 from tests.cases.conftest import AMARA, BEN, CARA, DEV, FRIDAY_3PM, Org, escalate
 
 
@@ -150,12 +151,15 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
     runtime.cases.resolve(closed_case, CARA, "Dealt with")
     abandoned = _start(runtime, BEN, delivery_id="Ev001")
     runtime.engine.handle(BEN, Cancel(abandoned))
+    # A request Slack sent then, still in the inbound journal (its text is personal data).
+    InboundJournal(runtime.store, old, platform="slack").record("event_id:Ev001", BEN.user_id, {"text": "hi"})
 
     recent_clock = FakeClock(datetime.now(UTC) - timedelta(days=1))
     recent = org.runtime(recent_clock)
     recent_conversation = _start(recent, DEV)
 
-    before = {t.name: _count(runtime, t) for t in (conversations, audit, cases, case_events, outbox, deliveries)}
+    tables = (conversations, audit, cases, case_events, outbox, deliveries, inbound_events)
+    before = {t.name: _count(runtime, t) for t in tables}
     dry = json.loads(org.cli("purge", "--older-than", "90d", "--dry-run", "--json").stdout)
     assert dry["dry_run"] is True
     assert dry["deleted"] == {
@@ -163,15 +167,17 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
         "audit_rows": 6,
         "closed_cases": 1,
         "delivery_keys": 1,
+        "routing_messages": 0,
         "other_tables": {"teams_references": 0, "teams_sent_cards": 0},  # no Teams here
+        "inbound_events": 1,
     }
     assert dry["kept_open_cases"] == 1
-    assert {
-        t.name: _count(runtime, t) for t in (conversations, audit, cases, case_events, outbox, deliveries)
-    } == before
+    assert {t.name: _count(runtime, t) for t in tables} == before
 
     done = org.cli("purge", "--older-than", "90d")
-    assert done.stdout.startswith("Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s) and 1 delivery key(s)")
+    assert done.stdout.startswith(
+        "Deleted 2 conversation(s), 6 audit row(s), 1 closed case(s), 1 delivery key(s) and 0 routing log message(s)"
+    )
     assert "Kept 1 open case(s) whatever their age." in done.stdout
 
     # The open case, its conversation and its history are all still there.
@@ -186,6 +192,7 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
     assert left == {case.conversation_id, recent_conversation}
     assert audit_left == {case.conversation_id, recent_conversation}
     assert cases_left == {kept_case}
+    assert _count(runtime, inbound_events) == 0
     with pytest.raises(NotAllowed):
         runtime.cases.get(closed_case, CARA)
 

@@ -19,6 +19,7 @@ from bot.conversation.replies import (
     Outcome,
     Question,
     Reply,
+    SwitchOffer,
     Verdict,
 )
 from bot.errors import StaleConversation
@@ -114,13 +115,13 @@ def test_back_restart_why_and_cancel(engine: Engine) -> None:
     assert engine.unfinished(ALICE) is None
 
 
-def test_typing_a_new_situation_mid_conversation_starts_it(engine: Engine) -> None:
+def test_typing_a_new_situation_mid_conversation_offers_it_and_changes_nothing(engine: Engine) -> None:
     q1 = question(engine.handle(ALICE, Start(flow_id="quiz")))
     replies = engine.handle(ALICE, FreeText("someone threatened to sue me over my tweet", q1.conversation_id))
-    assert isinstance(replies[0], Notice) and "new situation" in replies[0].text
-    q2 = question(replies)
-    assert q2.flow_id == "report" and q2.conversation_id != q1.conversation_id
-    short = engine.handle(ALICE, FreeText("sue me", q2.conversation_id))  # too short to be a new situation
+    offer = replies[0]
+    assert isinstance(offer, SwitchOffer) and (offer.flow_id, offer.conversation_id) == ("report", q1.conversation_id)
+    assert question(replies).conversation_id == q1.conversation_id  # still on the quiz, same question
+    short = engine.handle(ALICE, FreeText("sue me", q1.conversation_id))  # too short to be a new situation
     assert isinstance(short[0], Notice) and short[0].kind is NoticeKind.INVALID
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bot.conversation.library import check_files
-from bot.language.citations import check_quotes, default_policy_dir
+from bot.language.citations import check_quotes
 from bot.language.flow_checks import answered_before, check_flow
 from bot.language.flow_loader import parse_flow
 from bot.language.settings import Settings, load_settings
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text, line_of, registry, write
+from tests.shared_inputs import policy_texts
 
 
 def problems_of(text: str, settings: Settings | None = None) -> list[tuple[int, str]]:
@@ -22,10 +21,7 @@ def problems_of(text: str, settings: Settings | None = None) -> list[tuple[int, 
 
 
 def test_the_fixture_registry_quotes_are_verbatim_from_the_policies() -> None:
-    policy_dir = default_policy_dir()
-    if policy_dir is None:
-        pytest.skip("no policy texts here: set POLICYBOT_POLICY_DIR or put them in ../shared/policy")
-    assert check_quotes(registry(), policy_dir) == []
+    assert check_quotes(registry(), policy_texts()) == []
 
 
 def test_the_fixture_flows_are_clean() -> None:
@@ -309,7 +305,8 @@ def test_template_problems_are_reported_at_the_line_of_the_text() -> None:
     assert problems_of(TEMPLATES) == [
         (
             line_of(TEMPLATES, "intro: Hello"),
-            "the template uses 'usr', which does not exist; templates can use answers, org, score, score_total, user",
+            "the template uses 'usr', which does not exist; "
+            "templates can use answers, escalation, org, score, score_total, user",
         ),
         (line_of(TEMPLATES, "Does {{ org.nme }}"), "'org.nme' does not exist (did you mean 'name'?)"),
         # a folded (>-) text is one line to Jinja: reported where the text begins
@@ -326,7 +323,7 @@ def test_template_problems_are_reported_at_the_line_of_the_text() -> None:
         (
             line_of(TEMPLATES, "score_totl"),
             "the template uses 'score_totl', which does not exist; "
-            "templates can use answers, org, score, score_total, user",
+            "templates can use answers, escalation, org, score, score_total, user",
         ),
         (line_of(TEMPLATES, "{{ oops }"), "the template does not parse: unexpected '}'"),
         (line_of(TEMPLATES, "user.nmae"), "'user.nmae' does not exist (did you mean 'name'?)"),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 
+from bot.conversation.library import default_flows_dir
 from bot.language.flow_loader import load_flow_file, parse_flow
 from bot.language.flow_model import BRANCH, OUTCOME, QUESTION, Flow
-from bot.language.graph import VERDICT_COLOURS, dot, mermaid
+from bot.language.graph import VERDICT_COLOURS, VERDICT_TEXT, branch_sentences, dot, mermaid
 from tests.core.fixtures.flowfiles import FIXTURE_FLOWS, flow_text
 
 ODD = flow_text(
@@ -60,7 +61,7 @@ MERMAID_LINE = re.compile(
     rf"|^    (?P<node>{_ID})(?:\[{_LABEL}\]|\{{{_LABEL}\}}|\(\[{_LABEL}\]\))$"
     rf"|^    (?P<src>{_ID}) (?P<arrow>-->|-\.->)\|{_LABEL}\| (?P<dst>{_ID})$"
     rf"|^    class (?P<classed>{_ID}) (?P<verdict>go|care|stop|act)$"
-    rf"|^    classDef (go|care|stop|act) fill:#[0-9a-f]{{6}},color:#ffffff,stroke:#[0-9a-f]{{6}}$"
+    rf"|^    classDef (go|care|stop|act) fill:#[0-9a-f]{{6}},color:#[0-9a-f]{{6}},stroke:#[0-9a-f]{{6}}$"
 )
 
 
@@ -78,6 +79,7 @@ def check_mermaid_text(text: str, flow: Flow) -> dict[str, str]:
         match = MERMAID_LINE.match(line)
         assert match, f"not a line our Mermaid grammar allows: {line!r}"
         for label in re.findall(r'"([^"]*)"', line):
+            label = label.replace("<br/>", " ")  # the one tag we write: a line break in an outcome's label
             assert not set(label) & set('"<>`'), f"unescaped character in label {label!r}"
             assert all(re.match(r"#(\w+);", label[i:]) for i in range(len(label)) if label[i] == "#"), label
             assert "{%" not in label and "{{" not in label, f"template code shown in {label!r}"
@@ -100,7 +102,7 @@ def test_mermaid_draws_every_state_option_and_branch() -> None:
     assert lines[0] == "flowchart TD"
     assert '    s_mentions_work["Does the post mention org.short_name or your job?"]' in lines
     assert '    s_it_rule{"it rule"}' in lines
-    assert '    s_fine(["GO: Go ahead. You are still personally responsible for what you…"])' in lines
+    assert '    s_fine(["GO · fine<br/>Go ahead."])' in lines
     assert '    s_on_council_it -->|"Yes: from council equipment"| s_it_rule' in lines
     assert '    s_explain_it -->|"Back to the question"| s_on_council_it' in lines
     assert (
@@ -116,8 +118,68 @@ def test_mermaid_draws_every_state_option_and_branch() -> None:
 def test_mermaid_colours_each_verdict() -> None:
     text = mermaid(load_flow_file(FIXTURE_FLOWS / "quick-post.yaml"))
     for verdict, colour in VERDICT_COLOURS.items():
-        assert f"    classDef {verdict} fill:{colour},color:#ffffff,stroke:{colour}" in text.splitlines()
+        line = f"    classDef {verdict} fill:{colour},color:{VERDICT_TEXT[verdict]},stroke:{colour}"
+        assert line in text.splitlines()
     assert len(set(VERDICT_COLOURS.values())) == 4
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour written #rrggbb."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    """The WCAG contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_ratio_is_computed_as_wcag_defines_it() -> None:
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert contrast("#777777", "#777777") == 1.0
+    assert round(contrast("#f9a825", "#ffffff"), 2) == 1.97  # the old white-on-amber "care" boxes
+
+
+def test_every_verdict_colour_reads_with_a_contrast_of_at_least_4_5() -> None:
+    for verdict, fill in VERDICT_COLOURS.items():
+        assert contrast(fill, VERDICT_TEXT[verdict]) >= 4.5, verdict
+    for text in (mermaid(odd_flow()), dot(odd_flow())):
+        pairs = re.findall(r"fill:(#\w+),color:(#\w+)", text)
+        pairs += re.findall(r'fillcolor="(#\w+)", fontcolor="(#\w+)"', text)
+        assert pairs and all(contrast(fill, ink) >= 4.5 for fill, ink in pairs), pairs
+
+
+def test_an_if_else_outcome_shows_its_state_verdict_and_each_branch_on_its_own_line() -> None:
+    flow = load_flow_file(default_flows_dir() / "legal-threat.yaml")  # the shipped flow the issue names
+    lines = mermaid(flow).splitlines()
+    assert (
+        '    s_act_official(["ACT · act_official<br/>Take the post down now, before you do anything else.'
+        '<br/>Good: the post is already down."])'
+    ) in lines
+    dot_lines = dot(flow).splitlines()
+    assert any(
+        'label="ACT · act_official_no_manager\\nTake the post down now, before you do anything else.'
+        '\\nGood: the post is already down."' in line
+        for line in dot_lines
+    )
+
+
+def test_branch_sentences_take_the_first_sentence_of_each_branch() -> None:
+    assert branch_sentences("Fine. More words here.") == ["Fine."]
+    assert branch_sentences("{% if a %}One. Two.{% elif b %}Three{% else %}Four! Five.{% endif %} After.") == [
+        "One.",
+        "Three",
+        "Four!",
+    ]
+    assert branch_sentences("{% if a %}{% else %}Else.{% endif %} Shared ending. More.") == [
+        "Shared ending.",
+        "Else.",
+    ]
+    assert branch_sentences("Tell {{ user.manager_name or 'your manager' }} now. Then wait.") == [
+        "Tell user.manager_name now."
+    ]
 
 
 def test_mermaid_survives_keyword_state_names_and_punctuation() -> None:
@@ -131,7 +193,7 @@ def test_mermaid_survives_keyword_state_names_and_punctuation() -> None:
     assert '    s_end -->|"No #lt;not#gt; #35;1 | #96;x#96; \\ back"| s_graph' in lines
     # template statements are left out of the picture; expressions show what they refer to
     assert '    s_graph["You said answers.end . Next?"]' in lines
-    assert '    s_node(["GO: Fine for org.name"])' in lines
+    assert '    s_node(["GO · node<br/>Fine for org.name"])' in lines
 
 
 def test_mermaid_for_every_fixture_flow_keeps_the_rules() -> None:
@@ -193,13 +255,15 @@ def test_dot_shapes_and_colours_by_kind_and_verdict() -> None:
         else:
             assert state.kind == OUTCOME and state.verdict is not None
             assert f'fillcolor="{VERDICT_COLOURS[state.verdict.value]}"' in attrs
-            assert f'label="{state.verdict.value.upper()}: ' in attrs
+            assert f'label="{state.verdict.value.upper()} · {state.name}\\n' in attrs
+            assert f'fontcolor="{VERDICT_TEXT[state.verdict.value]}"' in attrs
 
 
 def test_long_text_is_clipped_for_the_picture() -> None:
     flow = odd_flow()
     for text in (mermaid(flow), dot(flow)):
         for label in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
-            # entity codes and escapes aside, a label is at most 60 characters
-            plain = re.sub(r"#\w+;", "x", label).replace('\\"', '"').replace("\\\\", "\\")
-            assert len(plain) <= len("STOP: ") + 60, label
+            # entity codes and escapes aside, each line of a label is at most 60 characters
+            for line in re.split(r"<br/>|\\n", label):
+                plain = re.sub(r"#\w+;", "x", line).replace('\\"', '"').replace("\\\\", "\\")
+                assert len(plain) <= 60, label

@@ -121,7 +121,11 @@ def test_a_clean_template_has_no_issues() -> None:
 
 def test_names_that_do_not_exist() -> None:
     assert issues("{{ usr.name }}\n{{ org.nme }}\n{{ user.nmae }}\n{{ answers.were }}") == [
-        ("the template uses 'usr', which does not exist; templates can use answers, org, score, score_total, user", 0),
+        (
+            "the template uses 'usr', which does not exist; "
+            "templates can use answers, escalation, org, score, score_total, user",
+            0,
+        ),
         ("'org.nme' does not exist (did you mean 'name'?)", 1),
         ("'user.nmae' does not exist (did you mean 'name'?)", 2),
         ("'answers.were' does not exist (did you mean 'where'?)", 3),

@@ -72,7 +72,7 @@ states:
 
 TARGETS = "line_manager, comms, legal, hr, safeguarding"
 FILTERS = "capitalize, d, default, first, join, last, length, lower, title, trim, upper"
-NAMES = "answers, org, score, score_total, user"
+NAMES = "answers, escalation, org, score, score_total, user"
 NO_CITATION = "cites no policy paragraph; add cite: [id] from flows/citations.yaml"
 
 # (line, message), in the order validate prints them (by line); the comment says which kind.

@@ -20,7 +20,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,9 @@ class Org:
         return cls(folder, settings, flows)
 
 
-def slack_workspace(people: int) -> FakeSlackAPI:
+def slack_workspace(people: int, *, latency: float = 0.0) -> FakeSlackAPI:
     """The fake Web API with a manager, ``people`` employees and the comms and legal channels."""
-    fake = FakeSlackAPI().start()
+    fake = FakeSlackAPI(latency=latency).start()
     fake.add_user(MANAGER, "morgan", "morgan@council.example", "Morgan Manager")
     for i in range(people):
         fake.add_user(employee(i), f"emp{i}", f"emp{i}@council.example", f"Employee {i}")
@@ -192,6 +193,20 @@ class Replica:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+@contextmanager
+def replica_pair(org: Org, database_url: str, fake: FakeSlackAPI) -> Iterator[list[Replica]]:
+    """Two replicas started at the same moment (so they also race to migrate a fresh database),
+    stopped afterwards."""
+    started = [Replica(name, org, database_url, fake).start() for name in ("replica-a", "replica-b")]
+    try:
+        for replica in started:
+            replica.wait_ready()
+        yield started
+    finally:
+        for replica in started:
+            replica.stop()
 
 
 def buttons(message: Message) -> list[tuple[str, dict[str, Any]]]:

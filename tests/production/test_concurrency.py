@@ -11,11 +11,13 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, Choose, FreeText, Start
@@ -158,6 +160,54 @@ def test_many_people_at_once_do_not_disturb_each_other(database_url: str, flows_
     for q in questions:
         assert_consistent(engine, q.conversation_id, answered=CHAIN_LENGTH)
     engine.store.close()
+
+
+def active_conversations(engine: Engine, actor: Actor = ALICE) -> int:
+    with engine.store.transaction() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(conversations.c.user_id == actor.user_id, conversations.c.status == "active")
+            ).scalar_one()
+        )
+
+
+def test_simultaneous_starts_leave_one_active_conversation(database_url: str, flows_dir: Path) -> None:
+    """Two /policy at the same instant on two replicas (two engines, two connection pools): the
+    unique index admits one active conversation, and the losing turn is run again and sets the
+    winner's aside, as a later start would. Round 0 races two inserts; later rounds also race to
+    set aside the conversation left by the round before."""
+    engines = [make_engine(flows_dir, database_url), make_engine(flows_dir, database_url)]
+    try:
+        for round_ in range(8):
+            results = race(2, lambda i: engines[i].handle(ALICE, Start(flow_id="chain")))
+            assert results == ["applied", "applied"], f"round {round_}: {results}"
+            assert active_conversations(engines[0]) == 1, f"round {round_}"
+        with engines[0].store.transaction() as conn:
+            rows = conn.execute(select(conversations.c.status, conversations.c.version)).all()
+            set_aside = conn.execute(select(func.count()).where(audit.c.action == "abandoned")).scalar_one()
+        assert len(rows) == 16 and sorted(status for status, _ in rows).count("abandoned") == 15
+        assert set_aside == 15  # each one set aside exactly once, with its audit line
+        assert all(version == (2 if status == "abandoned" else 1) for status, version in rows)
+    finally:
+        for engine in engines:
+            engine.store.close()
+
+
+def test_the_database_refuses_a_second_active_conversation(database_url: str, flows_dir: Path) -> None:
+    """The guarantee is the database's own, not only the engine's care."""
+    engine = make_engine(flows_dir, database_url)
+    try:
+        question = start(engine)
+        with engine.store.transaction() as conn:
+            conv = engine.store.load_conversation(conn, question.conversation_id)
+        assert conv is not None
+        with pytest.raises(IntegrityError), engine.store.transaction() as conn:
+            engine.store.insert_conversation(conn, replace(conv, id="second"))
+        with engine.store.transaction() as conn:  # a finished one beside it is fine
+            engine.store.insert_conversation(conn, replace(conv, id="finished", status="done"))
+        assert active_conversations(engine) == 1
+    finally:
+        engine.store.close()
 
 
 # -- separate processes: replicas each with their own engine and connection pool ---------------------

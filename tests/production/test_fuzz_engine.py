@@ -48,7 +48,7 @@ from bot.conversation.replies import (
     Reply,
 )
 from bot.language.flow_model import OUTCOME, QUESTION
-from bot.store.records import ABANDONED, ACTIVE, DONE, Conversation
+from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Conversation
 from bot.store.schema import audit, conversations
 from tests.production.kit import BRANCHY_FLOW, chain_flow, make_engine, write_flows
 
@@ -187,8 +187,8 @@ class EngineEvents(RuleBasedStateMachine):
             self.versions[conv.id] = conv.version
             compiled = self.engine.library.compiled_version(conv.flow_id, conv.flow_version, None)
             state = compiled.state(conv.state)
-            assert conv.status in (ACTIVE, DONE, ABANDONED)
-            if conv.status == ACTIVE:
+            assert conv.status in (ACTIVE, DONE, ABANDONED, SET_ASIDE)
+            if conv.status in (ACTIVE, SET_ASIDE):
                 assert state.kind == QUESTION
             if conv.status == DONE:
                 assert state.kind == OUTCOME

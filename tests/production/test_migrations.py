@@ -267,3 +267,41 @@ def test_broken_sql_in_a_migration_leaves_postgresql_untouched(postgres_url: str
             assert not inspect(conn).has_table("half_done")
     finally:
         engine.dispose()
+
+
+def test_upgrading_sets_aside_all_but_the_newest_active_conversation_of_a_person(database_url: str) -> None:
+    """Before the one-active index, two starts at once could leave two active conversations for one
+    person; the upgrade keeps the newest and sets the others aside (with an audit line), as a new
+    start would, so the unique index can be built on a database that has the problem."""
+    engine = create_db_engine(database_url)
+    try:
+        migrate.upgrade(engine, "0004", create_unmigrated=False)
+        row = (
+            "INSERT INTO conversations (id, user_id, platform, flow_id, flow_version, state, status, answers,"
+            " version, created_at, updated_at) VALUES (:id, :user, 'slack', 'f', 'v1', 'q1', :status, '[]', 1,"
+            " :at, :at)"
+        )
+        rows = [
+            ("old", "u1", "active", "2026-01-01 09:00:00"),
+            ("newest", "u1", "active", "2026-01-01 10:00:00"),
+            ("other-person", "u2", "active", "2026-01-01 08:00:00"),
+            ("finished", "u1", "done", "2026-01-01 11:00:00"),
+        ]
+        with engine.begin() as conn:
+            for conversation_id, user, status, at in rows:
+                conn.execute(text(row), {"id": conversation_id, "user": user, "status": status, "at": at})
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            statuses = dict(conn.execute(text("SELECT id, status || ':' || version FROM conversations")).all())
+            audited = conn.execute(text("SELECT conversation_id, action FROM audit")).all()
+        assert statuses == {
+            "old": "abandoned:2",
+            "newest": "active:1",
+            "other-person": "active:1",
+            "finished": "done:1",
+        }
+        assert [tuple(a) for a in audited] == [("old", "abandoned")]
+        with pytest.raises(SQLAlchemyError), engine.begin() as conn:  # and from now on the database refuses it
+            conn.execute(text(row), {"id": "again", "user": "u1", "status": "active", "at": "2026-01-02 09:00:00"})
+    finally:
+        engine.dispose()

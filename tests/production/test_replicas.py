@@ -26,7 +26,15 @@ from bot.clock import SystemClock
 from bot.store import Store, migrate
 from bot.store.schema import audit, conversations
 from tests.production.kit import CHAIN_LENGTH, write_flows
-from tests.production.replicas import Org, Person, Replica, employee, notifications, slack_workspace
+from tests.production.replicas import (
+    Org,
+    Person,
+    Replica,
+    employee,
+    notifications,
+    replica_pair,
+    slack_workspace,
+)
 
 PEOPLE = 12
 
@@ -46,14 +54,8 @@ def org(tmp_path: Path) -> Org:
 @pytest.fixture
 def replicas(org: Org, postgres_url: str, workspace: FakeSlackAPI) -> Iterator[list[Replica]]:
     """Two replicas started at the same moment on a fresh database (so they also race to migrate)."""
-    started = [Replica(name, org, postgres_url, workspace).start() for name in ("replica-a", "replica-b")]
-    try:
-        for replica in started:
-            replica.wait_ready()
+    with replica_pair(org, postgres_url, workspace) as started:
         yield started
-    finally:
-        for replica in started:
-            replica.stop()
 
 
 def people(workspace: FakeSlackAPI, replicas: list[Replica]) -> list[Person]:

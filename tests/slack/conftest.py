@@ -210,12 +210,12 @@ SlackFactory = Callable[..., SlackHarness]
 @pytest.fixture
 def slack_factory(fake_slack: FakeSlackAPI, tmp_path: Path) -> Iterator[SlackFactory]:
     """Builds the real Bolt app on real HTTP, talking to the fake Web API, on a fresh SQLite store.
-    Keyword arguments go to ``build_runtime`` (settings_path, clock, ...)."""
+    Keyword arguments go to ``build_runtime`` (settings_path, clock, ...), ``bot_options`` to SlackBot."""
     started: list[SlackHarness] = []
 
-    def make(**runtime_kwargs: Any) -> SlackHarness:
+    def make(*, bot_options: dict[str, Any] | None = None, **runtime_kwargs: Any) -> SlackHarness:
         runtime = make_runtime(tmp_path, **runtime_kwargs)
-        bot, server, url = start_bot(fake_slack, runtime)
+        bot, server, url = start_bot(fake_slack, runtime, **(bot_options or {}))
         harness = SlackHarness(fake_slack, bot, server, url)
         harness.runtime = runtime
         started.append(harness)

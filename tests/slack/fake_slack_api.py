@@ -13,6 +13,7 @@ Slack does, so a new call in the adapter shows up as a clear test failure.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -103,8 +104,9 @@ class FakeSlackAPI:
     ``base_url`` is what a ``slack_sdk.WebClient(base_url=...)`` needs.
     """
 
-    def __init__(self, *, token: str = BOT_TOKEN) -> None:
+    def __init__(self, *, token: str = BOT_TOKEN, latency: float = 0.0) -> None:
         self.token = token
+        self.latency = latency  # seconds added to every call: the network between the bot and Slack (benches)
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Message] = {}
         self._by_channel: dict[str, list[Message]] = {}  # in posting order (ts only grows)
@@ -117,7 +119,7 @@ class FakeSlackAPI:
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
-        self._ts = itertools.count(1)
+        self._last_micros = 0
         self._view_ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -266,6 +268,8 @@ class FakeSlackAPI:
 
     def handle(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict]:
         """Answer one call: (HTTP status, extra headers, JSON body)."""
+        if self.latency:
+            time.sleep(self.latency)
         failure = self._take_failure(method)
         if failure is not None:
             if failure.delay:
@@ -299,7 +303,11 @@ class FakeSlackAPI:
         return 200, {}, body
 
     def _next_ts(self) -> str:
-        return f"{1700000000 + next(self._ts)}.{next(self._ts):06d}"
+        """A message id as Slack makes them: the wall-clock time in microseconds, unique and growing
+        (conversations.history's ``oldest``/``latest`` are wall-clock times, so they must agree)."""
+        micros = max(self._last_micros + 1, time.time_ns() // 1000)
+        self._last_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _resolve_channel(self, channel: str | None) -> str | None:
         """Slack accepts a user id as the channel of chat.postMessage: the app's DM with that person."""
@@ -371,6 +379,63 @@ class FakeSlackAPI:
         self.ephemeral.append(params)
         return {"ok": True, "message_ts": self._next_ts()}
 
+    def _api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like Slack: the conversation's top-level messages (thread replies are not in it), newest
+        first, strictly between ``oldest`` and ``latest`` unless ``inclusive``; ``limit`` (default
+        100, at most 999) per page with an opaque ``cursor``; message metadata only with
+        ``include_all_metadata``. A channel the bot is not in answers ``not_in_channel``."""
+        raw = str(params.get("channel") or "")
+        channel = self._resolve_channel(raw)
+        if channel is None or channel != raw:  # history wants the conversation id itself, not a user id
+            return {"ok": False, "error": "not_in_channel" if raw.startswith("C") else "channel_not_found"}
+        try:
+            limit = int(params.get("limit") or 100)
+            oldest = _micros(str(params.get("oldest") or "0"))
+            latest = _micros(str(params.get("latest") or "")) if params.get("latest") else None
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not 1 <= limit <= 999:
+            return {"ok": False, "error": "invalid_limit"}
+        inclusive = _true(params.get("inclusive"))
+        with_metadata = _true(params.get("include_all_metadata"))
+
+        def in_range(message: Message) -> bool:
+            at = _micros(message.ts)
+            after = at >= oldest if inclusive else at > oldest
+            before = latest is None or (at <= latest if inclusive else at < latest)
+            return after and before
+
+        found = [m for m in reversed(self._by_channel.get(channel, [])) if not m.thread_ts and in_range(m)]
+        start = 0
+        if params.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(params["cursor"])).decode().removeprefix("next:"))
+            except ValueError:
+                return {"ok": False, "error": "invalid_cursor"}
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        messages = []
+        for message in page:
+            item: dict[str, Any] = {
+                "type": "message",
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "text": message.text,
+                "blocks": message.blocks,
+                "ts": message.ts,
+            }
+            if with_metadata and message.metadata:
+                item["metadata"] = message.metadata
+            messages.append(item)
+        cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
+
     def _api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users") or "").split(",")
         if len(users) != 1 or users[0] not in self.users:
@@ -409,6 +474,17 @@ class FakeSlackAPI:
             if user.email and user.email.lower() == email:
                 return {"ok": True, "user": user.as_json()}
         return {"ok": False, "error": "users_not_found"}
+
+
+def _micros(ts: str) -> int:
+    """A Slack timestamp ("1712345678.000200") as whole microseconds, for exact comparisons."""
+    seconds, _, fraction = ts.partition(".")
+    return int(seconds) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+def _true(value: object) -> bool:
+    """A boolean argument as slack_sdk sends it (GET: "1"/"0"; JSON: true/false) or as typed ("true")."""
+    return value is True or str(value).lower() in ("1", "true")
 
 
 class _Server(ThreadingHTTPServer):

@@ -7,9 +7,15 @@ they say, and which buttons they still have.
 
 from __future__ import annotations
 
-from conftest import EMPLOYEE, GENERAL, SlackHarness, all_text, button_labels, dm, find_button
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import EMPLOYEE, GENERAL, SlackFactory, SlackHarness, all_text, button_labels, dm, find_button
 from fake_slack_api import TEAM_ID
 from slack_requests import app_mention, dm_message, global_shortcut, view_submission
+from sqlalchemy import select, update
+
+from bot.store.schema import inbound_events
 
 LEGAL_THREAT_FIRST = "Where was the post made?"
 ABOUT_WORK = "Is the post about the council, your work or the people you work with?"
@@ -66,8 +72,9 @@ def test_three_clicks_reach_the_outcome_with_verdict_checklist_and_citations(sla
     assert "☐ Remove the post" in text  # the checklist
     assert "📖" in text and "Nottinghamshire" in text  # the cited policy paragraph
     assert outcome.text.startswith("🚨 Act now")
-    # Three questions answered, each one now without buttons.
-    questions = slack.dm_messages(EMPLOYEE)[:-1]
+    # Three questions answered, each one now without buttons (the first message is the router's
+    # "Understood: ... [Not this]" line).
+    questions = slack.dm_messages(EMPLOYEE)[1:-1]
     assert len(questions) == 3 and all(button_labels(q) == [] for q in questions)
 
 
@@ -79,7 +86,7 @@ def test_a_double_click_is_applied_once(slack: SlackHarness) -> None:
     slack.send_click(EMPLOYEE, first, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, first, block_id, button)  # Slack delivered the click twice
     assert len(slack.fake.calls_to("chat.update")) == 1  # applied once
-    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)][1:]  # after the router's "Understood" line
     assert ABOUT_WORK in texts[1]
     # The repeat is never silent (the first answer may have been lost on its way): it shows where
     # the person is now, as decided by the core.
@@ -132,8 +139,26 @@ def test_a_retried_event_is_applied_once(slack: SlackHarness) -> None:
     event = dm_message(EMPLOYEE, "someone is threatening to sue")
     slack.event(event, event_id="Ev0RETRY1")
     slack.event(event, event_id="Ev0RETRY1", retry=1)  # Slack's retry: same event id, X-Slack-Retry-Num
-    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
-    # One conversation was started; the retry re-shows its first question rather than starting another.
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)][1:]  # after the router's "Understood" line
+    # The first copy is in the inbound journal, handled (or, had this replica died, replayed by
+    # another): Slack's retry of it is neither applied again nor answered twice.
+    assert len(texts) == 1 and LEGAL_THREAT_FIRST in texts[0]
+    with slack.runtime.store.transaction() as conn:
+        keys = conn.execute(select(inbound_events.c.key, inbound_events.c.status)).all()
+    assert keys == [("slack:event_id:Ev0RETRY1", "done")]
+
+
+def test_a_retried_event_is_answered_with_where_the_person_is_when_the_journal_is_off(
+    slack_factory: SlackFactory, tmp_path: Path
+) -> None:
+    settings = tmp_path / "empty-settings.yaml"
+    settings.write_text("# defaults only\n", encoding="utf-8")
+    slack = slack_factory(settings_path=settings, bot_options={"journal": False})
+    event = dm_message(EMPLOYEE, "someone is threatening to sue")
+    slack.event(event, event_id="Ev0RETRY1")
+    slack.event(event, event_id="Ev0RETRY1", retry=1)
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)][1:]  # after the router's "Understood" line
+    # Without the journal the engine recognises the repeat: never silence, but where the person is.
     assert len(texts) == 3 and "already done" in texts[1]
     assert LEGAL_THREAT_FIRST in texts[0] and LEGAL_THREAT_FIRST in texts[2]
 
@@ -202,7 +227,7 @@ def test_the_conversation_survives_a_rate_limited_post(slack: SlackHarness) -> N
     start_legal_threat(slack)
     assert LEGAL_THREAT_FIRST in all_text(slack.last_dm(EMPLOYEE))
     statuses = [c.status for c in slack.fake.iter_calls() if c.method == "chat.postMessage"]
-    assert statuses == [429, 200]
+    assert statuses == [429, 200, 200]  # the router's "Understood" line (retried), then the question
 
 
 def test_the_dm_is_opened_once_per_person(slack: SlackHarness) -> None:
@@ -236,10 +261,24 @@ def test_a_long_rate_limit_is_not_waited_out_by_a_worker_thread(slack: SlackHarn
     slack.fake.fail_next("chat.postMessage", status=429, retry_after=120)
     start_legal_threat(slack)
     statuses = [c.status for c in slack.fake.iter_calls() if c.method == "chat.postMessage"]
-    assert statuses == [429, 200]  # no retry after 120 s; the person is told straight away instead
-    assert "Carry on" in slack.last_dm(EMPLOYEE).text
+    assert statuses == [429]  # no thread asleep for 120 s, and no apology the rate limit would refuse too
     actor = slack.bot.actor_for({"team_id": TEAM_ID}, EMPLOYEE)
-    assert slack.bot.engine.unfinished(actor) is not None  # nothing lost: Home tab "Carry on" shows it
+    assert slack.bot.engine.unfinished(actor) is not None  # nothing lost: the start was applied
+    # The request went back to the journal, to be tried again once Slack's Retry-After has passed.
+    with slack.runtime.store.transaction() as conn:
+        row = conn.execute(select(inbound_events)).mappings().one()
+    assert row["status"] == "pending" and row["lease_owner"] is None
+    wait = (row["lease_until"] - slack.runtime.clock.now()).total_seconds()
+    assert 110 < wait <= 120
+    # Two minutes later (the lease moved into the past), the replayer runs it again: the question
+    # arrives, without an "already done" notice (the person did nothing twice).
+    with slack.runtime.store.transaction() as conn:
+        conn.execute(update(inbound_events).values(lease_until=slack.runtime.clock.now() - timedelta(seconds=1)))
+    assert slack.bot.inbound is not None and len(slack.bot.inbound.replayer.run_once()) == 1
+    slack.settle()
+    texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]
+    assert len(texts) == 1 and LEGAL_THREAT_FIRST in texts[0]
+    assert slack.bot.inbound.journal.pending() == 0
 
 
 def test_onboarding_quiz_feedback_score_and_home_status(slack: SlackHarness) -> None:

@@ -78,16 +78,20 @@ MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "Yes")
 NO_MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "No, they are away or not answering")
 
 
-@pytest.fixture
-def esc(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path) -> Escalations:
+def escalations(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path, clock: FakeClock) -> Escalations:
+    """The org of these tests (directory, settings, team channels) on a fresh app, on ``clock``."""
     (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
     settings = tmp_path / "policybot.yaml"
     settings.write_text(SETTINGS, encoding="utf-8")
     fake_slack.add_channel(COMMS_CHANNEL)
     fake_slack.add_channel(LEGAL_CHANNEL)
     fake_slack.add_user("U0CAROL", "carol", "carol@council.example", "Carol Comms")
-    clock = FakeClock()
     return Escalations(slack_factory(settings_path=settings, clock=clock), clock, fake_slack)
+
+
+@pytest.fixture
+def esc(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path) -> Escalations:
+    return escalations(slack_factory, fake_slack, tmp_path, FakeClock())
 
 
 def assert_full_scenario(esc: Escalations, outcome: Message) -> None:

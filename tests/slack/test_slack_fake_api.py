@@ -6,6 +6,8 @@ like Slack's to slack_sdk: a 429 carries Retry-After, a 5xx is an error, a slow 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import EMPLOYEE
 from fake_slack_api import BOT_TOKEN, FakeSlackAPI
@@ -68,3 +70,35 @@ def test_lookups_and_unknown_methods(fake_slack: FakeSlackAPI) -> None:
     with pytest.raises(SlackApiError) as err:
         web.api_call("reactions.add")
     assert err.value.response["error"] == "unknown_method"
+
+
+def test_history_is_newest_first_paged_and_carries_metadata_only_when_asked(fake_slack: FakeSlackAPI) -> None:
+    """conversations.history as Slack documents it, read through slack_sdk's own method."""
+    web = client(fake_slack)
+    channel = fake_slack.dm_channel(EMPLOYEE)
+    posted = [
+        web.chat_postMessage(
+            channel=EMPLOYEE, text=f"m{i}", metadata={"event_type": "t", "event_payload": {"n": i}}
+        )["ts"]
+        for i in range(5)
+    ]
+    web.chat_postMessage(channel=EMPLOYEE, text="reply", thread_ts=posted[0])  # not in the history
+    plain = web.conversations_history(channel=channel)
+    assert [m["text"] for m in plain["messages"]] == ["m4", "m3", "m2", "m1", "m0"]
+    assert all("metadata" not in m for m in plain["messages"]) and plain["has_more"] is False
+    page = web.conversations_history(channel=channel, limit=2, include_all_metadata=True)
+    assert [m["metadata"]["event_payload"]["n"] for m in page["messages"]] == [4, 3] and page["has_more"]
+    rest = web.conversations_history(channel=channel, limit=2, cursor=page["response_metadata"]["next_cursor"])
+    assert [m["text"] for m in rest["messages"]] == ["m2", "m1"]
+    # oldest and latest are exclusive unless inclusive is set; they are wall-clock times.
+    between = web.conversations_history(channel=channel, oldest=posted[1], latest=posted[3])
+    assert [m["text"] for m in between["messages"]] == ["m2"]
+    inclusive = web.conversations_history(channel=channel, oldest=posted[1], latest=posted[3], inclusive=True)
+    assert [m["text"] for m in inclusive["messages"]] == ["m3", "m2", "m1"]
+    assert abs(float(posted[0]) - time.time()) < 60
+
+
+def test_history_of_a_channel_the_bot_is_not_in_is_refused(fake_slack: FakeSlackAPI) -> None:
+    with pytest.raises(SlackApiError) as err:
+        client(fake_slack).conversations_history(channel="C0NOTMEMBER")
+    assert err.value.response["error"] == "not_in_channel"

@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.shared_inputs import shared_schema
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 SCHEMA_PATH = SHARED / "schemas" / "slack-app-manifest.schema.json"
@@ -34,11 +36,10 @@ def load(kind: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.protocols.Validator:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"Slack's manifest schema is not on this machine (looked for {SCHEMA_PATH})")
     import json
 
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    path = shared_schema(SCHEMA_PATH.name, "Slack's manifest schema")
+    schema = json.loads(path.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)

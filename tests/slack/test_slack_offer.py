@@ -2,7 +2,8 @@
 
 Uses the test flow tests/slack/flows/slack-offer.yaml (an optional escalation to the line manager).
 With the default settings there is no directory, so the case goes to the comms team instead of
-a line manager; who receives it is tested in test_slack_escalation.py.
+a line manager, and the Send button says so before anything is sent; who receives it is tested in
+test_slack_escalation.py.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ def test_the_offer_shows_exactly_what_will_be_sent_and_asks_first(slack: SlackHa
     assert "Here is exactly what will be sent" in text
     assert "> Alice Employee used the policy check" in text  # the preview, quoted
     assert "within 2 hours" in text  # and who hears if nobody acknowledges
-    assert button_labels(outcome)[:3] == ["Send to your line manager", "Add a note first", "Don't send"]
-    _, send = find_button(outcome, "Send to your line manager")
+    assert button_labels(outcome)[:3] == ["Send to the Communications team", "Add a note first", "Don't send"]
+    _, send = find_button(outcome, "Send to the Communications team")
     assert send["confirm"]["confirm"]["text"] == "Send"  # Slack asks "are you sure?" before sending
     assert slack.fake.calls_to("chat.postMessage")[-1].params["channel"] == "D" + EMPLOYEE  # only the DM
 
@@ -46,7 +47,7 @@ def test_dont_send_removes_the_offer_buttons_and_says_so(slack: SlackHarness) ->
     outcome = slack.last_dm(EMPLOYEE)
     slack.click(EMPLOYEE, outcome, "Don't send")
     updated = slack.fake.message(outcome.channel, outcome.ts)
-    assert "Send to your line manager" not in button_labels(updated)
+    assert "Send to the Communications team" not in button_labels(updated)
     assert "Not sent" in all_text(updated)
     assert "Nothing was sent" in slack.last_dm(EMPLOYEE).text
 
@@ -54,14 +55,14 @@ def test_dont_send_removes_the_offer_buttons_and_says_so(slack: SlackHarness) ->
 def test_send_opens_one_case_and_the_offer_turns_into_sent(slack: SlackHarness) -> None:
     reach_offer(slack)
     outcome = slack.last_dm(EMPLOYEE)
-    block_id, button = find_button(outcome, "Send to your line manager")  # as shown before any update
+    block_id, button = find_button(outcome, "Send to the Communications team")  # as shown before any update
     slack.send_click(EMPLOYEE, outcome, block_id, button, settle=False)
     slack.send_click(EMPLOYEE, outcome, block_id, button)  # a double click
     messages = slack.dm_messages(EMPLOYEE)
     assert any("Sent to the Communications team" in m.text for m in messages)  # no directory here: comms stands in
     assert "already done" in messages[-2].text  # the repeat says so, then shows the outcome as it now stands
     updated = slack.fake.message(outcome.channel, outcome.ts)
-    assert "Send to your line manager" not in button_labels(updated)
+    assert "Send to the Communications team" not in button_labels(updated)
     assert "This has been sent to the Communications team" in all_text(updated)
     assert slack.runtime.cases is not None
     [case] = slack.runtime.cases.list_cases()

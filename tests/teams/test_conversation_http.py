@@ -58,7 +58,7 @@ def test_an_execute_click_redraws_the_card_in_place_and_the_next_question_follow
     assert "Where was the post made?" in joined(redrawn)
     assert all_actions(redrawn) == []  # nothing left to click twice
     cards = alex.cards()
-    assert len(cards) == 2
+    assert len(cards) == 3  # the router's "Understood" line, the first question, the second
     _, second = cards[-1]
     assert "Is the post still online?" in joined(second)
     assert "Question 2 of up to 3" in joined(second)
@@ -224,7 +224,7 @@ def test_a_duplicate_message_is_applied_once(alex: TeamsUser) -> None:
     message = alex.message(LEGAL)
     alex.post(dict(message))
     alex.post(dict(message))
-    cards = [joined(c) for _, c in alex.cards()]
+    cards = [joined(c) for _, c in alex.cards()][1:]  # after the router's "Understood" line
     assert len(cards) == 2 and cards[0] == cards[1]  # one check started; the repeat shows its question again
     assert any("already done" in t for t in alex.texts())
 
@@ -234,8 +234,8 @@ def test_expect_replies_returns_the_cards_in_the_http_body(alex: TeamsUser, conn
     assert result.status == 200
     activities = result.body["activities"]
     cards = [c for a in activities for c in adaptive_cards(a)]
-    assert len(cards) == 1
-    assert "Where was the post made?" in joined(cards[0])
+    assert len(cards) == 2  # the router's "Understood" line, then the question
+    assert "Where was the post made?" in joined(cards[1])
     assert connector.successful("reply") == [] and connector.successful("send") == []
 
 
@@ -327,7 +327,7 @@ def test_a_forged_invoke_is_refused_without_effect(alex: TeamsUser) -> None:
     result = alex.post(alex.invoke(action, stored.activity_id))
     assert result.status == 200
     assert result.body["type"] == "application/vnd.microsoft.activity.message"
-    assert len(alex.cards()) == 1
+    assert len(alex.cards()) == 2  # the router's "Understood" line and the question, nothing more
 
 
 def test_an_error_in_a_turn_gives_an_apology_with_a_reference_and_no_stack_trace(
@@ -353,7 +353,7 @@ def test_a_throttled_reply_is_retried_once_within_the_turn(alex: TeamsUser, conn
     connector.fail_next(1, 429, retry_after=1, operations={"reply"})
     assert alex.say(LEGAL).status == 201
     replies = [c for c in connector.calls if c.operation == "reply"]
-    assert [c.status for c in replies] == [429, 201]
+    assert [c.status for c in replies] == [429, 201, 201]  # the "Understood" line (retried), the question
     assert "Where was the post made?" in joined(alex.last_card()[1])
 
 

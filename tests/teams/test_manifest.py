@@ -25,6 +25,7 @@ from adapters.teams.package import (
     fill_manifest,
     teams_package,
 )
+from tests.shared_inputs import shared_schema
 
 from .pngread import read_png
 
@@ -40,9 +41,8 @@ def load_manifest() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.protocols.Validator:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"the Teams manifest v1.17 schema is not at {SCHEMA_PATH} (../shared is absent)")
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    path = shared_schema(SCHEMA_PATH.name, "the Teams manifest v1.17 schema")
+    schema = json.loads(path.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
