@@ -7,6 +7,7 @@ every table that declares personal data (bot.store.personal_data), as JSON.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -34,8 +35,11 @@ def export_person_command(ctx: CliContext, person_id: str, output: Path | None) 
     if output is None:
         click.echo(text)
         return
-    output.touch(mode=0o600)  # it is all personal data: readable by its owner only
-    output.write_text(text + "\n", encoding="utf-8")
+    # it is all personal data: readable by its owner only, even if the file was there before
+    descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
     found = sum(len(t["rows"]) for t in data["tables"].values())
     click.echo(f"Wrote {found} row(s) from {len(data['tables'])} table(s) about {person_id} to {output}.", err=True)
 

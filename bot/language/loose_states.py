@@ -58,7 +58,7 @@ def loose_state(name: str, kind: str, raw: LineDict, line: int) -> State:
         name=name,
         kind=kind,
         line=line,
-        verdict=Verdict(verdict) if verdict in {v.value for v in Verdict} else None,
+        verdict=Verdict(verdict) if isinstance(verdict, str) and verdict in {v.value for v in Verdict} else None,
         say=_text(raw, "say"),
         checklist=_texts(raw.get("checklist")),
         cite=tuple(c for c in _texts(raw.get("cite")) if c),

@@ -111,9 +111,11 @@ def export_person(store: Store, person_id: str, *, directory: Any = None, now: d
         "tables": {},
     }
     found_keys: dict[str, set[Any]] = {}
+    chat_ids = set(identifiers)  # and every full chat user id found below, for pseudonymised tables
     with store.engine.connect() as conn:
         tables = _tables(conn, entries)
-        for name, entry in entries.items():
+        # pseudonymised tables last, once the person's full chat user ids are known
+        for name, entry in sorted(entries.items(), key=lambda item: bool(item[1].pseudonymous)):
             table = tables.get(name)
             if table is None:
                 continue
@@ -121,11 +123,15 @@ def export_person(store: Store, person_id: str, *, directory: Any = None, now: d
             direct = _matches(table, entry, identifiers)
             if direct is not None:
                 conditions.append(direct)
+            if entry.pseudonym is not None:
+                hashed = sorted({entry.pseudonym(conn, chat_id) for chat_id in sorted(chat_ids)})
+                conditions += [table.c[column].in_(hashed) for column in entry.pseudonymous]
             if entry.parent is not None and found_keys.get(entry.parent.table):
                 conditions.append(table.c[entry.parent.column].in_(sorted(found_keys[entry.parent.table])))
             rows = conn.execute(select(table).where(or_(*conditions))).mappings().all() if conditions else []
             key = _key(table)
             found_keys[name] = {row[key] for row in rows} if key else set()
+            chat_ids |= {str(row[c]) for row in rows for c in entry.person if ":" in str(row[c] or "")}
             result["tables"][name] = {
                 "held_because": entry.retention,
                 "rows": [_exported(dict(row), entry) for row in rows],

@@ -28,7 +28,9 @@ this module, because the core never imports an adapter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class PersonalData:
     person: tuple[str, ...] = ()  # columns naming who a row is about (chat user ids, directory ids, emails)
     details: tuple[str, ...] = ()  # other personal columns: names, answers, notes, message text
     person_json: tuple[str, ...] = ()  # JSON text columns holding a person's ids inside them
+    # columns holding a pseudonym of the chat user id, and how to make it: (connection, user id) -> pseudonym
+    pseudonymous: tuple[str, ...] = ()
+    pseudonym: Callable[[Any, str], str] | None = None
     secrets: tuple[str, ...] = ()  # credentials in the row: never exported
     not_personal: tuple[str, ...] = ()  # columns whose names look personal but are not (say why beside them)
     at: str | None = None
@@ -58,11 +63,13 @@ class PersonalData:
         ways = [self.parent is not None, bool(self.rules), bool(self.kept_because)]
         if sum(ways) + (self.at is not None and not any(ways)) != 1:
             raise ValueError(f"personal data in {self.table}: give exactly one of at, parent, rules or kept_because")
+        if bool(self.pseudonymous) != (self.pseudonym is not None):
+            raise ValueError(f"personal data in {self.table}: pseudonymous columns need the pseudonym function")
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column this declaration names."""
-        named = (*self.person, *self.details, *self.person_json, *self.secrets, *self.not_personal)
+        named = (*self.person, *self.details, *self.person_json, *self.pseudonymous, *self.secrets, *self.not_personal)
         extra = (self.at,) if self.at else ()
         return (*named, *extra, *((self.parent.column,) if self.parent else ()))
 

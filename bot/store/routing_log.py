@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Float, Index, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.store.personal_data import PersonalData, declare
 from bot.store.schema import UTCDateTime, metadata
 
 KEY_ENV = "POLICYBOT_PSEUDONYM_KEY"
@@ -66,6 +67,24 @@ routing_secret = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("value", String(200), nullable=False),
+)
+declare(
+    PersonalData(
+        "routing_log",
+        pseudonymous=("person",),
+        pseudonym=lambda conn, user_id: RoutingLog().person(conn, user_id),
+        details=("text",),
+        at="at",
+        rules="deleted when older than the retention age",
+    )
+)
+declare(
+    PersonalData(
+        "routing_secret",
+        secrets=("value",),
+        not_personal=("name",),  # the name of the key, "pseudonym"
+        kept_because="the key that pseudonymises the routing log, no personal data",
+    )
 )
 
 

@@ -129,6 +129,17 @@ inbound_events = Table(
     Index("ix_inbound_events_pending", "status", "person", "id"),
     Index("ix_inbound_events_received", "received_at"),
 )
+declare(
+    PersonalData(
+        "inbound_events",
+        person=("person",),
+        details=("payload",),  # the event as the platform sent it: what the person typed or clicked
+        not_personal=("key",),  # the platform's id for one delivery
+        at="received_at",
+        rules="the payload is cleared once the event is handled; the row is deleted when received before the "
+        "retention age",
+    )
+)
 
 deliveries = Table(
     "deliveries",

@@ -387,3 +387,31 @@ def test_a_named_file_is_taken_as_it_is(tmp_path: Path) -> None:
     with pytest.raises(FileProblems) as caught:
         load_flow_file(named)
     assert caught.value.problems == [Problem(str(named), 1, "file not found")]
+
+
+def test_a_state_with_every_value_of_the_wrong_type_is_read_loosely_without_a_crash() -> None:
+    text = """
+        id: f
+        title: T
+        start: a
+        states:
+          a:
+            ask: [not, text]
+            intro: {a: b}
+            cite: {a: b}
+            options: 5
+          b:
+            verdict: [go]
+            say: 3
+            checklist: {a: b}
+            cite_if: 7
+            escalate: [line_manager]
+          c:
+            branch: {if: x}
+    """
+    with pytest.raises(FlowProblems) as caught:
+        parse_flow(flow_text(text), "f.yaml")
+    states = caught.value.partial.states if caught.value.partial else {}
+    assert [(name, s.loose) for name, s in states.items()] == [("a", True), ("b", True), ("c", True)]
+    assert (states["a"].ask, states["a"].options, states["b"].verdict, states["b"].escalate) == (None, (), None, None)
+    assert states["c"].branch == ()

@@ -31,7 +31,9 @@ from bot.conversation.events import Start
 from bot.ops.data_protection import declarations
 from bot.store import Store
 from bot.store.connect import create_db_engine
+from bot.store.inbound import InboundJournal
 from bot.store.personal_data import PersonalData
+from bot.store.routing_log import RoutingLog
 from bot.store.schema import conversations
 from bot.telemetry.logging_setup import JsonFormatter
 from tests.cases.conftest import AMARA, BEN, CARA, DIRECTORY, FLOWS, SETTINGS, Org, escalate
@@ -158,6 +160,12 @@ def fill(org: Org, clock: FakeClock) -> str:
             notification_id="n1", case_id=case_id, conversation_id="a:1", activity_id="1",
             card='{"body": "Amara Okafor said No"}', sent_at=then,
         ))  # fmt: skip
+    InboundJournal(runtime.store, clock, platform="slack").record("Ev9", AMARA.user_id, {"text": "my post is up"})
+    with runtime.store.transaction() as conn:
+        log = RoutingLog()
+        log.record(conn, person=log.person(conn, AMARA.user_id), at=then, text="someone said they'd sue me",
+                   language="en", guess="threat", score=0.9, confidence="confident", shown=["threat"],
+                   outcome="started")  # fmt: skip
     installs = SQLAlchemyInstallationStore(client_id="C1", engine=runtime.store.engine)
     installs.save(Installation(app_id="A1", team_id="T1", user_id="U0AMARA01", bot_token="xoxb-secret-token",
                                bot_id="B1", bot_user_id="U0BOT", installed_at=then.timestamp()))  # fmt: skip
@@ -189,8 +197,8 @@ def test_purge_leaves_no_person_data_in_any_table(org: Org, database_url: str) -
     fill(org, FakeClock(datetime.now(UTC) - timedelta(days=3)))
     before = rows_left(database_url)
     assert all(before[name] > 0 for name in ("conversations", "audit", "cases", "case_recipients", "case_events",
-                                              "outbox", "teams_references", "teams_sent_cards",
-                                              "slack_installations"))  # fmt: skip
+                                              "outbox", "teams_references", "teams_sent_cards", "inbound_events",
+                                              "routing_log", "slack_installations"))  # fmt: skip
     result = org.cli("purge", "--older-than", "2d", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)["deleted"]
@@ -226,6 +234,9 @@ def test_export_person_finds_everything_about_one_person_and_no_credentials(org:
     assert install["user_id"] == "U0AMARA01" and install["bot_token"] == "(not exported: a credential)"
     assert "xoxb-secret-token" not in result.stdout
     assert tables["teams_references"]["rows"] == []  # Ben's, not Amara's
+    assert [row["payload"] for row in tables["inbound_events"]["rows"]] == [{"text": "my post is up"}]
+    # the routing log names a keyed hash of the chat user id, found from the ids of Amara's other rows
+    assert [row["text"] for row in tables["routing_log"]["rows"]] == ["someone said they'd sue me"]
     assert "deleted when" in tables["teams_references"]["held_because"]
 
     ben = json.loads(org.cli("export-person", "ben.hughes@example.gov.uk").stdout)["tables"]
@@ -240,6 +251,8 @@ def test_export_person_finds_everything_about_one_person_and_no_credentials(org:
 def test_export_person_writes_an_owner_only_file(org: Org, tmp_path: Path) -> None:
     fill(org, FakeClock(datetime.now(UTC)))
     target = tmp_path / "amara.json"
+    target.write_text("an older export", encoding="utf-8")
+    target.chmod(0o644)  # readable by everyone: the export must not stay that way
     result = org.cli("export-person", "amara", "--output", str(target))
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
