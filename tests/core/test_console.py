@@ -168,7 +168,7 @@ def test_ctrl_c_leaves_with_status_130_and_keeps_the_answers(tmp_path: Path) -> 
     assert chat.stdin is not None
     chat.stdin.write("legal action over my tweet\n1\n")
     chat.stdin.flush()  # the pipe stays open: the chat waits at its prompt
-    time.sleep(8)  # a cold start of the CLI on a loaded machine; the chat then blocks on input
+    time.sleep(15)  # a cold start of the CLI on a loaded machine; the chat then blocks on input
     chat.send_signal(signal.SIGINT)
     out, err = chat.communicate(timeout=60)
     assert chat.returncode == 130, (out, err)
