@@ -89,8 +89,9 @@ def test_requests_acknowledged_by_a_killed_replica_are_replayed_by_the_other(
         # 1. /policy, acknowledged with "I've sent you a direct message", then kill -9.
         kill_after_ack(dying, workspace, store, lambda s: s.form(slash_command(PERSON, "chain of questions")))
         assert workspace.messages_in(dm) == []
-        wait_for(lambda: bool(workspace.messages_in(dm)), 45, "the first question, from the other replica")
-        [question] = workspace.messages_in(dm)
+        wait_for(lambda: len(workspace.messages_in(dm)) >= 2, 45, "the first question, from the other replica")
+        understood, question = workspace.messages_in(dm)  # the router's "Understood" line, then the question
+        assert understood.text.startswith("Understood")
         assert question.text.startswith("Question 1?") and buttons(question)
 
         # 2. A click on it, acknowledged by the restarted replica, which is killed again.
@@ -101,9 +102,9 @@ def test_requests_acknowledged_by_a_killed_replica_are_replayed_by_the_other(
         kill_after_ack(dying, workspace, store, lambda s: s.interactive(payload))
         with store.transaction() as conn:
             assert conn.execute(select(func.count()).where(audit.c.action == "answer")).scalar_one() == 0
-        wait_for(lambda: len(workspace.messages_in(dm)) >= 2, 45, "the next question, from the other replica")
+        wait_for(lambda: len(workspace.messages_in(dm)) >= 3, 45, "the next question, from the other replica")
         texts = [m.text for m in workspace.messages_in(dm)]
-        assert texts[1].startswith("Question 2?"), texts
+        assert texts[2].startswith("Question 2?"), texts
         assert "You chose" in str(workspace.message(question.channel, question.ts).blocks)
 
         with store.transaction() as conn:
@@ -111,6 +112,6 @@ def test_requests_acknowledged_by_a_killed_replica_are_replayed_by_the_other(
             left = conn.execute(select(func.count()).where(inbound_events.c.status == "pending")).scalar_one()
         assert answers == 1 and left == 0  # applied once, nothing left behind
         assert "replaying inbound event" in survivor.log_path.read_text(errors="replace")
-        assert len(workspace.messages_in(dm)) == 2  # and nothing said twice
+        assert len(workspace.messages_in(dm)) == 3  # and nothing said twice
     finally:
         store.close()
