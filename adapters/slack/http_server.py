@@ -73,7 +73,13 @@ def slack_shaped(body: object) -> bool:
     view = body.get("view")
     if isinstance(view, dict) and not texts(view, ("id", "type", "callback_id", "private_metadata")):
         return False
+    if body.get("type") in ("view_submission", "view_closed") and not (
+        isinstance(view, dict) and isinstance(view.get("type"), str)
+    ):
+        return False  # Bolt reads view.type while building a listener's arguments
     actions = body.get("actions", [])
+    if body.get("type") == "block_actions" and not actions:
+        return False  # a click always names the action clicked
     return isinstance(actions, list) and all(isinstance(a, dict) and texts(a, _ACTION_TEXT_FIELDS) for a in actions)
 
 

@@ -169,3 +169,16 @@ def test_a_listener_that_fails_on_a_strange_payload_answers_400_not_500(slack: S
     resp = slack.sender.interactive(strange)
     assert resp.status == 400
     assert slack.slash(EMPLOYEE, "someone threatened to sue me").status == 200  # still answering
+
+
+def test_signed_payloads_bolt_cannot_read_answer_400_not_500(slack: SlackHarness) -> None:
+    """A view without its type, or a click naming no action: Bolt would fail building arguments."""
+    from slack_requests import view_submission
+
+    no_type = view_submission(EMPLOYEE, "start_check_modal", {})
+    del no_type["view"]["type"]
+    assert slack.sender.interactive(no_type).status == 400
+    no_action = home_block_actions(EMPLOYEE, {"action_id": "choose:0", "value": "x"})
+    no_action["actions"] = []
+    assert slack.sender.interactive(no_action).status == 400
+    assert slack.slash(EMPLOYEE, "someone threatened to sue me").status == 200  # still answering
