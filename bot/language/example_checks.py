@@ -134,12 +134,13 @@ def example_problems(flows: Sequence[Flow], known: Sequence[str] = ()) -> list[P
 
 
 def _negative_problems(entry: _Entry, ids: list[str]) -> list[Problem]:
-    where, line = entry.flow.path, entry.line
+    # entry.line re-reads the file, so it is asked for only once there is a problem to place
+    where = entry.flow.path
     if entry.belongs_to == entry.flow.id:
         return [
             Problem(
                 where,
-                line,
+                entry.line,
                 f"'{entry.text}' is a negative, so it must name another flow; to teach this flow, "
                 "move it to examples",
             )
@@ -148,5 +149,5 @@ def _negative_problems(entry: _Entry, ids: list[str]) -> list[Problem]:
     # not used; only one that looks like a misspelling of a flow that exists is worth a problem.
     hint = did_you_mean(entry.belongs_to, ids) if entry.belongs_to not in ids else ""
     if hint:
-        return [Problem(where, line, f"'{entry.text}' names '{entry.belongs_to}', which is not a flow{hint}")]
+        return [Problem(where, entry.line, f"'{entry.text}' names '{entry.belongs_to}', which is not a flow{hint}")]
     return []
