@@ -31,9 +31,7 @@ def read_document(path: Path) -> PolicyDocument:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         hint = " save it as .docx first" if suffix == ".doc" else " save it as one of those first"
-        raise PolicybotError(
-            f"{path.name} is not a format policybot reads (it reads {', '.join(SUPPORTED)});{hint}."
-        )
+        raise PolicybotError(f"{path.name} is not a format policybot reads (it reads {', '.join(SUPPORTED)});{hint}.")
     try:
         size = path.stat().st_size
     except OSError as err:
