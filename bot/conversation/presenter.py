@@ -31,7 +31,6 @@ from bot.store.records import Conversation
 MENU_PROMPT = "Which of these is closest to your situation?"
 
 
-
 class Presenter:
     """Builds replies for one flow library and staff directory. Safe to share between threads."""
 

@@ -13,10 +13,11 @@ mid-sentence and whose bullet glyphs were lost. The rules, in order, for each li
    is a bullet;
 4. a line starting ``27.`` / ``27)`` / ``2.1`` is numbered: a section title when it is short and
    does not end like a sentence ("2.1 Participation as an employee"), else paragraph 27;
-5. a line that carries on the previous paragraph or bullet (no blank line between, and the
-   previous one did not end a sentence, or this one starts in lower case; or, across blank lines,
-   it starts in lower case and the previous one did not end a sentence) is joined to it: how a
-   PDF's wrapped lines and page breaks come back together;
+5. a line that carries on the previous paragraph or bullet is joined to it: how a PDF's wrapped
+   lines and page breaks come back together. It carries on when there is no blank line between
+   and it starts in lower case, or the previous line did not end a sentence and was a full line
+   (at least 3/4 of the document's usual longest line: it wrapped, it did not end); or, across
+   blank lines, when it starts in lower case and the previous line did not end a sentence;
 6. right after a lead-in ending with ``:``, plain lines are the list's items (a PDF that lost its
    bullet glyphs), until a blank line;
 7. a short line (16 words or fewer) that does not end like a sentence, and whose next line does
@@ -49,6 +50,7 @@ _ENDS_THOUGHT = re.compile(r"[.;:!?]['\"’”)\]]*$")
 TITLE_WORDS = 16
 TITLE_CHARS = 120
 LABEL_TEXT = 60
+WRAPPED = 0.75  # a line at least this share of the document's full line width ran on to the next
 
 
 def looks_like_title(text: str) -> bool:
@@ -95,6 +97,7 @@ class _Reader:
     paragraphs: Counter[str] = field(default_factory=Counter)
     bullets: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
+    width: int = 0  # how long a full line of this document is (see parse_lines)
 
     def add(self, kind: str, label: str, text: str) -> _Block:
         self.labels[label] += 1
@@ -137,7 +140,9 @@ class _Reader:
         if self.open is not None:
             if self.implicit_list and self.open.kind == BULLET:
                 return self.open if lower else None  # each plain line of a lost-bullet list is an item
-            return self.open if lower or not _ENDS_THOUGHT.search(self.open.lines[-1]) else None
+            previous = self.open.lines[-1]
+            wrapped = len(previous) >= WRAPPED * self.width and not _ENDS_THOUGHT.search(previous)
+            return self.open if lower or wrapped else None
         if self.last is not None and lower and not _ENDS_THOUGHT.search(self.last.lines[-1]):
             return self.last
         return None
@@ -185,6 +190,8 @@ def parse_lines(lines: Iterable[str]) -> PolicyDocument:
     """The clauses of a document given as lines of text (see the module docstring for the rules)."""
     reader = _Reader()
     cleaned = [raw.replace("\u00a0", " ").replace("\t", " ") for raw in lines]
+    lengths = sorted(len(line.strip()) for line in cleaned if line.strip())
+    reader.width = lengths[int(len(lengths) * 0.95)] if lengths else 0
     for index, line in enumerate(cleaned):
         reader.line(line, cleaned[index + 1].strip() if index + 1 < len(cleaned) else "")
     return PolicyDocument(tuple(Clause(b.label, b.kind, b.text) for b in reader.blocks))
