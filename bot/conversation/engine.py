@@ -212,7 +212,8 @@ class Engine:
         owner = self.presenter.owner_name(conv)
         whose = f"belongs to {owner}" if owner else "belongs to someone else"
         return Notice(
-            f"This check {whose}, so your click was not applied. To check a situation of your own, tell me what it is.",
+            f"This check {whose}, so your click was not applied. "
+            "To check a situation of your own, tell me what it is.",
             NoticeKind.NOT_YOURS,
         )
 
@@ -328,7 +329,7 @@ class Engine:
         return [not_an_answer(reading, labels), *self._current(conn, actor, conv.id)]
 
     def _resume_set_aside(self, conn: Connection, actor: Actor, current: Conversation | None) -> list[Reply]:
-        """ "resume": take up the check set aside most recently (the current one stays, set aside)."""
+        """"resume": take up the check set aside most recently (the current one stays, set aside)."""
         kept = self.store.set_aside_conversation(conn, actor.user_id)
         if kept is None:
             notice = Notice("There is no check set aside to carry on with.", NoticeKind.INFO)
@@ -517,3 +518,4 @@ def _result_of(replies: list[Reply]) -> str:
     if isinstance(first, Notice) and first.kind in (NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID):
         return first.kind.value
     return "applied"
+

@@ -31,6 +31,7 @@ from bot.store.records import Conversation
 MENU_PROMPT = "Which of these is closest to your situation?"
 
 
+
 class Presenter:
     """Builds replies for one flow library and staff directory. Safe to share between threads."""
 

@@ -115,7 +115,7 @@ def not_an_answer(reading: Reading, labels: list[str]) -> Notice:
 
 
 def _yes_or_no(typed: str, labels: list[str]) -> Reading | None:
-    """ "no" for "No, they are away or not answering": the only option that starts with it.
+    """"no" for "No, they are away or not answering": the only option that starts with it.
 
     Two options starting with "No" are a question for the person, not a guess for us; None when
     the text is no plain yes or no (it is read as words instead).
