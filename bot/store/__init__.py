@@ -4,10 +4,11 @@ Owns connections (bot.store.connect), the tables and their Alembic migrations, c
 (bot.store.records), the audit log, flow versions and delivery de-duplication, transient-error
 retries (bot.store.transient), the inbound journal with its replayer (bot.store.inbound,
 bot.store.replay): platform events written before they are acknowledged, replayed after a crash,
-and the register of what each table holds about people (bot.store.personal_data), which every
-table declares into.
+imported policy documents in versions (bot.store.policy_sources), and the register of what each
+table holds about people (bot.store.personal_data), which every table declares into.
 
-May import: bot.language (a flow version is stored by its model), and layer 0.
+May import: bot.language (a flow version is stored by its model, a policy version by its clauses),
+and layer 0.
 
 ``Store`` and ``default_database_url`` are imported from their modules on first use (PEP 562),
 so importing ``bot.store.records`` (plain dataclasses the engine and the flow machine use) does
