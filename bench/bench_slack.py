@@ -19,7 +19,8 @@ Reported per concurrency level:
 - ack p50/p99: HTTP latency of the click request (what Slack's 3-second timeout measures);
 - next-message p50/p99: from sending the click until the next question or outcome is in Slack.
 
-Usage: ``.venv/bin/python bench/bench_slack.py [--seconds 20] [--clients 1,20] [--pool 8]``
+Usage: ``.venv/bin/python bench/bench_slack.py [--seconds 20] [--clients 1,20] [--pool 8]
+[--api-latency-ms 60] [--replicas 2 --db postgresql+psycopg://...]``
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ sys.path.insert(0, str(REPO / "tests" / "slack"))
 # ---------------------------------------------------------------------------------------- server
 
 
-def run_fake(users: int) -> None:
-    """The fake Slack Web API process: prints its URL, serves until stdin closes."""
+def run_fake(users: int, latency_ms: float = 0.0) -> None:
+    """The fake Slack Web API process: prints its URL, serves until stdin closes. ``latency_ms``
+    is added to every Web API call: the network between the bot and Slack (real Slack answers in
+    tens to hundreds of milliseconds, loopback in one)."""
     from fake_slack_api import FakeSlackAPI
 
-    fake = FakeSlackAPI().start()
+    fake = FakeSlackAPI(latency=latency_ms / 1000).start()
     for n in range(users):
         fake.add_user(user_id(n), f"user{n}", f"user{n}@council.example", f"User {n}")
     print(json.dumps({"fake": fake.base_url}), flush=True)
@@ -101,6 +104,17 @@ def user_id(n: int) -> str:
 # ---------------------------------------------------------------------------------------- client
 
 
+def clickable(message: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The (block, button) pairs of a message that a person working through a check clicks."""
+    return [
+        (block, element)
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+        if str(element.get("action_id") or "").startswith("choose:") or element.get("action_id") == "go_through_again"
+    ]
+
+
 class Client(threading.Thread):
     """One simulated Slack user agent: a keep-alive connection to the app, one to the fake Slack."""
 
@@ -126,13 +140,18 @@ class Client(threading.Thread):
         self.started = self.finished = self.all_answered = 0.0
 
     def latest(self, user: str, after: str) -> dict[str, Any]:
-        """The bot's newest message to ``user`` after ``after`` (waits for it)."""
-        self.fake.request("GET", f"/_fake/latest?channel=D{user}&after={after}&timeout=120")
-        resp = self.fake.getresponse()
-        body = json.loads(resp.read())
-        if resp.status != 200:
-            raise RuntimeError(f"the bot posted nothing new for {user} within 120 s")
-        return body
+        """The bot's newest message to ``user`` after ``after`` that has something to click (waits
+        for it): a line without buttons, such as the router's "Understood: ..." before the first
+        question, is passed over, as a person reads on to the question."""
+        while True:
+            self.fake.request("GET", f"/_fake/latest?channel=D{user}&after={after}&timeout=120")
+            resp = self.fake.getresponse()
+            body: dict[str, Any] = json.loads(resp.read())
+            if resp.status != 200:
+                raise RuntimeError(f"the bot posted nothing new for {user} within 120 s")
+            if clickable(body):
+                return body
+            after = str(body["ts"])
 
     def start_check(self, user: str) -> None:
         from slack_requests import slash_command
@@ -149,13 +168,7 @@ class Client(threading.Thread):
         from slack_requests import block_actions
 
         message = self.current[user]
-        found = [
-            (block, element)
-            for block in message["blocks"]
-            if block["type"] == "actions"
-            for element in block["elements"]
-            if element["action_id"].startswith("choose:") or element["action_id"] == "go_through_again"
-        ]
+        found = clickable(message)
         if not found:
             raise RuntimeError(f"nothing to click in {message['text'][:80]!r}")
         block, button = found[0]
@@ -255,13 +268,17 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=50, help="burst mode: clicks per client (one per person)")
     parser.add_argument("--replicas", type=int, default=1, help="server processes sharing the port and database")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--api-latency-ms", type=float, default=0.0, help="added to every Web API call of the fake (network)"
+    )
+    parser.add_argument("--db", default="", help="database URL shared by the replicas (default: a new SQLite file)")
     args = parser.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
     modes = [m.strip() for m in args.modes.split(",")]
     per_client = {"closed": args.pool, "burst": args.burst}
     users = sum(level * per_client[m] for m in modes for level in levels)
     fake = subprocess.Popen(
-        [sys.executable, __file__, "--fake", str(users)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--fake", str(users), str(args.api_latency_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     servers: list[subprocess.Popen[str]] = []
     results = []
@@ -270,7 +287,7 @@ def main() -> None:
         api_url = json.loads(fake.stdout.readline())["fake"]
         # Replicas: processes on one port (SO_REUSEPORT), one SQLite database, like replicas
         # behind a load balancer sharing PostgreSQL; the kernel spreads the connections.
-        db = f"sqlite:///{tempfile.mkdtemp(prefix='bench-slack-db-')}/bench.db"
+        db = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='bench-slack-db-')}/bench.db"
         port = 0
         for _ in range(args.replicas):
             process = subprocess.Popen(
@@ -294,11 +311,15 @@ def main() -> None:
             if process.stdin:
                 process.stdin.close()
                 process.wait(30)
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  replicas: {args.replicas}  load avg: {load}")
+    if args.json:
+        run = {"api_latency_ms": args.api_latency_ms, "replicas": args.replicas, "db": db.split(":")[0], "load": load}
+        print(json.dumps({"run": run, "results": results}, indent=2))
+        return
+    print(
+        f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  replicas: {args.replicas}  "
+        f"api latency: {args.api_latency_ms:g} ms  db: {db.split(':')[0]}  load avg: {load}"
+    )
     print("mode    clients  clicks  errors  acked/s  answered/s  ack p50  ack p99  answer p50  answer p99")
     for r in results:
         print(
@@ -311,7 +332,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[3]), sys.argv[4])
-    elif len(sys.argv) == 3 and sys.argv[1] == "--fake":
-        run_fake(int(sys.argv[2]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--fake":
+        run_fake(int(sys.argv[2]), float(sys.argv[3]))
     else:
         main()
