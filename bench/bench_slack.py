@@ -93,7 +93,7 @@ def serve(api_url: str, port: int = 0, db: str = "") -> None:
     print(json.dumps({"app": url, "port": server.bound_port}), flush=True)
     sys.stdin.read()  # the parent closes stdin when done
     server.stop()
-    bot.worker.shutdown(10)
+    bot.shutdown(10)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -278,7 +278,10 @@ def main() -> None:
     per_client = {"closed": args.pool, "burst": args.burst}
     users = sum(level * per_client[m] for m in modes for level in levels)
     fake = subprocess.Popen(
-        [sys.executable, __file__, "--fake", str(users), str(args.api_latency_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--fake", str(users), str(args.api_latency_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     servers: list[subprocess.Popen[str]] = []
     results = []

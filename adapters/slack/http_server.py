@@ -8,9 +8,15 @@ thread itself (``inline``): a hop to a thread pool would cost more than the work
 every hop waits for the GIL behind the background workers, which is what makes acks slow.
 ``inline=False`` moves it to a thread pool, for listeners that might block.
 
-Signature verification happens inside Bolt on the raw body exactly as received, with Slack's
-five-minute timestamp window. A request whose timestamp header is not even a number is refused
-here with the same 401, rather than surfacing as a 500 from deep inside the verifier.
+The signature is checked here first, on the raw bytes exactly as received (slack_sdk's
+``SignatureVerifier``, with Slack's five-minute timestamp window), before anything is decoded or
+parsed: an unsigned body, however deeply nested or oddly encoded, costs one HMAC and gets 401.
+Slack never compresses what it sends, so a body with a ``Content-Encoding`` is refused (400)
+without being inflated. Only then is it parsed (400 for anything Slack would never send), and
+Bolt verifies it again as usual.
+
+Every connection is bounded by ``adapters/http_limits.py``: a read timeout, an idle timeout and
+a connection cap past which ``/healthz`` and ``/readyz`` still answer.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from aiohttp import web
 from slack_bolt import App
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
+from adapters.http_limits import HTTPLimits
 from adapters.slack.actions import ENDPOINT_PATH
 from adapters.slack.people import PLATFORM
 from bot.ops.health import HEALTH_PATHS, OpsEndpoints
@@ -97,8 +105,13 @@ class SlackHTTPServer:
         inline: bool = True,
         ops: OpsEndpoints | None = None,
         reuse_port: bool = False,
+        limits: HTTPLimits | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.app = app
+        self.limits = limits or HTTPLimits()
+        secret = signing_secret or getattr(app, "_signing_secret", None)
+        self.verifier = SignatureVerifier(secret) if secret else None
         self.inline = inline
         self.ops = ops
         self.reuse_port = reuse_port  # several processes on one port, the kernel spreads connections
@@ -149,23 +162,29 @@ class SlackHTTPServer:
             return await self._answer(request)
 
     async def _answer(self, request: web.Request) -> web.Response:
+        if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+            return web.json_response({"error": "Slack does not compress its requests"}, status=400)
         raw = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not timestamp.isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
+        if self.verifier is not None and not self.verifier.is_valid(
+            raw, timestamp, request.headers.get("X-Slack-Signature", "")
+        ):
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "the body is not UTF-8"}, status=400)
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not timestamp.isdigit():
-            return web.json_response({"error": "invalid request"}, status=401)
         headers: dict[str, str | Sequence[str]] = {}
         for name, value in request.headers.items():
             previous = headers.get(name.lower())
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-            # Bolt parses (and reads context out of the body) before it verifies the signature: a
-            # body cut short, "JSON" that is not, or fields of the wrong type end here, not in a 500.
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
+            # A signed body Slack would never send (cut short, "JSON" that is not, nested deeper
+            # than the parser goes, fields of the wrong type) ends here, not in a 500.
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
         if not slack_shaped(bolt_request.body):  # Bolt's matchers and our listeners assume Slack's shapes
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
@@ -180,7 +199,7 @@ class SlackHTTPServer:
     # ---------------------------------------------------------------- running
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        self._runner = self.limits.runner(self.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=512, reuse_port=self.reuse_port or None)
         await site.start()

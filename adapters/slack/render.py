@@ -241,10 +241,7 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     else:
         lead = f"📨 *The policy says {esc(first)} should know.* Here is exactly what will be sent:"
     if then and offer.deadline:
-        lead += (
-            f"\nIf nobody acknowledges it within {offer.deadline}, "
-            f"{esc(then)} will be told."
-        )
+        lead += f"\nIf nobody acknowledges it within {offer.deadline}, {esc(then)} will be told."
     blocks = [section(lead, block_id=f"{ESCALATION_BLOCK_PREFIX}_lead")]
     blocks.extend(
         section(chunk, block_id=f"{ESCALATION_BLOCK_PREFIX}_preview_{n}")

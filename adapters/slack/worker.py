@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from bot.telemetry.logging_setup import carry
 
@@ -84,3 +85,44 @@ class Worker:
         done = self.drain(timeout)
         self._pool.shutdown(wait=done, cancel_futures=not done)
         return done
+
+
+class TurnGate:
+    """How many database turns run at once, however many I/O threads are waiting on Slack.
+
+    A ``with gate:`` block holds one turn. SQLite takes one writer at a time (the store begins
+    every transaction IMMEDIATE), so more turns at once would only queue in its busy handler, which
+    sleeps in growing steps and lengthens the tail; here they queue in arrival order instead.
+    """
+
+    def __init__(self, turns: int) -> None:
+        self.turns = turns
+        self._slots = threading.BoundedSemaphore(turns)
+
+    def __enter__(self) -> TurnGate:
+        self._slots.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
+
+
+class Gated:
+    """``target`` whose every method call holds a turn of ``gate`` (the engine, the case service):
+    the listeners call them as they are, and cannot forget the gate."""
+
+    def __init__(self, target: object, gate: TurnGate) -> None:
+        self._target = target
+        self._gate = gate
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        gate = self._gate
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with gate:
+                return value(*args, **kwargs)
+
+        return call
