@@ -171,6 +171,7 @@ class SlackHTTPServer:
         if self.verifier is not None and not self.verifier.is_valid(
             raw, timestamp, request.headers.get("X-Slack-Signature", "")
         ):
+            log.warning("refused a request to the Slack endpoint: invalid Slack signature or timestamp")
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             body = raw.decode("utf-8")

@@ -55,6 +55,11 @@ class RateLimitWindows:
         with self._lock:
             self._until[(method, workspace)] = max(until, self._until.get((method, workspace), 0.0))
 
+    def clear(self) -> None:
+        """Forget every window (tests that move time on by hand)."""
+        with self._lock:
+            self._until.clear()
+
     def remaining(self, method: str, workspace: str) -> float:
         """Seconds left in the window (0: call away)."""
         key = (method, workspace)
