@@ -87,8 +87,11 @@ def serve(api_url: str, port: int = 0, db: str = "") -> None:
     runtime = build_runtime(settings, db or f"sqlite:///{workdir / 'bench.db'}", flows_dir=flows)
     config = SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=api_url)
     threads = int(os.environ.get("BENCH_WORKERS", "0")) or None  # None: the adapter's default
-    bot = SlackBot(runtime, config, worker_threads=threads)
-    server = SlackHTTPServer(bot.app, port=port, reuse_port=True)
+    turns = int(os.environ.get("BENCH_DB_TURNS", "0")) or None
+    bot = SlackBot(runtime, config, worker_threads=threads, db_turns=turns)
+    # As `policybot serve slack` runs it: with the inbound journal, off the event loop.
+    inline = os.environ.get("BENCH_INLINE", "") == "1"
+    server = SlackHTTPServer(bot.app, port=port, reuse_port=True, inline=inline)
     url = server.start_in_thread()
     print(json.dumps({"app": url, "port": server.bound_port}), flush=True)
     sys.stdin.read()  # the parent closes stdin when done

@@ -132,7 +132,10 @@ class SlackSurface:
         run even if this replica dies, and run again later when Slack or the database fails for a
         moment.
         """
-        run, entry = self.inbound.entry_for(user_id) if self.inbound else (True, None)
+        run, entry = True, None
+        if self.inbound is not None:
+            with self.gate:  # a database write like any turn: in the same queue, not SQLite's busy wait
+                run, entry = self.inbound.entry_for(user_id)
         if not run:
             return
 
