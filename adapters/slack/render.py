@@ -87,7 +87,10 @@ class SlackMessage:
     in_thread: bool = False  # post under the message that was clicked (explanations)
 
     def __post_init__(self) -> None:
-        self.text = fallback_text(self.text)
+        # The fallback text is mrkdwn too (notifications, screen readers, clients without blocks):
+        # a note reading "<!channel>" must not notify a channel from it either, so every message's
+        # text is escaped here, once, from the raw words every renderer passes in.
+        self.text = esc(fallback_text(self.text))
         self.blocks = fit_blocks(self.blocks, limit=MAX_MESSAGE_BLOCKS)
 
 
