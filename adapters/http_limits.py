@@ -183,4 +183,11 @@ class LimitedRunner(web.AppRunner):
                 response = web.json_response({"error": "the request body arrived too slowly"}, status=408)
                 response.force_close()
                 return response
+            except web.HTTPException:
+                raise  # aiohttp's own answer (413: larger than client_max_size)
+            except Exception as err:  # cut short, or a Content-Encoding that does not decode
+                log.info("could not read a request body: %s", type(err).__name__)
+                response = web.json_response({"error": "the request body could not be read"}, status=400)
+                response.force_close()
+                return response
         return cast(web.StreamResponse, await handler(request))

@@ -168,15 +168,16 @@ class SlackHTTPServer:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not timestamp.isdigit():
             return web.json_response({"error": "invalid request"}, status=401)
-        if self.verifier is not None and not self.verifier.is_valid(
-            raw, timestamp, request.headers.get("X-Slack-Signature", "")
-        ):
+        try:
+            valid = self.verifier is None or self.verifier.is_valid(
+                raw, timestamp, request.headers.get("X-Slack-Signature", "")
+            )
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:  # Slack sends UTF-8, always; SignatureVerifier decodes first
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
+        if not valid:
             log.warning("refused a request to the Slack endpoint: invalid Slack signature or timestamp")
             return web.json_response({"error": "invalid request"}, status=401)
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return web.json_response({"error": "the body is not UTF-8"}, status=400)
         headers: dict[str, str | Sequence[str]] = {}
         for name, value in request.headers.items():
             previous = headers.get(name.lower())
