@@ -81,7 +81,9 @@ MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "Yes")
 NO_MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "No, they are away or not answering")
 
 
-def escalations(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path, clock: FakeClock) -> Escalations:
+def escalations(
+    slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path, clock: FakeClock, **bot_options: object
+) -> Escalations:
     """The org of these tests (directory, settings, team channels) on a fresh app, on ``clock``."""
     (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
     settings = tmp_path / "policybot.yaml"
@@ -89,7 +91,8 @@ def escalations(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path:
     fake_slack.add_channel(COMMS_CHANNEL)
     fake_slack.add_channel(LEGAL_CHANNEL)
     fake_slack.add_user("U0CAROL", "carol", "carol@council.example", "Carol Comms")
-    return Escalations(slack_factory(settings_path=settings, clock=clock), clock, fake_slack)
+    harness = slack_factory(settings_path=settings, clock=clock, bot_options=bot_options or None)
+    return Escalations(harness, clock, fake_slack)
 
 
 @pytest.fixture
