@@ -6,7 +6,9 @@ short here: it verifies the signature, parses, and calls a listener that acknowl
 the real work (adapters/slack/worker.py), well under a millisecond. So it runs on the event loop
 thread itself (``inline``): a hop to a thread pool would cost more than the work, and under load
 every hop waits for the GIL behind the background workers, which is what makes acks slow.
-``inline=False`` moves it to a thread pool, for listeners that might block.
+``inline=False`` moves it to a thread pool, for listeners that might block; that is the default
+with several workspaces, whose authorize step may read the database or call ``auth.test``, and
+what ``policybot serve slack`` uses with the inbound journal (a database write before the ack).
 
 The signature is checked here first, on the raw bytes exactly as received (slack_sdk's
 ``SignatureVerifier``, with Slack's five-minute timestamp window), before anything is decoded or
@@ -102,7 +104,7 @@ class SlackHTTPServer:
         port: int = 3000,
         path: str = ENDPOINT_PATH,
         threads: int = 8,
-        inline: bool = True,
+        inline: bool | None = None,
         ops: OpsEndpoints | None = None,
         reuse_port: bool = False,
         limits: HTTPLimits | None = None,
@@ -112,7 +114,9 @@ class SlackHTTPServer:
         self.limits = limits or HTTPLimits()
         secret = signing_secret or getattr(app, "_signing_secret", None)
         self.verifier = SignatureVerifier(secret) if secret else None
-        self.inline = inline
+        # Several workspaces: Bolt's authorize step may read the database or call auth.test
+        # before the ack, so it runs off the event loop unless told otherwise.
+        self.inline = app.oauth_flow is None if inline is None else inline
         self.ops = ops
         self.reuse_port = reuse_port  # several processes on one port, the kernel spreads connections
         self.host = host
