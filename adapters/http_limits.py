@@ -153,6 +153,9 @@ class LimitedRunner(web.AppRunner):
 
     def __init__(self, app: web.Application, limits: HTTPLimits, **kwargs: Any) -> None:
         kwargs.setdefault("keepalive_timeout", limits.idle_timeout)
+        # After answering a request whose body was not read whole, aiohttp keeps reading what is
+        # left for up to ten seconds ("lingering") before it closes: bounded by the read timeout.
+        kwargs.setdefault("lingering_time", min(limits.read_timeout, 10.0))
         super().__init__(app, **kwargs)
         self.limits = limits
         self._timed: _TimedServer | None = None
