@@ -49,8 +49,9 @@ IO_THREADS = 32  # threads waiting on Slack: cheap, and each one is a click in f
 
 def default_db_turns(runtime: Runtime) -> int:
     """Database turns at once: SQLite takes one writer at a time (the store begins every
-    transaction IMMEDIATE), so more would only queue in its busy handler; PostgreSQL takes many."""
-    return 2 if runtime.store.dialect == "sqlite" else 8
+    transaction IMMEDIATE), so a second turn would only wait in its busy handler, which sleeps in
+    growing steps, holding a place; PostgreSQL takes many."""
+    return 1 if runtime.store.dialect == "sqlite" else 8
 
 
 class SlackBot(ModalListeners):

@@ -90,6 +90,8 @@ def test_every_subscribed_event_and_entry_point_is_answered(slack: SlackHarness)
         "app_home_opened": app_home_opened(EMPLOYEE),
         "app_mention": app_mention(EMPLOYEE, "hello"),
         "message.im": dm_message(EMPLOYEE, "hello"),
+        "app_uninstalled": {"type": "app_uninstalled"},
+        "tokens_revoked": {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOTPOLICY"]}},
     }
     assert sorted(samples) == sorted(events), "a new subscribed event needs a sample here"
     for name in events:
