@@ -222,6 +222,29 @@ class Client(threading.Thread):
         self.sender.close()
 
 
+def fresh_schema(url: str) -> str:
+    """A new, empty schema in the PostgreSQL database at ``url`` (so the bench shares nothing)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"pbench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return schema
+
+
+def drop_schema(url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
@@ -275,6 +298,11 @@ def main() -> None:
         "--api-latency-ms", type=float, default=0.0, help="added to every Web API call of the fake (network)"
     )
     parser.add_argument("--db", default="", help="database URL shared by the replicas (default: a new SQLite file)")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL URL: the replicas share a fresh schema in it, dropped afterwards",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.clients.split(",")]
     modes = [m.strip() for m in args.modes.split(",")]
@@ -288,6 +316,10 @@ def main() -> None:
     )
     servers: list[subprocess.Popen[str]] = []
     results = []
+    schema = fresh_schema(args.postgres) if args.postgres else None
+    if schema is not None:
+        separator = "&" if "?" in args.postgres else "?"
+        args.db = f"{args.postgres}{separator}options=-csearch_path%3D{schema}"
     try:
         assert fake.stdout is not None
         api_url = json.loads(fake.stdout.readline())["fake"]
@@ -317,6 +349,8 @@ def main() -> None:
             if process.stdin:
                 process.stdin.close()
                 process.wait(30)
+        if schema is not None:
+            drop_schema(args.postgres, schema)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     if args.json:
         run = {"api_latency_ms": args.api_latency_ms, "replicas": args.replicas, "db": db.split(":")[0], "load": load}
