@@ -134,7 +134,7 @@ class SlackSurface:
         """
         run, entry = True, None
         if self.inbound is not None:
-            with self.gate:  # a database write like any turn: in the same queue, not SQLite's busy wait
+            with self.gate:  # a database write, in the same queue as the turns (not SQLite's busy wait)
                 run, entry = self.inbound.entry_for(user_id)
         if not run:
             return

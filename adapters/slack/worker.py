@@ -9,6 +9,8 @@ people run in parallel.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 from collections import deque
@@ -90,21 +92,47 @@ class Worker:
 class TurnGate:
     """How many database turns run at once, however many I/O threads are waiting on Slack.
 
-    A ``with gate:`` block holds one turn. SQLite takes one writer at a time (the store begins
-    every transaction IMMEDIATE), so more turns at once would only queue in its busy handler, which
-    sleeps in growing steps and lengthens the tail; here they queue in arrival order instead.
+    A ``with gate:`` block holds one turn (the journal's write before an ack is one too). SQLite
+    takes one writer at a time (the store begins every transaction IMMEDIATE), so more turns at
+    once would only queue in its busy handler, which sleeps in growing steps and lengthens the
+    tail. Here they queue first come, first served: a semaphore wakes waiters in any order, and
+    under load that order is what the slowest answers are made of (docs/benchmarks.md, "Slack").
     """
 
     def __init__(self, turns: int) -> None:
         self.turns = turns
-        self._slots = threading.BoundedSemaphore(turns)
+        self._free = turns
+        self._tickets = itertools.count()
+        self._waiting: list[int] = []  # tickets of the threads waiting, a heap: first come, first served
+        self._changed = threading.Condition()
+
+    def _acquire(self) -> None:
+        entry = next(self._tickets)
+        with self._changed:
+            heapq.heappush(self._waiting, entry)
+            try:
+                self._changed.wait_for(lambda: self._free > 0 and self._waiting[0] == entry)
+            except BaseException:  # interrupted while waiting: leave the line, let the next go
+                self._waiting.remove(entry)
+                heapq.heapify(self._waiting)
+                self._changed.notify_all()
+                raise
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            if self._free > 0 and self._waiting:
+                self._changed.notify_all()  # the next in line may go too
+
+    def _release(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
 
     def __enter__(self) -> TurnGate:
-        self._slots.acquire()
+        self._acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._slots.release()
+        self._release()
 
 
 class Gated:
