@@ -61,7 +61,7 @@ def test_a_body_that_stops_arriving_gets_408_and_the_connection_closes(server: S
     sock = connect(server)
     sock.sendall(
         b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 100\r\n\r\n{\"type\":"
+        b'Content-Length: 100\r\n\r\n{"type":'
     )
     answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 408")
@@ -100,10 +100,14 @@ def test_under_the_cap_requests_are_served(server: SlackHTTPServer) -> None:
 
 def test_settings_come_from_the_environment_and_bad_ones_say_what_to_fix() -> None:
     limits = HTTPLimits.from_env(
-        {"POLICYBOT_HTTP_READ_TIMEOUT": "5", "POLICYBOT_HTTP_IDLE_TIMEOUT": "90", "POLICYBOT_HTTP_MAX_CONNECTIONS": "50"}
+        {
+            "POLICYBOT_HTTP_READ_TIMEOUT": "5",
+            "POLICYBOT_HTTP_IDLE_TIMEOUT": "90",
+            "POLICYBOT_HTTP_MAX_CONNECTIONS": "50",
+        }
     )
     assert limits == HTTPLimits(read_timeout=5, idle_timeout=90, max_connections=50)
     assert HTTPLimits.from_env({}) == HTTPLimits()
     for env in ({"POLICYBOT_HTTP_READ_TIMEOUT": "soon"}, {"POLICYBOT_HTTP_MAX_CONNECTIONS": "0"}):
-        with pytest.raises(SettingsError, match="docs/deploy.md"):
+        with pytest.raises(SettingsError, match=r"docs/deploy\.md"):
             HTTPLimits.from_env(env)

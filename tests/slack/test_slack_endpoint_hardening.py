@@ -21,7 +21,10 @@ NESTED = "[" * 1500 + "]" * 1500  # about 3 KB: deeper than the JSON parser's re
 def test_a_deeply_nested_body_with_a_bogus_signature_is_refused_unread(
     slack: SlackHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for content_type, body in (("application/json", NESTED), ("application/x-www-form-urlencoded", "payload=" + NESTED)):
+    for content_type, body in (
+        ("application/json", NESTED),
+        ("application/x-www-form-urlencoded", "payload=" + NESTED),
+    ):
         headers = sign(body, secret="not-the-signing-secret")
         resp = slack.sender.post_raw(body, content_type, headers)
         assert resp.status == 401
@@ -36,9 +39,7 @@ def test_a_signed_deeply_nested_body_is_a_400(slack: SlackHarness) -> None:
 def test_a_body_that_claims_to_be_gzip_is_refused_without_inflating_it(slack: SlackHarness) -> None:
     body = json.dumps({"type": "event_callback", "event": {"type": "app_mention"}})
     for secret in ("not-the-signing-secret", None):  # signed or not: Slack never compresses
-        resp = slack.sender.post(
-            body, "application/json", secret=secret, extra_headers={"Content-Encoding": "gzip"}
-        )
+        resp = slack.sender.post(body, "application/json", secret=secret, extra_headers={"Content-Encoding": "gzip"})
         assert resp.status == 400
 
 

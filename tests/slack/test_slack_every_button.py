@@ -98,7 +98,9 @@ def surfaces() -> dict[str, tuple[str, list[dict[str, Any]]]]:
         "case notification": ("message", R.render_notification(notification).blocks),
         "case notification, acknowledged": (
             "message",
-            R.render_case_message_settled(R.render_notification(notification).blocks, "Ack", ["resolve"], "case1").blocks,
+            R.render_case_message_settled(
+                R.render_notification(notification).blocks, "Ack", ["resolve"], "case1"
+            ).blocks,
         ),
         "outcome, offer declined": (
             "message",
