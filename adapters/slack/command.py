@@ -125,7 +125,11 @@ def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bo
             # OAuth likewise: the authorize step may read the database or call auth.test.
             inline = bot.inbound is None and installs is None
             limits = HTTPLimits.from_env()
-            SlackHTTPServer(bot.app, host=host, port=port, ops=ops, inline=inline, limits=limits).run_forever()
+            secret = config.signing_secret
+            server = SlackHTTPServer(
+                bot.app, host=host, port=port, ops=ops, inline=inline, limits=limits, signing_secret=secret
+            )
+            server.run_forever()
     finally:
         log.info("Finishing the requests already accepted")
         bot.shutdown(timeout=30)

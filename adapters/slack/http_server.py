@@ -112,6 +112,7 @@ class SlackHTTPServer:
     ) -> None:
         self.app = app
         self.limits = limits or HTTPLimits()
+        # The secret Bolt verifies with; callers that have it pass it (command.py), others get the app's.
         secret = signing_secret or getattr(app, "_signing_secret", None)
         self.verifier = SignatureVerifier(secret) if secret else None
         # Several workspaces: Bolt's authorize step may read the database or call auth.test
