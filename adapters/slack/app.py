@@ -11,6 +11,14 @@ objects they share and wires them, in order, to the Bolt app:
    (access.py), the ack timer, and the inbound journal (inbound.py);
 3. the listeners, then catch-alls so Slack never sees a 404, even for an event or button added
    to the manifest before the code.
+
+What Bolt provides is used as it is: ``context`` for who and which workspace, its message
+subtype filtering, its token revocation listeners, its authorize step (with caching). One thing
+is kept by hand on purpose: Bolt's per-request ``client`` is a plain ``WebClient`` built for each
+request (urllib: a new connection per call, no rate-limit windows shared with the notifier), so
+the listeners use the adapter's one pooled client (web_client.py), which sends the token of the
+request's workspace (installs.py). Also hand-written because Bolt lacks them: per-person
+ordering, duplicate suppression, log redaction, the short rate-limit retry.
 """
 
 from __future__ import annotations
