@@ -143,6 +143,7 @@ class SlackBot(ModalListeners):
 
     def shutdown(self, timeout: float | None = 30.0) -> bool:
         """Finish the queued jobs (so no click is dropped on a deploy), then the side calls."""
-        done = self.worker.shutdown(timeout) and self.side.shutdown(timeout)
+        queued = self.worker.shutdown(timeout)
+        done = self.side.shutdown(timeout) and queued
         self.io.shutdown(wait=done)
         return done
