@@ -13,7 +13,7 @@ from pathlib import Path
 
 from conftest import EMPLOYEE, MANAGER, SlackFactory, SlackHarness
 from fake_slack_api import FakeSlackAPI
-from slack_requests import dm_message, global_shortcut, slash_command, view_submission
+from slack_requests import dm_message, event_callback, global_shortcut, slash_command, view_submission
 from test_slack_escalation import MANAGER_PATH, escalations
 
 from bot.cases.tables import outbox
@@ -85,3 +85,17 @@ def test_a_rate_limit_holds_back_the_method_for_everyone_in_the_workspace(slack:
     posts = slack.fake.calls_to("chat.postMessage", ok_only=False)
     assert [c.status for c in posts] == [429]  # one call reached Slack in the 15 s window
     assert slack.bot.inbound is not None and slack.bot.inbound.journal.pending() == len(people)  # kept for later
+
+
+def test_a_person_is_the_same_person_in_events_and_clicks(slack: SlackHarness) -> None:
+    """Who and which workspace come from Bolt's context for every kind of request. An event's
+    envelope ``team_id`` can name another workspace of the org than the install
+    (``authorizations``); the person must still own the check they started when they click."""
+    envelope = event_callback(dm_message(EMPLOYEE, "someone threatened to sue me"))
+    envelope["team_id"] = "T0OTHERWORKSPACE"  # the install is TEAM_ID, as authorizations says
+    assert slack.sender.event(envelope).status == 200
+    slack.settle()
+    question = slack.last_dm(EMPLOYEE)
+    assert "Where was the post made?" in question.text
+    slack.click(EMPLOYEE, question, "On a council account or page")
+    assert "Is the post still online?" in slack.last_dm(EMPLOYEE).text
