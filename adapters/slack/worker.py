@@ -9,8 +9,6 @@ people run in parallel.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import threading
 from collections import deque
@@ -102,37 +100,28 @@ class TurnGate:
     def __init__(self, turns: int) -> None:
         self.turns = turns
         self._free = turns
-        self._tickets = itertools.count()
-        self._waiting: list[int] = []  # tickets of the threads waiting, a heap: first come, first served
-        self._changed = threading.Condition()
-
-    def _acquire(self) -> None:
-        entry = next(self._tickets)
-        with self._changed:
-            heapq.heappush(self._waiting, entry)
-            try:
-                self._changed.wait_for(lambda: self._free > 0 and self._waiting[0] == entry)
-            except BaseException:  # interrupted while waiting: leave the line, let the next go
-                self._waiting.remove(entry)
-                heapq.heapify(self._waiting)
-                self._changed.notify_all()
-                raise
-            heapq.heappop(self._waiting)
-            self._free -= 1
-            if self._free > 0 and self._waiting:
-                self._changed.notify_all()  # the next in line may go too
-
-    def _release(self) -> None:
-        with self._changed:
-            self._free += 1
-            self._changed.notify_all()
+        self._lock = threading.Lock()
+        # One lock per waiting thread, in arrival order. A turn that ends hands its place straight
+        # to the first waiter (releases its lock): one wake-up, not a herd of threads rechecking.
+        self._waiting: deque[threading.Lock] = deque()
 
     def __enter__(self) -> TurnGate:
-        self._acquire()
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return self
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiting.append(waiter)
+        waiter.acquire()  # released by the turn that hands its place over
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._release()
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._free += 1
 
 
 class Gated:
