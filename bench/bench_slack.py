@@ -17,7 +17,8 @@ Reported per concurrency level:
   engine's turn, the chat.update of the answered question and the chat.postMessage of the next
   one included), not just how fast acknowledgements come back;
 - ack p50/p99: HTTP latency of the click request (what Slack's 3-second timeout measures);
-- next-message p50/p99: from sending the click until the next question or outcome is in Slack.
+- next-message p50/p99: from sending the click until the next question or outcome is in Slack;
+- cpu/click: the server processes' CPU time (all threads, user and system) per click.
 
 Usage: ``.venv/bin/python bench/bench_slack.py [--seconds 20] [--clients 1,20] [--pool 8]
 [--api-latency-ms 60] [--replicas 2 --db postgresql+psycopg://...]``
@@ -250,8 +251,27 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (Linux /proc), 0 elsewhere."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
 def run_level(
-    app_url: str, fake_url: str, mode: str, clients: int, pool: int, seconds: float, offset: int
+    app_url: str,
+    fake_url: str,
+    mode: str,
+    clients: int,
+    pool: int,
+    seconds: float,
+    offset: int,
+    server_pids: list[int] | None = None,
 ) -> dict[str, Any]:
     ready = threading.Barrier(clients + 1)
     threads = [
@@ -262,8 +282,10 @@ def run_level(
         t.seconds = seconds
         t.start()
     ready.wait()
+    cpu_before = cpu_seconds(server_pids or [])
     for t in threads:
         t.join()
+    server_cpu = cpu_seconds(server_pids or []) - cpu_before
     acks = [a for t in threads for a in t.acks]
     answered = [n for t in threads for n in t.answered]
     clicks = sum(t.clicks for t in threads)
@@ -282,6 +304,9 @@ def run_level(
         "ack_max_ms": max(acks) * 1000,
         "answer_p50_ms": percentile(answered, 50) * 1000,
         "answer_p99_ms": percentile(answered, 99) * 1000,
+        # The server processes' CPU time per click, all threads: what limits the rate when the
+        # cores are busy (the fake and the load generator use CPU of their own besides).
+        "server_cpu_ms_per_click": server_cpu * 1000 / clicks if clicks else 0.0,
     }
 
 
@@ -342,7 +367,8 @@ def main() -> None:
         offset = 0
         for mode in modes:
             for level in levels:
-                results.append(run_level(app_url, fake_url, mode, level, per_client[mode], args.seconds, offset))
+                pids = [p.pid for p in servers]
+                results.append(run_level(app_url, fake_url, mode, level, per_client[mode], args.seconds, offset, pids))
                 offset += level * per_client[mode]
     finally:
         for process in (*servers, fake):
@@ -360,12 +386,12 @@ def main() -> None:
         f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  replicas: {args.replicas}  "
         f"api latency: {args.api_latency_ms:g} ms  db: {db.split(':')[0]}  load avg: {load}"
     )
-    print("mode    clients  clicks  errors  acked/s  answered/s  ack p50  ack p99  answer p50  answer p99")
+    print("mode    clients  clicks  errors  acked/s  answered/s  ack p50  ack p99  answer p50  answer p99  cpu/click")
     for r in results:
         print(
             f"{r['mode']:<7} {r['clients']:>7}  {r['clicks']:>6}  {r['errors']:>6}  {r['requests_per_s']:>7.0f}  "
             f"{r['answered_per_s']:>10.0f}  {r['ack_p50_ms']:>5.1f}ms  {r['ack_p99_ms']:>5.1f}ms  "
-            f"{r['answer_p50_ms']:>8.0f}ms  {r['answer_p99_ms']:>8.0f}ms"
+            f"{r['answer_p50_ms']:>8.0f}ms  {r['answer_p99_ms']:>8.0f}ms  {r['server_cpu_ms_per_click']:>6.1f}ms"
         )
 
 
