@@ -1,5 +1,8 @@
 """The Slack adapter (slack-bolt): Slack payloads to engine events, engine replies to Block Kit.
 
-Holds no policy logic. ``app`` wires the listeners, ``render`` draws Block Kit within ``limits``,
-``http_server`` and ``command`` run it, ``notifier`` delivers case notifications.
+Holds no policy logic. ``app`` wires the listeners of each surface (``conversation``, ``cases``,
+``modals``, ``home``; what they share is in ``surface``) to one Bolt app, after ``access`` (who
+may use the bot); ``render`` draws Block Kit within ``limits``; ``web_client`` talks to the Web
+API over kept-alive connections within Slack's rate limits; ``http_server`` and ``command`` run
+it, ``notifier`` delivers case notifications.
 """

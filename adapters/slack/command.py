@@ -16,6 +16,7 @@ from typing import IO
 
 import click
 
+from adapters.http_limits import HTTPLimits
 from adapters.slack.app import SlackBot
 from adapters.slack.config import SlackConfig, install_redaction
 from adapters.slack.http_server import SlackHTTPServer
@@ -67,7 +68,8 @@ def wait_for_stop_signal() -> None:
     "--threads",
     type=int,
     default=None,
-    help="Background threads answering people, per process (default: 2 on SQLite, 8 on PostgreSQL).",
+    help="Background threads answering people, per process (default: 32). They mostly wait on Slack; "
+    "database turns are limited separately (2 at once on SQLite, 8 on PostgreSQL).",
 )
 @click.option(
     "--worker/--no-worker",
@@ -120,10 +122,17 @@ def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bo
             ops = OpsEndpoints.for_runtime(runtime)
             # Off the event loop: each request is written to the inbound journal before its ack,
             # and a database write must not hold up every other acknowledgement.
-            SlackHTTPServer(bot.app, host=host, port=port, ops=ops, inline=bot.inbound is None).run_forever()
+            # OAuth likewise: the authorize step may read the database or call auth.test.
+            inline = bot.inbound is None and installs is None
+            limits = HTTPLimits.from_env()
+            secret = config.signing_secret
+            server = SlackHTTPServer(
+                bot.app, host=host, port=port, ops=ops, inline=inline, limits=limits, signing_secret=secret
+            )
+            server.run_forever()
     finally:
         log.info("Finishing the requests already accepted")
-        bot.worker.shutdown(timeout=30)
+        bot.shutdown(timeout=30)
         if bot.inbound is not None:
             bot.inbound.stop()
         if outbox_worker is not None:

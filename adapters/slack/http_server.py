@@ -6,11 +6,19 @@ short here: it verifies the signature, parses, and calls a listener that acknowl
 the real work (adapters/slack/worker.py), well under a millisecond. So it runs on the event loop
 thread itself (``inline``): a hop to a thread pool would cost more than the work, and under load
 every hop waits for the GIL behind the background workers, which is what makes acks slow.
-``inline=False`` moves it to a thread pool, for listeners that might block.
+``inline=False`` moves it to a thread pool, for listeners that might block; that is the default
+with several workspaces, whose authorize step may read the database or call ``auth.test``, and
+what ``policybot serve slack`` uses with the inbound journal (a database write before the ack).
 
-Signature verification happens inside Bolt on the raw body exactly as received, with Slack's
-five-minute timestamp window. A request whose timestamp header is not even a number is refused
-here with the same 401, rather than surfacing as a 500 from deep inside the verifier.
+The signature is checked here first, on the raw bytes exactly as received (slack_sdk's
+``SignatureVerifier``, with Slack's five-minute timestamp window), before anything is decoded or
+parsed: an unsigned body, however deeply nested or oddly encoded, costs one HMAC and gets 401.
+Slack never compresses what it sends, so a body with a ``Content-Encoding`` is refused (400)
+without being inflated. Only then is it parsed (400 for anything Slack would never send), and
+Bolt verifies it again as usual.
+
+Every connection is bounded by ``adapters/http_limits.py``: a read timeout, an idle timeout and
+a connection cap past which ``/healthz`` and ``/readyz`` still answer.
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ from aiohttp import web
 from slack_bolt import App
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
+from adapters.http_limits import HTTPLimits
 from adapters.slack.actions import ENDPOINT_PATH
 from adapters.slack.people import PLATFORM
 from bot.ops.health import HEALTH_PATHS, OpsEndpoints
@@ -94,12 +104,20 @@ class SlackHTTPServer:
         port: int = 3000,
         path: str = ENDPOINT_PATH,
         threads: int = 8,
-        inline: bool = True,
+        inline: bool | None = None,
         ops: OpsEndpoints | None = None,
         reuse_port: bool = False,
+        limits: HTTPLimits | None = None,
+        signing_secret: str | None = None,
     ) -> None:
         self.app = app
-        self.inline = inline
+        self.limits = limits or HTTPLimits()
+        # The secret Bolt verifies with; callers that have it pass it (command.py), others get the app's.
+        secret = signing_secret or getattr(app, "_signing_secret", None)
+        self.verifier = SignatureVerifier(secret) if secret else None
+        # Several workspaces: Bolt's authorize step may read the database or call auth.test
+        # before the ack, so it runs off the event loop unless told otherwise.
+        self.inline = app.oauth_flow is None if inline is None else inline
         self.ops = ops
         self.reuse_port = reuse_port  # several processes on one port, the kernel spreads connections
         self.host = host
@@ -149,13 +167,21 @@ class SlackHTTPServer:
             return await self._answer(request)
 
     async def _answer(self, request: web.Request) -> web.Response:
+        if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+            return web.json_response({"error": "Slack does not compress its requests"}, status=400)
         raw = await request.read()
-        try:
-            body = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return web.json_response({"error": "the body is not UTF-8"}, status=400)
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not timestamp.isdigit():
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            valid = self.verifier is None or self.verifier.is_valid(
+                raw, timestamp, request.headers.get("X-Slack-Signature", "")
+            )
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:  # Slack sends UTF-8, always; SignatureVerifier decodes first
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
+        if not valid:
+            log.warning("refused a request to the Slack endpoint: invalid Slack signature or timestamp")
             return web.json_response({"error": "invalid request"}, status=401)
         headers: dict[str, str | Sequence[str]] = {}
         for name, value in request.headers.items():
@@ -163,9 +189,9 @@ class SlackHTTPServer:
             headers[name.lower()] = [*previous, value] if isinstance(previous, list) else [value]
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-            # Bolt parses (and reads context out of the body) before it verifies the signature: a
-            # body cut short, "JSON" that is not, or fields of the wrong type end here, not in a 500.
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
+            # A signed body Slack would never send (cut short, "JSON" that is not, nested deeper
+            # than the parser goes, fields of the wrong type) ends here, not in a 500.
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
         if not slack_shaped(bolt_request.body):  # Bolt's matchers and our listeners assume Slack's shapes
             return web.json_response({"error": "the body is not a Slack request"}, status=400)
@@ -180,7 +206,7 @@ class SlackHTTPServer:
     # ---------------------------------------------------------------- running
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        self._runner = self.limits.runner(self.web_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=512, reuse_port=self.reuse_port or None)
         await site.start()

@@ -17,9 +17,16 @@ current. The context variable travels with the request's background job (adapter
 carries the context), and ``WorkspaceNotifier`` sets it for escalation deliveries from the
 outbox, from the workspace of the employee whose case it is.
 
+Authorisations are cached: the installation store is slack_sdk's ``CacheableInstallationStore``
+(the database is read once per workspace and process) and Bolt's authorize step keeps the
+``auth.test`` answer per token, so a request costs no Slack call and no query before its ack. In
+HTTP mode the authorize step runs off the event loop (adapters/slack/http_server.py), so a slow
+first look-up never holds up ``/healthz`` or other people's acknowledgements.
+
 When a workspace uninstalls the app (``app_uninstalled``) its installs are deleted; when tokens
-are revoked (``tokens_revoked``) the revoked bot or user tokens are. Both arrive as events,
-handled in a middleware so that no catch-all listener can swallow them.
+are revoked (``tokens_revoked``) the revoked bot or user tokens are: Bolt's own token revocation
+listeners (``enable_token_revocation_listeners``, wired in adapters/slack/home.py), which delete
+through the cacheable store and so empty its cache too.
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.cacheable_installation_store import CacheableInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, select
@@ -142,41 +150,42 @@ class SlackInstalls:
         self.engine = engine
         self.oauth = oauth
         self.installation_store = SQLAlchemyInstallationStore(client_id=oauth.client_id, engine=engine, logger=log)
+        # What Bolt reads and deletes through: in memory after the first look-up, emptied on delete.
+        self.cached_store = CacheableInstallationStore(self.installation_store)
         self.state_store = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine, logger=log)
-        self.revocation = TokenRevocationListeners(self.installation_store)
         self._cache: dict[tuple[str | None, str | None], tuple[float, str | None]] = {}
         self._lock = threading.Lock()
 
     # -- Bolt wiring ------------------------------------------------------------------------
     def oauth_settings(self) -> OAuthSettings:
-        return OAuthSettings(
+        settings = OAuthSettings(
             client_id=self.oauth.client_id,
             client_secret=self.oauth.client_secret,
             scopes=list(BOT_SCOPES),
             redirect_uri=self.oauth.redirect_uri,
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
-            installation_store=self.installation_store,
+            installation_store=self.cached_store,
             installation_store_bot_only=True,
             state_store=self.state_store,
         )
+        # The same authorize step, keeping each token's auth.test answer instead of asking per request.
+        settings.authorize = InstallationStoreAuthorize(
+            logger=log,
+            client_id=self.oauth.client_id,
+            client_secret=self.oauth.client_secret,
+            installation_store=self.cached_store,
+            bot_only=True,
+            cache_enabled=True,
+        )
+        return settings
 
     def attach(self, app: App) -> None:
-        """Add the middleware that picks the token and handles uninstalls and revocations."""
+        """Add the middleware that picks the token of the request's workspace."""
         app.use(self._middleware)
 
     def _middleware(self, req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         context = req.context
-        event = req.body.get("event") if isinstance(req.body, dict) else None
-        kind = event.get("type") if isinstance(event, dict) else None
-        if kind == "app_uninstalled":
-            self.revocation.handle_app_uninstalled_events(context)
-            self.forget(context.enterprise_id, context.team_id)
-            log.info("Slack workspace %s uninstalled the app: its installation was deleted", context.team_id)
-        elif kind == "tokens_revoked" and isinstance(event, dict):
-            self.revocation.handle_tokens_revoked_events(event, context)
-            self.forget(context.enterprise_id, context.team_id)
-            log.info("Slack workspace %s revoked tokens: they were deleted", context.team_id)
         _workspace_token.set(context.bot_token)  # this request's context only (a copy per request/job)
         return next()
 

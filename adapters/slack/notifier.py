@@ -26,9 +26,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.config import SlackConfig
-from adapters.slack.installs import WorkspaceClient
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import render_notification
+from adapters.slack.web_client import PooledWebClient, RateLimitWindows
 from bot.cases.notify import DeliveryFailed, Notification, Recipient
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,16 @@ METADATA_EVENT = "policybot_notification"
 REMEMBERED = 5000  # notification ids remembered as delivered by this process
 
 
-def make_notifier_client(config: SlackConfig, *, timeout: int = 10) -> WebClient:
-    kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout}
+def make_notifier_client(
+    config: SlackConfig, *, timeout: int = 10, windows: RateLimitWindows | None = None
+) -> WebClient:
+    """``windows``: the rate-limit windows to share (default: the process's, web_client.py)."""
+    kwargs: dict[str, Any] = {"token": config.bot_token, "timeout": timeout, "windows": windows}
     if config.api_url:
         kwargs["base_url"] = config.api_url
-    client = WorkspaceClient(**kwargs)  # several workspaces: WorkspaceNotifier picks the token
+    # Kept-alive connections, and the process's rate-limit windows (web_client.py); several
+    # workspaces: WorkspaceNotifier picks the token.
+    client = PooledWebClient(**kwargs)
     client.retry_handlers = []
     return client
 

@@ -87,7 +87,10 @@ class SlackMessage:
     in_thread: bool = False  # post under the message that was clicked (explanations)
 
     def __post_init__(self) -> None:
-        self.text = fallback_text(self.text)
+        # The fallback text is mrkdwn too (notifications, screen readers, clients without blocks):
+        # a note reading "<!channel>" must not notify a channel from it either, so every message's
+        # text is escaped here, once, from the raw words every renderer passes in.
+        self.text = esc(fallback_text(self.text))
         self.blocks = fit_blocks(self.blocks, limit=MAX_MESSAGE_BLOCKS)
 
 
@@ -241,10 +244,7 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     else:
         lead = f"📨 *The policy says {esc(first)} should know.* Here is exactly what will be sent:"
     if then and offer.deadline:
-        lead += (
-            f"\nIf nobody acknowledges it within {offer.deadline}, "
-            f"{esc(then)} will be told."
-        )
+        lead += f"\nIf nobody acknowledges it within {offer.deadline}, {esc(then)} will be told."
     blocks = [section(lead, block_id=f"{ESCALATION_BLOCK_PREFIX}_lead")]
     blocks.extend(
         section(chunk, block_id=f"{ESCALATION_BLOCK_PREFIX}_preview_{n}")

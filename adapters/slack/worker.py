@@ -14,6 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from bot.telemetry.logging_setup import carry
 
@@ -84,3 +85,61 @@ class Worker:
         done = self.drain(timeout)
         self._pool.shutdown(wait=done, cancel_futures=not done)
         return done
+
+
+class TurnGate:
+    """How many database turns run at once, however many I/O threads are waiting on Slack.
+
+    A ``with gate:`` block holds one turn (the journal's write before an ack is one too). SQLite
+    takes one writer at a time (the store begins every transaction IMMEDIATE), so more turns at
+    once would only queue in its busy handler, which sleeps in growing steps and lengthens the
+    tail. Here they queue first come, first served: a semaphore wakes waiters in any order, and
+    under load that order is what the slowest answers are made of (docs/benchmarks.md, "Slack").
+    """
+
+    def __init__(self, turns: int) -> None:
+        self.turns = turns
+        self._free = turns
+        self._lock = threading.Lock()
+        # One lock per waiting thread, in arrival order. A turn that ends hands its place straight
+        # to the first waiter (releases its lock): one wake-up, not a herd of threads rechecking.
+        self._waiting: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> TurnGate:
+        with self._lock:
+            if self._free > 0 and not self._waiting:
+                self._free -= 1
+                return self
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiting.append(waiter)
+        waiter.acquire()  # released by the turn that hands its place over
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._free += 1
+
+
+class Gated:
+    """``target`` whose every method call holds a turn of ``gate`` (the engine, the case service):
+    the listeners call them as they are, and cannot forget the gate."""
+
+    def __init__(self, target: object, gate: TurnGate) -> None:
+        self._target = target
+        self._gate = gate
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        gate = self._gate
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with gate:
+                return value(*args, **kwargs)
+
+        return call

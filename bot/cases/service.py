@@ -242,12 +242,19 @@ class CaseService:
             return "You have already acknowledged this case."
         return lifecycle.why_unchanged(action, case, self.compose.local)
 
-    def message_employee(self, case_id: str, actor: Actor, text: str) -> CaseResult:
-        """A recipient (or the comms team) writes to the employee through the bot."""
+    def message_employee(
+        self, case_id: str, actor: Actor, text: str, *, delivery_id: str | None = None
+    ) -> CaseResult:
+        """A recipient (or the comms team) writes to the employee through the bot.
+
+        ``delivery_id``: the platform's id for this one submission; the same id again (a retry, a
+        replayed request) sends nothing a second time."""
         body = _message_text(text)
         with self.store.transaction() as conn:
             case = self._visible(conn, case_id, actor)
             sender = self.access.check_act(case, actor)
+            if delivery_id is not None and not self.store.claim_delivery(conn, delivery_id, self.clock.now()):
+                return CaseResult(case, False, f"Already sent to {case.employee_name}.")
             self._event(conn, case.id, "message", actor.user_id, sender.name, f"to {case.employee_name}: {body}")
             self.outbox.enqueue(
                 conn, self.compose.message(case, case.employee_recipient, sender.name, body, to_employee=True)

@@ -59,7 +59,7 @@ class SlackHarness:
 
     def settle(self) -> None:
         """Wait for the work listeners handed to the background after ack() to finish."""
-        assert self.bot.worker.drain(30), "background Slack work did not finish"
+        assert self.bot.drain(30), "background Slack work did not finish"
 
     # -- what a person does
 
@@ -225,7 +225,7 @@ def slack_factory(fake_slack: FakeSlackAPI, tmp_path: Path) -> Iterator[SlackFac
     for harness in started:
         harness.sender.close()
         harness.server.stop()
-        harness.bot.worker.shutdown(10)
+        harness.bot.shutdown(10)
         harness.runtime.store.close()
 
 

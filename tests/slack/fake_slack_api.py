@@ -108,6 +108,7 @@ class FakeSlackAPI:
         self.token = token
         self.latency = latency  # seconds added to every call: the network between the bot and Slack (benches)
         self.calls: list[Call] = []
+        self.started: list[str] = []  # the method of every call, as it arrives (calls: as answered)
         self.messages: dict[tuple[str, str], Message] = {}
         self._by_channel: dict[str, list[Message]] = {}  # in posting order (ts only grows)
         self.ephemeral: list[dict[str, Any]] = []
@@ -268,6 +269,9 @@ class FakeSlackAPI:
 
     def handle(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict[str, str], dict]:
         """Answer one call: (HTTP status, extra headers, JSON body)."""
+        with self._changed:
+            self.started.append(method)  # before any delay: a test can see a call in flight
+            self._changed.notify_all()
         if self.latency:
             time.sleep(self.latency)
         failure = self._take_failure(method)

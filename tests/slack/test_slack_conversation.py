@@ -274,6 +274,7 @@ def test_a_long_rate_limit_is_not_waited_out_by_a_worker_thread(slack: SlackHarn
     # arrives, without an "already done" notice (the person did nothing twice).
     with slack.runtime.store.transaction() as conn:
         conn.execute(update(inbound_events).values(lease_until=slack.runtime.clock.now() - timedelta(seconds=1)))
+    slack.bot.web.windows.clear()  # type: ignore[attr-defined]  # Slack's 120 s window has passed too
     assert slack.bot.inbound is not None and len(slack.bot.inbound.replayer.run_once()) == 1
     slack.settle()
     texts = [all_text(m) for m in slack.dm_messages(EMPLOYEE)]

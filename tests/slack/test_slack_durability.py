@@ -27,7 +27,7 @@ from test_slack_escalation import (
     escalations,
 )
 
-from adapters.slack.app import SORRY
+from adapters.slack.surface import SORRY
 from bot.cases.tables import cases, outbox
 from bot.clock import FakeClock
 from bot.store.inbound import InboundJournal

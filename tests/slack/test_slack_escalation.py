@@ -19,6 +19,7 @@ from slack_requests import SIGNING_SECRET, app_home_opened, view_submission
 
 from adapters.slack.config import SlackConfig
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
+from adapters.slack.web_client import RateLimitWindows
 from bot.cases.worker import Worker
 from bot.clock import FakeClock
 
@@ -56,7 +57,9 @@ class Escalations:
         self.clock = clock
         self.fake = fake
         config = SlackConfig(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, api_url=fake.base_url)
-        self.notifier = SlackNotifier(make_notifier_client(config, timeout=1))
+        # Slack's rate-limit windows on the test's clock, like the outbox's Retry-After.
+        windows = RateLimitWindows(clock=lambda: clock.now().timestamp())
+        self.notifier = SlackNotifier(make_notifier_client(config, timeout=1, windows=windows))
         self.worker = Worker(slack.runtime, self.notifier)
 
     def deliver(self) -> tuple[int, int, int]:
@@ -78,7 +81,9 @@ MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "Yes")
 NO_MANAGER_PATH = ("On a council account or page", "Yes, it is still up", "No, they are away or not answering")
 
 
-def escalations(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path, clock: FakeClock) -> Escalations:
+def escalations(
+    slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path, clock: FakeClock, **bot_options: object
+) -> Escalations:
     """The org of these tests (directory, settings, team channels) on a fresh app, on ``clock``."""
     (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
     settings = tmp_path / "policybot.yaml"
@@ -86,7 +91,8 @@ def escalations(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path:
     fake_slack.add_channel(COMMS_CHANNEL)
     fake_slack.add_channel(LEGAL_CHANNEL)
     fake_slack.add_user("U0CAROL", "carol", "carol@council.example", "Carol Comms")
-    return Escalations(slack_factory(settings_path=settings, clock=clock), clock, fake_slack)
+    harness = slack_factory(settings_path=settings, clock=clock, bot_options=bot_options or None)
+    return Escalations(harness, clock, fake_slack)
 
 
 @pytest.fixture
@@ -134,13 +140,17 @@ def test_full_scenario_when_the_first_two_deliveries_fail(esc: Escalations) -> N
     outcome = esc.reach_outcome(*MANAGER_PATH)
     # The manager's notification goes first; Communications and Legal get theirs in the same pass.
     esc.fake.fail_next("chat.postMessage", status=429, retry_after=30)
+    before = len(esc.fake.calls_to("chat.postMessage", ok_only=False))
 
-    assert esc.deliver() == (2, 1, 0)  # 429: retried after Slack's Retry-After, not before
+    # 429: Slack's window is for chat.postMessage in this workspace, so Communications and Legal
+    # wait it out too, without their posts reaching Slack; all are retried after it, not before.
+    assert esc.deliver() == (0, 3, 0)
     esc.clock.advance(timedelta(seconds=29))
     assert esc.deliver() == (0, 0, 0)
+    assert len(esc.fake.calls_to("chat.postMessage", ok_only=False)) == before + 1  # the one 429 only
     esc.fake.fail_next("chat.postMessage", status=503)
     esc.clock.advance(timedelta(seconds=1))
-    assert esc.deliver() == (0, 1, 0)  # 503: retried with backoff (second failure: 10 to 20 s, jittered)
+    assert esc.deliver() == (2, 1, 0)  # 503: retried with backoff (second failure: 10 to 20 s, jittered)
     assert esc.manager_dm() == []
     esc.clock.advance(timedelta(seconds=20))
     assert esc.deliver() == (1, 0, 0)

@@ -96,7 +96,9 @@ def test_entry_points_are_declared() -> None:
     assert sorted(m["settings"]["event_subscriptions"]["bot_events"]) == [
         "app_home_opened",
         "app_mention",
+        "app_uninstalled",  # so the uninstall clean-up runs (adapters/slack/home.py)
         "message.im",
+        "tokens_revoked",
     ]
 
 

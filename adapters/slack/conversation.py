@@ -1,0 +1,290 @@
+"""Conversation listeners: what someone types or clicks while working through a check.
+
+Each listener acknowledges at once and hands the work to ``later`` (adapters/slack/surface.py):
+find who this is, turn the payload into an engine event with a delivery id (so a Slack retry or
+a double click is applied once), and render the replies. Private by design: whatever the entry
+point (a slash command in a busy channel, an @mention), the conversation itself happens in the
+person's DM with the bot; the channel only sees a line that only that person can see.
+
+No policy here: which flow, which question, what verdict and who is told all come from the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.context.ack import Ack
+
+from adapters.slack import actions as A
+from adapters.slack import render as R
+from adapters.slack.surface import MOVED_TO_DM, SlackSurface, applied, delivery_id, user_of
+from bot.conversation.events import (
+    Back,
+    Cancel,
+    Choose,
+    ConfirmEscalation,
+    DeclineEscalation,
+    Event,
+    FreeText,
+    Restart,
+    Start,
+    Why,
+)
+from bot.conversation.replies import EscalationSent, NoticeKind, Outcome
+
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+# The message subtypes that are someone writing to the bot; Bolt leaves the rest (edits, joins,
+# deletions) to the catch-all, acknowledged and ignored.
+MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+class ConversationListeners(SlackSurface):
+    """Slash command, DMs, @mentions, the question buttons and the escalation offer."""
+
+    def register_conversation(self, app: App) -> None:
+        app.command(A.COMMAND)(self.on_command)
+        app.event("app_mention")(self.on_mention)
+        app.event({"type": "message", "subtype": MESSAGE_SUBTYPES})(self.on_message)
+        app.action(A.CHOOSE_PATTERN)(self.on_choose)
+        app.action(A.MENU)(self.on_menu)
+        app.action(A.START_FLOW_PATTERN)(self.on_start_flow)
+        app.action(A.CONTINUE)(self.on_continue)
+        app.action(A.AGAIN)(self.on_again)
+        app.action(A.ESCALATE_SEND)(self.on_escalate_send)
+        app.action(A.ESCALATE_DECLINE)(self.on_escalate_decline)
+
+    def on_command(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+        """``/policy`` or ``/policy <what is happening>``, from any channel or DM."""
+        user_id = user_of(body, context)
+        channel_id = str(body.get("channel_id") or "")
+        in_bot_dm = self.people.known_dm(user_id) == channel_id
+        if in_bot_dm:
+            ack()
+        else:
+            ack(text=MOVED_TO_DM)
+        if not user_id:
+            return
+        text = str(body.get("text") or "").strip()
+        event = Start(text=text or None)
+        trigger = body.get("trigger_id") or ""
+        delivery = delivery_id("cmd", trigger)
+        self.later(user_id, lambda: self.handle_and_post(body, user_id, event, context=context, delivery=delivery))
+
+    def on_message(self, ack: Ack, body: dict[str, Any], context: BoltContext, event: dict[str, Any]) -> None:
+        """A message in the bot's DM (its Messages tab): an answer, a command word, or a new situation.
+
+        Bolt only sends this listener plain messages, ``file_share`` (a screenshot with words) and
+        ``thread_broadcast`` (a thread reply also sent to the conversation): MESSAGE_SUBTYPES.
+        Of a file share only the words are read; the file itself is never fetched."""
+        ack()
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return  # other bots' messages (the bot's own included) are not someone talking to us
+        user_id, text = str(event.get("user") or ""), str(event.get("text") or "").strip()
+        if not user_id or not text:
+            return
+        channel = str(event.get("channel") or "")
+        delivery = delivery_id("event", body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+        self.later(
+            user_id,
+            lambda: self.handle_and_post(
+                body, user_id, FreeText(text), context=context, delivery=delivery, channel=channel or None
+            ),
+            channel=channel or None,
+        )
+
+    def on_mention(self, ack: Ack, body: dict[str, Any], context: BoltContext, event: dict[str, Any]) -> None:
+        """``@policybot ...`` in a channel: answered in private, never in the channel."""
+        ack()
+        user_id = str(event.get("user") or "") or user_of(body, context)
+        if not user_id:
+            return
+        text = MENTION.sub("", str(event.get("text") or "")).strip()
+        channel = str(event.get("channel") or "")
+        delivery = delivery_id("event", body.get("event_id") or event.get("ts"))
+
+        def job() -> None:
+            self.handle_and_post(body, user_id, Start(text=text or None), context=context, delivery=delivery)
+            if channel and not channel.startswith("D"):
+                self.web.chat_postEphemeral(channel=channel, user=user_id, text=MOVED_TO_DM.replace("*", ""))
+
+        self.later(user_id, job)
+
+    # ------------------------------------------------------------------------------ buttons
+
+    def on_choose(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """An option button: answer the question, then show the answer in place of the buttons."""
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            try:
+                value = A.ChoiceValue.decode(action.get("value"))
+            except A.BadValue:
+                self._tell(
+                    user_id, channel, "That button could not be read. Here is a fresh start.", NoticeKind.INVALID
+                )
+                self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
+                return
+            event = Choose(value.conversation_id, value.state, value.option, value.turn)
+            actor = self.actor_for(body, user_id, context)
+            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            target = channel or self.people.dm_channel(user_id)
+            if applied(replies) and channel and ts:
+                question, progress = self.question_parts(body)
+                label = str(((action.get("text") or {}).get("text")) or "")
+                answered = R.render_answered(question, label, progress)
+                self.update_alongside(channel, ts, answered, lambda: self.post(target, replies, thread_ts=ts))
+                return
+            self.post(target, replies, thread_ts=ts)
+
+        self.later(user_id, job)
+
+    def on_menu(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """The question's overflow menu: Why? / Go back / Start again / Stop."""
+        ack()
+        user_id = user_of(body, context)
+        raw = (action.get("selected_option") or {}).get("value")
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            try:
+                choice, conversation_id = A.decode_menu_value(raw)
+            except A.BadValue:
+                self._tell(user_id, channel, "That menu item could not be read.", NoticeKind.INVALID)
+                return
+            make: dict[str, Callable[[str], Event]] = {
+                A.MENU_WHY: Why,
+                A.MENU_BACK: Back,
+                A.MENU_RESTART: Restart,
+                A.MENU_CANCEL: Cancel,
+            }
+            event = make[choice](conversation_id)
+            actor = self.actor_for(body, user_id, context)
+            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            target = channel or self.people.dm_channel(user_id)
+            if choice != A.MENU_WHY and applied(replies) and channel and ts:
+                question, _ = self.question_parts(body)
+                reason = {
+                    A.MENU_BACK: "You went back to the previous question.",
+                    A.MENU_RESTART: "You started this check again.",
+                    A.MENU_CANCEL: "You stopped this check.",
+                }[choice]
+                closed = R.render_closed_question(question, reason)
+                self.update_alongside(channel, ts, closed, lambda: self.post(target, replies, thread_ts=ts))
+                return
+            self.post(target, replies, thread_ts=ts)
+
+        self.later(user_id, job)
+
+    def on_start_flow(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """A situation picked from a list of likely flows (buttons or a select menu)."""
+        ack()
+        user_id = user_of(body, context)
+        option = action.get("selected_option") or {}
+        flow_id = action.get("value") or option.get("value")
+        title = ((action.get("text") or option.get("text") or {}).get("text")) or flow_id
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            try:
+                chosen = A.decode_plain_id(flow_id, "flow")
+            except A.BadValue:
+                self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
+                return
+            actor = self.actor_for(body, user_id, context)
+            replies = self.engine.handle(actor, Start(flow_id=chosen), delivery_id=self.click_delivery(body, action))
+            target = channel or self.people.dm_channel(user_id)
+            if applied(replies) and channel and ts:
+                answered = R.render_answered("*What's the situation?*", str(title), None)
+                self.update_alongside(channel, ts, answered, lambda: self.post(target, replies))
+                return
+            self.post(target, replies)
+
+        self.later(user_id, job)
+
+    def on_continue(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """Home tab "Carry on": the unfinished conversation's question again, in the DM."""
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            replies = self.engine.resume(self.actor_for(body, user_id, context), conversation_id)
+            self.post(self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
+
+    def on_again(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """After an outcome, "Go through it again": the same flow from its first question.
+
+        The outcome message stays as it is: it is the record of what the person was told."""
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            channel, _ = self.own_click(body, user_id)
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            actor = self.actor_for(body, user_id, context)
+            replies = self.engine.handle(actor, Restart(conversation_id), delivery_id=self.click_delivery(body, action))
+            self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
+
+    # ------------------------------------------------------------------------------ escalation offer
+
+    def on_escalate_send(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            delivery = self.click_delivery(body, action)
+            self._send_escalation(body, context, user_id, conversation_id, None, channel, ts, delivery)
+
+        self.later(user_id, job)
+
+    def _send_escalation(
+        self,
+        body: dict[str, Any],
+        context: BoltContext | None,
+        user_id: str,
+        conversation_id: str,
+        note: str | None,
+        channel: str | None,
+        ts: str | None,
+        delivery: str,
+    ) -> None:
+        actor = self.actor_for(body, user_id, context)
+        replies = self.engine.handle(actor, ConfirmEscalation(conversation_id, note), delivery_id=delivery)
+        if channel and ts and any(isinstance(r, EscalationSent) for r in replies):
+            # Re-render the outcome from the engine: it now carries the case, so the offer shows as sent.
+            current = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
+            if current:
+                self.update(channel, ts, R.render_outcome(current[0]))
+        self.post(channel or self.people.dm_channel(user_id), replies)
+
+    def on_escalate_decline(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            conversation_id = A.decode_plain_id(action.get("value"), "conversation")
+            actor = self.actor_for(body, user_id, context)
+            replies = self.engine.handle(
+                actor, DeclineEscalation(conversation_id), delivery_id=self.click_delivery(body, action)
+            )
+            if applied(replies) and channel and ts:
+                settled = R.render_outcome_escalation_settled(
+                    self.message_blocks(body), "Not sent: you chose not to.", conversation_id
+                )
+                self.update_alongside(channel, ts, settled, lambda: self.post(channel, replies))
+                return
+            self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
