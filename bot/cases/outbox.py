@@ -263,7 +263,8 @@ class Outbox:
         reason = (error.reason or "delivery failed")[:ERROR_LIMIT]
         give_up = error.permanent or attempts >= self.policy.attempts
         with self.store.transaction() as conn:
-            mine = (self.table.c.id == row["id"], self.table.c.status == PENDING, self.table.c.lease_owner == self.owner)
+            columns = self.table.c
+            mine = (columns.id == row["id"], columns.status == PENDING, columns.lease_owner == self.owner)
             if give_up:
                 changed = conn.execute(
                     update(self.table)
@@ -302,7 +303,9 @@ class Outbox:
         if not case_ids:
             return found
         rows = conn.execute(
-            select(self.table).where(self.table.c.case_id.in_(case_ids)).order_by(self.table.c.created_at, self.table.c.id)
+            select(self.table)
+            .where(self.table.c.case_id.in_(case_ids))
+            .order_by(self.table.c.created_at, self.table.c.id)
         ).mappings()
         for row in rows:
             recipient = json.loads(row["recipient"])

@@ -42,10 +42,10 @@ class Authoring:
             )
         if not self.is_reviewer(person):
             if not self.reviewers:
-                raise NotAllowed("nobody is named as a reviewer yet: add directory ids to authoring.reviewers in the settings")
-            raise NotAllowed(
-                f"{person} is not a reviewer of the flow library (reviewers: {', '.join(self.reviewers)})"
-            )
+                raise NotAllowed(
+                    "nobody is named as a reviewer yet: add directory ids to authoring.reviewers in the settings"
+                )
+            raise NotAllowed(f"{person} is not a reviewer of the flow library (reviewers: {', '.join(self.reviewers)})")
 
     def check_rollback(self, person: str) -> None:
         if not self.is_reviewer(person):

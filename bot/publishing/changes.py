@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 from bot.cases.directory import Directory
 from bot.clock import Clock
 from bot.conversation.events import Actor
+from bot.conversation.library import FlowLibrary
 from bot.errors import FileProblems, NotAllowed, PolicybotError, Problem
 from bot.language.flow_loader import FlowProblems, parse_flow
 from bot.language.flow_model import Flow
@@ -30,45 +30,11 @@ from bot.publishing import versions
 from bot.publishing.authoring import Authoring
 from bot.publishing.checks import check_draft
 from bot.publishing.diff import FileDiff, describe
+from bot.publishing.model import APPROVE, PENDING, PUBLISHED, REJECT, REJECTED, Change, Review
 from bot.publishing.notices import ReviewNotices
-from bot.publishing.snapshot import Files, apply, name_for, write_out
+from bot.publishing.snapshot import Files, apply, library_from_files, name_for, write_out
 from bot.publishing.tables import library_changes, library_reviews
 from bot.store import Store
-
-PENDING = "pending"
-PUBLISHED = "published"
-REJECTED = "rejected"
-APPROVE = "approve"
-REJECT = "reject"
-
-
-@dataclass(frozen=True)
-class Review:
-    reviewer: str
-    decision: str
-    why: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Change:
-    id: str
-    kind: str
-    author: str
-    note: str | None
-    base_version: int
-    files: Files
-    flows: list[str]
-    status: str
-    approvals_needed: int
-    published_version: int | None
-    created_at: datetime
-    decided_at: datetime | None
-    reviews: list[Review] = field(default_factory=list)
-
-    @property
-    def approvals(self) -> list[str]:
-        return [r.reviewer for r in self.reviews if r.decision == APPROVE]
 
 
 @dataclass(frozen=True)
@@ -182,6 +148,14 @@ class Publishing:
             number = versions.live_number(conn) or 0
             return [v for v in (versions.read(conn, n) for n in range(1, number + 1)) if v is not None]
 
+    def draft_library(self, reference: str, person: str) -> FlowLibrary:
+        """The library the change would make (the live one with its files), for a preview."""
+        with self.store.transaction() as conn:
+            change = self._find(conn, reference)
+            live = _live_or_fail(conn)
+        self.authoring.check_preview(person, change.author)
+        return library_from_files(apply(live.files, change.files), version=None, settings_home=self.settings_path)
+
     # -- reviewing -----------------------------------------------------------------------------------
     def approve(self, reference: str, reviewer: str) -> Decision:
         """Record an approval; publish when the change has all it needs (one transaction)."""
@@ -196,7 +170,9 @@ class Publishing:
                 return Decision(change, None, f"Approved by {reviewer}; {_needs(change)} before it is published.")
             number = self._publish(conn, change, reviewer)
             change = self._load(conn, change.id) or change
-        return Decision(change, number, f"Published as library version {number}; every replica serves it within seconds.")
+        return Decision(
+            change, number, f"Published as library version {number}; every replica serves it within seconds."
+        )
 
     def reject(self, reference: str, reviewer: str, why: str) -> Change:
         """Send a change back to its author (Slack and Teams call this "Request changes")."""
@@ -317,7 +293,9 @@ class Publishing:
                 expect_live=live.number,
             )
         except versions.Conflict as err:
-            raise PolicybotError(f"another change was published at the same moment (now version {err.live}); try again") from None
+            raise PolicybotError(
+                f"another change was published at the same moment (now version {err.live}); try again"
+            ) from None
         conn.execute(
             update(library_changes)
             .where(library_changes.c.id == change.id)
@@ -391,7 +369,8 @@ def change_json(change: Change) -> dict[str, Any]:
         "submitted_at": change.created_at.isoformat(),
         "approvals_needed": change.approvals_needed,
         "reviews": [
-            {"reviewer": r.reviewer, "decision": r.decision, "why": r.why, "at": r.at.isoformat()} for r in change.reviews
+            {"reviewer": r.reviewer, "decision": r.decision, "why": r.why, "at": r.at.isoformat()}
+            for r in change.reviews
         ],
         "published_version": change.published_version,
         "decided_at": change.decided_at.isoformat() if change.decided_at else None,

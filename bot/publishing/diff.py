@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from bot.errors import FileProblems
 from bot.language.flow_loader import FlowProblems, parse_flow
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
-from bot.errors import FileProblems
 
 
 @dataclass
@@ -30,10 +30,7 @@ def describe(before: dict[str, str], after: dict[str, str]) -> list[FileDiff]:
         if old == new:
             continue
         status = "added" if old is None else "removed" if new is None else "changed"
-        if _is_flow(name):
-            lines = _flow_lines(name, old, new)
-        else:
-            lines = _text_lines(old or "", new or "")
+        lines = _flow_lines(name, old, new) if _is_flow(name) else _text_lines(old or "", new or "")
         found.append(FileDiff(name, status, lines))
     return found
 
@@ -132,10 +129,14 @@ def _state_changes(was: State, now: State) -> list[str]:
         lines.append(f"{name}: option '{label}' removed")
     for label in old_options.keys() & new_options.keys():
         if old_options[label].next != new_options[label].next:
-            lines.append(f"{name}: option '{label}' now goes to {new_options[label].next} (was {old_options[label].next})")
+            lines.append(
+                f"{name}: option '{label}' now goes to {new_options[label].next} (was {old_options[label].next})"
+            )
         if old_options[label].feedback != new_options[label].feedback:
             lines.append(f"{name}: feedback for '{label}' changed")
-    if [o.label for o in was.options if o.label in new_options] != [o.label for o in now.options if o.label in old_options]:
+    if [o.label for o in was.options if o.label in new_options] != [
+        o.label for o in now.options if o.label in old_options
+    ]:
         lines.append(f"{name}: options in a new order")
     if was.verdict != now.verdict:
         lines.append(f"{name}: verdict {_verdict(was)} -> {_verdict(now)}")
@@ -148,7 +149,9 @@ def _state_changes(was: State, now: State) -> list[str]:
         if item not in now.checklist:
             lines.append(f"{name}: checklist - {item}")
     if was.every_cite != now.every_cite:
-        lines.append(f"{name}: cites {', '.join(was.every_cite) or 'nothing'} -> {', '.join(now.every_cite) or 'nothing'}")
+        lines.append(
+            f"{name}: cites {', '.join(was.every_cite) or 'nothing'} -> {', '.join(now.every_cite) or 'nothing'}"
+        )
     if was.escalate != now.escalate:
         lines.append(f"{name}: escalation {_escalation(was)} -> {_escalation(now)}")
     if was.branch != now.branch and now.kind not in (QUESTION, OUTCOME):

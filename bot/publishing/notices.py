@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -24,11 +23,9 @@ from bot.cases.outbox import Outbox, RetryPolicy
 from bot.clock import Clock
 from bot.language.settings import Settings
 from bot.publishing.diff import FileDiff, as_text
+from bot.publishing.model import Change
 from bot.publishing.tables import library_outbox
 from bot.store import Store
-
-if TYPE_CHECKING:
-    from bot.publishing.changes import Change
 
 log = logging.getLogger(__name__)
 

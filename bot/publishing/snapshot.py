@@ -125,7 +125,9 @@ def library_from_files(
         return FlowLibrary(loaded.all(), loaded.registry, loaded.settings, problems, version=version)
 
 
-def renamed(problems: list[Problem], where: Materialised, label: str, names: dict[str, str] | None = None) -> list[Problem]:
+def renamed(
+    problems: list[Problem], where: Materialised, label: str, names: dict[str, str] | None = None
+) -> list[Problem]:
     """Problems found in a private folder, named as the author knows the files: the path they
     submitted (``names``: library name -> their path), else ``<label>: <library name>``."""
     found = []
