@@ -93,10 +93,10 @@ class Publishing:
         draft = apply(base.files, files)
         if draft == base.files:
             raise PolicybotError("these files are the same as the live library: there is nothing to submit")
-        checked = check_draft(draft, names or {})
+        flows = _touched_flows(base.files, files)
+        checked = check_draft(draft, names or {}, flows=_scope(files, flows))
         if not checked.ok:
             raise ChangeRefused(checked.problems)
-        flows = _touched_flows(base.files, files)
         # settings and citations are read by every flow: such a change counts as touching them all
         everything = [n.removesuffix(".yaml") for n in draft if _is_flow_name(n)] if _shared(files) else flows
         needed = self.authoring.approvals_needed(_flows_of(base.files, draft, everything))
@@ -230,7 +230,7 @@ class Publishing:
             raise PolicybotError(f"flow '{flow_id}' is in neither version {to_version} nor the live library")
         if not files:
             raise PolicybotError(f"flow '{flow_id}' is already as it was in version {to_version}")
-        checked = check_draft(apply(live.files, files), {})
+        checked = check_draft(apply(live.files, files), {}, flows={flow_id})
         if not checked.ok:
             raise ChangeRefused(checked.problems)
         now = self.clock.now()
@@ -278,7 +278,7 @@ class Publishing:
                     f"{', '.join(moved)} changed in the live library after this change was submitted; "
                     "the author should export the live library, make the edit again and submit it again"
                 )
-            checked = check_draft(apply(live.files, change.files), {})
+            checked = check_draft(apply(live.files, change.files), {}, flows=_scope(change.files, change.flows))
             if not checked.ok:
                 raise ChangeRefused(checked.problems)
         now = self.clock.now()
@@ -402,6 +402,11 @@ def _touched_flows(base: dict[str, str], files: Files) -> list[str]:
 
 def _is_flow_name(name: str) -> bool:
     return name.endswith(".yaml") and not name.endswith(".test.yaml") and "/" not in name and name != "citations.yaml"
+
+
+def _scope(files: Files, flows: list[str]) -> set[str] | None:
+    """Whose scenario tests a change needs: its flows', or everyone's when it changes shared files."""
+    return None if _shared(files) else set(flows)
 
 
 def _shared(files: Files) -> bool:

@@ -141,7 +141,12 @@ def _state_changes(was: State, now: State) -> list[str]:
     if was.verdict != now.verdict:
         lines.append(f"{name}: verdict {_verdict(was)} -> {_verdict(now)}")
     if was.say != now.say:
-        lines += [f"{name}: advice", f"  before: {_short(was.say)}", f"  after:  {_short(now.say)}"]
+        lines += [
+            f"{name}: advice",
+            f"  before: {_short(was.say)}",
+            f"  after:  {_short(now.say)}",
+            f"  words:  {words_changed(was.say or '', now.say or '')}",
+        ]
     for item in now.checklist:
         if item not in was.checklist:
             lines.append(f"{name}: checklist + {item}")
@@ -171,7 +176,22 @@ def _escalation(state: State) -> str:
     return f"to {', '.join(e.to)}{then}{' (required)' if e.required else ''}"
 
 
-def _short(text: str | None, limit: int = 400) -> str:
+def words_changed(before: str, after: str) -> str:
+    """Only the words that changed: ``[-old words-] [+new words+]``, with a little context."""
+    old, new = before.split(), after.split()
+    parts: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        context = " ".join(old[max(0, i1 - 3) : i1])
+        removed = f"[-{' '.join(old[i1:i2])}-]" if i2 > i1 else ""
+        added = f"[+{' '.join(new[j1:j2])}+]" if j2 > j1 else ""
+        parts.append(" ".join(p for p in (f"…{context}" if context else "", removed, added) if p))
+    return "; ".join(parts) or "(spacing only)"
+
+
+def _short(text: str | None, limit: int = 1500) -> str:
     if not text:
         return "(none)"
     flat = " ".join(text.split())
