@@ -44,6 +44,7 @@ class LiveLibrary:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one load at a time (the thread, or a caller of check())
+        self._failed: int | None = None  # a version that would not load: not tried again every poll
         self.outage = OutageLog("the flow library poll", log)
         metrics.library_served(library.version)
 
@@ -66,7 +67,7 @@ class LiveLibrary:
         """Swap in the published version if it is newer than the one served; True if swapped."""
         with self._lock:
             number = self.published_number()
-            if number is None or number == self.library.version:
+            if number is None or number == self.library.version or number == self._failed:
                 return False
             with self.store.transaction() as conn:
                 found = versions.read(conn, number)
@@ -75,6 +76,7 @@ class LiveLibrary:
             try:
                 fresh = library_from_files(found.files, version=found.number, settings_home=self.settings_home)
             except Exception:
+                self._failed = number
                 metrics.library_reload("failed")
                 log.exception(
                     "flow library version %d could not be loaded; still serving version %s",

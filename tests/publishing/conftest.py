@@ -41,7 +41,11 @@ KIM = Actor(user_id="slack:T1:U0KIM", display_name="Kim", email="kim@example.gov
 STRANGER = Actor(user_id="slack:T1:U0NOBODY", display_name="Nobody", email="x@elsewhere.example", platform="slack")
 
 # wiki-edit, Wikipedia: the outcome whose advice the tests change
-WIKI_ANSWERS = ["The council, its services, councillors or staff", "Correct or add facts, or undo obvious vandalism", "Wikipedia"]
+WIKI_ANSWERS = [
+    "The council, its services, councillors or staff",
+    "Correct or add facts, or undo obvious vandalism",
+    "Wikipedia",
+]
 WIKI_ADVICE = "Yes, but with advice first, and openly."
 NEW_ADVICE = "Reviewed wording: talk to Comms before any edit."
 
