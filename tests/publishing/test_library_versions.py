@@ -77,7 +77,7 @@ def test_two_replicas_seeding_an_empty_database_at_once_store_one_version(org: O
     def start() -> None:
         try:
             made.append(org.runtime(database_url, live_reload=False))
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=start) for _ in range(2)]
