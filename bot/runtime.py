@@ -107,13 +107,13 @@ def build_runtime(
     store = Store(database_url or _env_url() or settings.database_url)
     clock = clock or SystemClock()
     # a broken flow file is left out (logged, counted, named in /readyz), never a reason not to serve the rest
-    library = serving_library(store, flows_dir, settings, clock)
+    library, files = serving_library(store, flows_dir, settings, clock)
     service = cases if isinstance(cases, CaseService) else None
     if cases is None:
         service = cases = CaseService(store, directory, settings, clock)
     engine = Engine(library, store, clock=clock, people=people or directory, cases=cases)
     live = LiveLibrary(
-        store, library, settings_home=settings.path, interval=float(settings.authoring["reload_seconds"])
+        store, library, settings_home=settings.path, interval=float(settings.authoring["reload_seconds"]), files=files
     )
     if live_reload is None:
         live_reload = store.url not in ("sqlite://", "sqlite:///:memory:")

@@ -17,15 +17,24 @@ The poll thread holds only a weak reference to its LiveLibrary, so a runtime tha
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import weakref
 from pathlib import Path
 
 from bot.clock import Clock
-from bot.conversation.library import FlowLibrary
+from bot.conversation.library import FlowLibrary, check_files
 from bot.language.settings import Settings
 from bot.publishing import versions
-from bot.publishing.snapshot import fingerprint, library_from_files, read_folder
+from bot.publishing.snapshot import (
+    CITATIONS,
+    SETTINGS,
+    Materialised,
+    fingerprint,
+    library_from_files,
+    read_folder,
+    renamed,
+)
 from bot.store import Store
 from bot.store.transient import OutageLog
 from bot.telemetry import metrics
@@ -35,10 +44,17 @@ log = logging.getLogger(__name__)
 
 class LiveLibrary:
     def __init__(
-        self, store: Store, library: FlowLibrary, *, settings_home: Path | None, interval: float = 1.0
+        self,
+        store: Store,
+        library: FlowLibrary,
+        *,
+        settings_home: Path | None,
+        interval: float = 1.0,
+        files: dict[str, str] | None = None,
     ) -> None:
         self.store = store
         self.library = library
+        self._files = files  # the served version's files: a new version is loaded by what differs
         self.settings_home = settings_home
         self.interval = interval
         self._stop = threading.Event()
@@ -74,7 +90,7 @@ class LiveLibrary:
             if found is None:
                 return False
             try:
-                fresh = library_from_files(found.files, version=found.number, settings_home=self.settings_home)
+                fresh = next_library(self.library, self._files, found, self.settings_home)
             except Exception:
                 self._failed = number
                 metrics.library_reload("failed")
@@ -85,6 +101,7 @@ class LiveLibrary:
                 )
                 return False
             self.library.replace(fresh)
+            self._files = found.files
             metrics.library_served(found.number)
             metrics.library_reload("swapped")
             log.info("now serving flow library version %d", found.number)
@@ -120,8 +137,38 @@ def _poll(ref: weakref.ReferenceType[LiveLibrary], stop: threading.Event, interv
         del live  # hold no strong reference while waiting
 
 
-def serving_library(store: Store, flows_dir: Path | None, settings: Settings, clock: Clock) -> FlowLibrary:
-    """The library a starting replica serves: the live version, seeded from the folder first where
+def next_library(
+    served: FlowLibrary, served_files: dict[str, str] | None, new: versions.Version, settings_home: Path | None
+) -> FlowLibrary:
+    """The library of a newly published version, loading only what changed.
+
+    When the citations and settings are as they were, every flow whose text is unchanged is kept
+    as it is (with its compiled machine) and only the changed flow files are read and checked:
+    a replica swaps in a one-flow change in milliseconds, so the turns it serves meanwhile do not
+    wait for a whole library's checks. Anything else reloads the whole library.
+    """
+    shared = (CITATIONS, SETTINGS)
+    if served_files is None or any(served_files.get(n) != new.files.get(n) for n in shared):
+        return library_from_files(new.files, version=new.number, settings_home=settings_home)
+    changed = {n for n in set(served_files) | set(new.files) if served_files.get(n) != new.files.get(n)}
+    changed_flows = {n for n in changed if n.endswith(".yaml") and not n.endswith(".test.yaml")}
+    kept = [f for f in served.all() if Path(f.path).name not in changed_flows]
+    with tempfile.TemporaryDirectory(prefix="policybot-library-") as tmp:
+        folder = Path(tmp)
+        for name in changed_flows:
+            if name in new.files:
+                (folder / name).write_text(new.files[name], encoding="utf-8")
+        good, problems = check_files([folder], served.registry, served.settings)
+        where = Materialised(folder, folder, None)
+        problems = renamed(problems, where, f"library version {new.number}")
+    old_problems = [p for p in served.problems if Path(p.file).name.split(": ")[-1] not in changed_flows]
+    return FlowLibrary([*kept, *good], served.registry, served.settings, old_problems + problems, version=new.number)
+
+
+def serving_library(
+    store: Store, flows_dir: Path | None, settings: Settings, clock: Clock
+) -> tuple[FlowLibrary, dict[str, str]]:
+    """The library a starting replica serves, and its files: the live version, seeded from the folder first where
     bot.publishing.versions says so. When the live version is the folder as it is (the usual
     case), it is loaded straight from the folder, exactly as before the library was stored."""
     files = read_folder(flows_dir, settings.path)
@@ -131,4 +178,4 @@ def serving_library(store: Store, flows_dir: Path | None, settings: Settings, cl
     else:
         library = library_from_files(version.files, version=version.number, settings_home=settings.path)
     metrics.library_served(version.number)
-    return library
+    return library, version.files

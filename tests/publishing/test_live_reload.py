@@ -136,3 +136,18 @@ def test_readyz_and_metrics_show_the_library_version_served(org: Org, runtime: R
     assert metrics is not None
     assert b"policybot_library_version 2.0" in metrics.body
     assert b'policybot_library_reloads_total{result="swapped"}' in metrics.body
+
+
+def test_a_one_flow_change_keeps_every_other_flow_as_it_was(org: Org, runtime: Runtime) -> None:
+    assert runtime.publishing is not None and runtime.live is not None
+    untouched = runtime.library.get("legal-threat")
+    change = runtime.publishing.submit([org.edited_wiki()], "asha")
+    runtime.publishing.approve(change.id, "lee")
+    assert runtime.live.check()
+    assert runtime.library.get("legal-threat") is untouched  # not read or checked again
+    assert NEW_ADVICE in (runtime.library.get("wiki-edit").states["wikipedia_care"].say or "")
+    assert sorted(f.id for f in runtime.library.all()) == sorted(
+        p.name.removesuffix(".yaml")
+        for p in org.flows.glob("*.yaml")
+        if not p.name.endswith(".test.yaml") and p.name != "citations.yaml"
+    )
