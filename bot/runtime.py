@@ -86,7 +86,7 @@ def build_runtime(
     people: PeopleDirectory | None = None,
     cases: CaseOpener | None = None,
     directory: Directory | None = None,
-    live_reload: bool | None = None,
+    live_reload: bool = False,
 ) -> Runtime:
     """Load settings, open the store, serve the flow library from it, make the engine.
 
@@ -96,8 +96,11 @@ def build_runtime(
     The database is, in order: ``database_url``, $POLICYBOT_DATABASE_URL, the settings file's
     ``database_url``, else a SQLite file in the user's data folder.
 
-    ``live_reload`` (default: on, except for an in-memory database, which no other process can
-    publish to) starts the poll that swaps in newly published library versions.
+    ``live_reload`` starts the poll that swaps in newly published library versions (never for an
+    in-memory database, which no other process can publish to). Off by default here, so tests and
+    tools that build runtimes get no background thread; the ``policybot`` commands (serve, chat,
+    worker) turn it on through bot.cli.options.CliContext.runtime. ``Runtime.live.check()`` swaps
+    in a new version on demand either way.
     """
     settings = load_settings(settings_path)
     # The staff directory and the case service are on by default, so an escalation always opens a
@@ -115,9 +118,7 @@ def build_runtime(
     live = LiveLibrary(
         store, library, settings_home=settings.path, interval=float(settings.authoring["reload_seconds"]), files=files
     )
-    if live_reload is None:
-        live_reload = store.url not in ("sqlite://", "sqlite:///:memory:")
-    if live_reload:
+    if live_reload and store.url not in ("sqlite://", "sqlite:///:memory:"):
         live.start()
     return Runtime(
         settings=settings,

@@ -10,8 +10,9 @@ A version that fails to load (it cannot, as it was checked before it was publish
 database can be edited by hand) is logged and counted (``policybot_library_reloads{result=
 "failed"}``), and the replica keeps serving what it had.
 
-The poll thread holds only a weak reference to its LiveLibrary, so a runtime that is dropped
-(tests and benches build many) takes its thread with it.
+The poll thread holds only a weak reference to its LiveLibrary, and stops when its store is
+closed, so a runtime that is closed or dropped (tests and benches build many) takes its thread
+with it.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class LiveLibrary:
 def _poll(ref: weakref.ReferenceType[LiveLibrary], stop: threading.Event, interval: float) -> None:
     while not stop.wait(interval):
         live = ref()
-        if live is None:
+        if live is None or live.store.closed:
             return
         try:
             live.check()

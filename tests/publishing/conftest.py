@@ -88,7 +88,7 @@ def org(tmp_path: Path) -> Org:
 
 @pytest.fixture
 def runtime(org: Org, sqlite_url: str) -> Iterator[Runtime]:
-    made = org.runtime(sqlite_url, live_reload=False)
+    made = org.runtime(sqlite_url)
     yield made
     made.close()
 

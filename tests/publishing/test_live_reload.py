@@ -25,7 +25,7 @@ def wait_for(condition: object, what: str, deadline_seconds: float = 30.0) -> No
 def test_another_runtime_serves_the_published_change_and_old_conversations_finish_on_the_old_version(
     org: Org, database_url: str
 ) -> None:
-    serving = org.runtime(database_url)  # polls every 0.2 s (settings authoring.reload_seconds)
+    serving = org.runtime(database_url, live_reload=True)  # polls every 0.2 s (authoring.reload_seconds)
     admin = org.runtime(database_url, live_reload=False)
     try:
         assert admin.publishing is not None and serving.live is not None
