@@ -235,7 +235,8 @@ def new_revision(message: str) -> Path:
                     raise PolicybotError("the migrations already match the code's tables: nothing to write")
                 config = alembic_config(conn)
                 config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-                rev_id = f"{len(history()) + 1:04d}"
+                # one past the highest number (branches may leave a gap until they are merged)
+                rev_id = f"{max((int(r) for r, _ in history() if r.isdigit()), default=0) + 1:04d}"
                 script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
         finally:
             engine.dispose()
