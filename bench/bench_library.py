@@ -5,7 +5,8 @@ Two real ``policybot serve slack`` replicas (HTTP mode, each with its outbox wor
 library poll at the default ``authoring.reload_seconds: 1``) share one PostgreSQL database and
 a fake Slack Web API. ``--clients`` people click through a three-question check against both
 replicas (round robin) the whole time. Each round, this process submits and approves a change to
-the chain flow's advice, in a library that also holds the 14 shipped flows (through ``Publishing``, as ``policybot library approve`` does) and polls both
+the chain flow's advice, in a library that also holds the 14 shipped flows (through
+``Publishing``, as ``policybot library approve`` does) and polls both
 replicas' ``/readyz`` every 10 ms until each names the new library version.
 
 Reported: approve -> served by every replica (p50, p99, max over ``--rounds``); the turn latency
@@ -42,21 +43,27 @@ from slack_requests import SlackSender, slash_command  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from tests.production.kit import chain_flow, write_flows  # noqa: E402
-from tests.production.replicas import Org, Person, Replica, employee, replica_pair, slack_workspace  # noqa: E402
+from tests.production.replicas import Org, Person, employee, replica_pair, slack_workspace  # noqa: E402
 
 POSTGRES_URL = os.environ.get("POLICYBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADVICE = "Take it down and tell your line manager."
 LENGTH = 3
 PEOPLE = 400
 AUTHORING = "\nauthoring:\n  authors: [emp0]\n  reviewers: [manager]\n"
-SCENARIOS = "flow: chain\nscenarios:\n  - name: every first option\n    answers: [1, 1, 1]\n    expect: {state: report, says: [line manager]}\n"
+SCENARIOS = """\
+flow: chain
+scenarios:
+  - name: every first option
+    answers: [1, 1, 1]
+    expect: {state: report, says: [line manager]}
+"""
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Talker(Person):
