@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.cases.directory import Directory
 from bot.clock import Clock
@@ -296,6 +297,8 @@ class Publishing:
             raise PolicybotError(
                 f"another change was published at the same moment (now version {err.live}); try again"
             ) from None
+        except IntegrityError:  # another replica inserted the same version number first
+            raise PolicybotError("another change was published at the same moment; try again") from None
         conn.execute(
             update(library_changes)
             .where(library_changes.c.id == change.id)
@@ -312,7 +315,11 @@ class Publishing:
         )
 
     def _pending(self, conn: Connection, reference: str) -> Change:
-        change = self._find(conn, reference)
+        """The change, locked until the transaction ends, so two reviewers approving at the same
+        moment are counted one after the other (on SQLite the transaction already holds the lock)."""
+        found = self._find(conn, reference)
+        conn.execute(select(library_changes.c.id).where(library_changes.c.id == found.id).with_for_update())
+        change = self._load(conn, found.id) or found  # the reviews as they are now, after the lock
         if change.status != PENDING:
             raise PolicybotError(f"change {change.id[:8]} is already {change.status}")
         return change
