@@ -173,7 +173,8 @@ def serving_library(
     bot.publishing.versions says so. When the live version is the folder as it is (the usual
     case), it is loaded straight from the folder, exactly as before the library was stored."""
     files = read_folder(flows_dir, settings.path)
-    version = versions.ensure_seeded(store, files, clock.now())
+    reviewed = bool(settings.authoring.get("reviewers"))
+    version = versions.ensure_seeded(store, files, clock.now(), reseed=not reviewed)
     if version.fingerprint == fingerprint(files):
         library = FlowLibrary.load(flows_dir, settings, strict=False, version=version.number)
     else:

@@ -5,12 +5,14 @@ transaction; the number is the primary key, so two approvals racing on two repli
 publish the same number: the loser's transaction fails and nothing of it is kept.
 
 Seeding: the first start on an empty database stores the configured flows folder (with its
-registry and settings file) as version 1, so ``policybot chat`` needs no set-up. While nothing
-but seeds has ever been published, a start whose folder differs from the live version seeds a new
-version from it (a developer editing flows/ sees their edit on the next start, as before). Once a
-reviewed change has been published, the database is the library: the folder is no longer read,
-and a start whose folder differs says so in the log (``policybot library export`` writes the live
-library out; ``library submit`` sends edits through review).
+registry and settings file) as version 1, so ``policybot chat`` needs no set-up. While no
+reviewers are named (``authoring.reviewers``) and nothing but seeds has ever been published, a
+start whose folder differs from the live version seeds a new version from it (a developer editing
+flows/ sees their edit on the next start, as before). Once reviewers are named, or a reviewed
+change has been published, the database is the library: the folder is no longer read (else
+anyone starting policybot with ``--flows`` pointing at their own copy would publish it without
+review), and a start whose folder differs says so in the log (``policybot library export``
+writes the live library out; ``library submit`` sends edits through review).
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ class Conflict(Exception):
         self.live = live
 
 
-def ensure_seeded(store: Store, files: dict[str, str], now: datetime) -> Version:
-    """The live version after seeding from the folder's ``files`` where the rules above say so."""
+def ensure_seeded(store: Store, files: dict[str, str], now: datetime, *, reseed: bool = True) -> Version:
+    """The live version after seeding from the folder's ``files`` where the rules above say so
+    (``reseed``: a changed folder may replace a seeded library, i.e. no reviewers are named)."""
     wanted = fingerprint(files)
     for _ in range(3):  # replicas starting together: one inserts, the others read what it inserted
         try:
@@ -123,10 +126,11 @@ def ensure_seeded(store: Store, files: dict[str, str], now: datetime) -> Version
                 current = live(conn)
                 if current is not None and current.fingerprint == wanted:
                     return current
-                if current is not None and current.source != SEED:
+                if current is not None and (current.source != SEED or not reseed):
                     log.warning(
-                        "the flows folder differs from the live flow library (version %d, published through "
-                        "review); the live library is served. `policybot library export DIR` writes it out.",
+                        "the flows folder differs from the live flow library (version %d); the live library "
+                        "is served (changes go through `policybot library submit`; `policybot library export "
+                        "DIR` writes it out).",
                         current.number,
                     )
                     return current

@@ -36,24 +36,38 @@ def test_a_second_start_with_the_same_folder_adds_no_version(org: Org, sqlite_ur
     again.close()
 
 
-def test_an_edited_folder_is_seeded_again_until_a_reviewed_change_is_published(
-    org: Org, sqlite_url: str, runtime: Runtime, caplog: pytest.LogCaptureFixture
+def test_an_edited_folder_is_seeded_again_while_nobody_reviews_and_nothing_reviewed_is_published(
+    org: Org, sqlite_url: str
 ) -> None:
+    org.settings.write_text("directory: directory.yaml\n", encoding="utf-8")  # no authoring: nobody reviews
+    first = org.runtime(sqlite_url)
+    first.close()
     (org.flows / "wiki-edit.yaml").write_text(org.edited_wiki().read_text(encoding="utf-8"), encoding="utf-8")
-    second = org.runtime(sqlite_url, live_reload=False)
+    second = org.runtime(sqlite_url)
     assert live(second).number == 2 and live(second).source == versions.SEED
     assert NEW_ADVICE in outcome_of(walk(second.engine, KIM, "wiki-edit", WIKI_ANSWERS)).text
-    # a reviewed change: from now on the database is the library and the folder is not read
-    assert second.publishing is not None
-    change = second.publishing.submit([org.edited_wiki("Third wording.")], "asha")
-    second.publishing.approve(change.id, "lee")
     second.close()
-    (org.flows / "wiki-edit.yaml").write_text("flow: broken\n", encoding="utf-8")
+
+
+def test_with_reviewers_named_the_folder_only_seeds_an_empty_database(
+    org: Org, sqlite_url: str, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Otherwise anyone starting policybot with --flows at their own copy would publish it unreviewed."""
+    (org.flows / "wiki-edit.yaml").write_text(org.edited_wiki().read_text(encoding="utf-8"), encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="bot.publishing.versions"):
-        third = org.runtime(sqlite_url, live_reload=False)
-    assert live(third).number == 3 and live(third).source == versions.CHANGE
-    assert "Third wording." in outcome_of(walk(third.engine, ASHA, "wiki-edit", WIKI_ANSWERS)).text
+        again = org.runtime(sqlite_url)
+    assert live(again).number == 1
+    assert NEW_ADVICE not in outcome_of(walk(again.engine, KIM, "wiki-edit", WIKI_ANSWERS)).text
     assert "differs from the live flow library" in caplog.text
+    # a reviewed change is served; the folder still is not
+    assert again.publishing is not None
+    change = again.publishing.submit([org.edited_wiki("Third wording.")], "asha")
+    again.publishing.approve(change.id, "lee")
+    again.close()
+    (org.flows / "wiki-edit.yaml").write_text("flow: broken\n", encoding="utf-8")
+    third = org.runtime(sqlite_url)
+    assert live(third).number == 2 and live(third).source == versions.CHANGE
+    assert "Third wording." in outcome_of(walk(third.engine, ASHA, "wiki-edit", WIKI_ANSWERS)).text
     third.close()
 
 
