@@ -9,6 +9,7 @@ layer's Outbox and Notifier port, and ops reads the live library version from it
 - ``authoring``: who may submit, review, preview (settings ``authoring:``)
 - ``checks``: validate and scenario tests on a draft library
 - ``diff``: a change in words (questions, options, outcomes, advice before and after)
+- ``model``: a change request and its reviews; ``scope``: which flows a change touches
 - ``changes``: submit, approve, reject, rollback (the rules), the one API every adapter calls
 - ``notices``: "a change waits for your review" notifications, through the outbox
 - ``live``: every replica swaps in a newly published version within seconds

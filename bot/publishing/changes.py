@@ -14,7 +14,6 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,15 +23,14 @@ from bot.clock import Clock
 from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.errors import FileProblems, NotAllowed, PolicybotError, Problem
-from bot.language.flow_loader import FlowProblems, parse_flow
-from bot.language.flow_model import Flow
 from bot.language.settings import Settings
 from bot.publishing import versions
 from bot.publishing.authoring import Authoring
 from bot.publishing.checks import check_draft
 from bot.publishing.diff import FileDiff, describe
-from bot.publishing.model import APPROVE, PENDING, PUBLISHED, REJECT, REJECTED, Change, Review
+from bot.publishing.model import APPROVE, PENDING, PUBLISHED, REJECT, REJECTED, Change, Review, change_json
 from bot.publishing.notices import ReviewNotices
+from bot.publishing.scope import flows_of, is_flow_name, scope, shared, touched_flows
 from bot.publishing.snapshot import Files, apply, library_from_files, name_for, write_out
 from bot.publishing.tables import library_changes, library_reviews
 from bot.store import Store
@@ -94,13 +92,13 @@ class Publishing:
         draft = apply(base.files, files)
         if draft == base.files:
             raise PolicybotError("these files are the same as the live library: there is nothing to submit")
-        flows = _touched_flows(base.files, files)
-        checked = check_draft(draft, names or {}, flows=_scope(files, flows))
+        flows = touched_flows(base.files, files)
+        checked = check_draft(draft, names or {}, flows=scope(files, flows))
         if not checked.ok:
             raise ChangeRefused(checked.problems)
         # settings and citations are read by every flow: such a change counts as touching them all
-        everything = [n.removesuffix(".yaml") for n in draft if _is_flow_name(n)] if _shared(files) else flows
-        needed = self.authoring.approvals_needed(_flows_of(base.files, draft, everything))
+        everything = [n.removesuffix(".yaml") for n in draft if is_flow_name(n)] if shared(files) else flows
+        needed = self.authoring.approvals_needed(flows_of(base.files, draft, everything))
         change_id = uuid.uuid4().hex
         now = self.clock.now()
         with self.store.transaction() as conn:
@@ -279,7 +277,7 @@ class Publishing:
                     f"{', '.join(moved)} changed in the live library after this change was submitted; "
                     "the author should export the live library, make the edit again and submit it again"
                 )
-            checked = check_draft(apply(live.files, change.files), {}, flows=_scope(change.files, change.flows))
+            checked = check_draft(apply(live.files, change.files), {}, flows=scope(change.files, change.flows))
             if not checked.ok:
                 raise ChangeRefused(checked.problems)
         now = self.clock.now()
@@ -363,27 +361,6 @@ class Publishing:
         )
 
 
-def change_json(change: Change) -> dict[str, Any]:
-    """A change for ``library history --json``."""
-    return {
-        "change": change.id,
-        "kind": change.kind,
-        "status": change.status,
-        "flows": change.flows,
-        "files": sorted(change.files),
-        "author": change.author,
-        "note": change.note,
-        "submitted_at": change.created_at.isoformat(),
-        "approvals_needed": change.approvals_needed,
-        "reviews": [
-            {"reviewer": r.reviewer, "decision": r.decision, "why": r.why, "at": r.at.isoformat()}
-            for r in change.reviews
-        ],
-        "published_version": change.published_version,
-        "decided_at": change.decided_at.isoformat() if change.decided_at else None,
-    }
-
-
 def _needs(change: Change) -> str:
     more = change.approvals_needed - len(change.approvals)
     return f"it needs {more} more approval{'s' if more != 1 else ''} from another reviewer"
@@ -394,45 +371,6 @@ def _live_or_fail(conn: Connection) -> versions.Version:
     if found is None:
         raise PolicybotError("the flow library has not been stored yet: start policybot once (any command that serves)")
     return found
-
-
-def _touched_flows(base: dict[str, str], files: Files) -> list[str]:
-    """Flow ids a change touches: its flow files and the flows its scenario files test."""
-    found: list[str] = []
-    for name in files:
-        if name.endswith(".test.yaml"):
-            found.append(name.removesuffix(".test.yaml"))
-        elif name.endswith(".yaml") and "/" not in name and name != "citations.yaml":
-            found.append(name.removesuffix(".yaml"))
-    return sorted(set(found))
-
-
-def _is_flow_name(name: str) -> bool:
-    return name.endswith(".yaml") and not name.endswith(".test.yaml") and "/" not in name and name != "citations.yaml"
-
-
-def _scope(files: Files, flows: list[str]) -> set[str] | None:
-    """Whose scenario tests a change needs: its flows', or everyone's when it changes shared files."""
-    return None if _shared(files) else set(flows)
-
-
-def _shared(files: Files) -> bool:
-    return any(not _is_flow_name(n) and not n.endswith(".test.yaml") for n in files)
-
-
-def _flows_of(before: dict[str, str], after: dict[str, str], flow_ids: list[str]) -> list[Flow]:
-    """The touched flows as they were and as they will be (either may escalate to Legal)."""
-    parsed = []
-    for files in (before, after):
-        for flow_id in flow_ids:
-            text = files.get(f"{flow_id}.yaml")
-            if text is None:
-                continue
-            try:
-                parsed.append(parse_flow(text, f"{flow_id}.yaml", check_file_name=False))
-            except (FlowProblems, FileProblems):
-                continue
-    return parsed
 
 
 __all__ = ["Change", "ChangeRefused", "Decision", "Problem", "Publishing", "Review", "change_json"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.publishing.snapshot import Files
 
@@ -41,3 +42,24 @@ class Change:
     @property
     def approvals(self) -> list[str]:
         return [r.reviewer for r in self.reviews if r.decision == APPROVE]
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    """A change for ``library history --json``."""
+    return {
+        "change": change.id,
+        "kind": change.kind,
+        "status": change.status,
+        "flows": change.flows,
+        "files": sorted(change.files),
+        "author": change.author,
+        "note": change.note,
+        "submitted_at": change.created_at.isoformat(),
+        "approvals_needed": change.approvals_needed,
+        "reviews": [
+            {"reviewer": r.reviewer, "decision": r.decision, "why": r.why, "at": r.at.isoformat()}
+            for r in change.reviews
+        ],
+        "published_version": change.published_version,
+        "decided_at": change.decided_at.isoformat() if change.decided_at else None,
+    }

@@ -86,12 +86,13 @@ def publish(
 ) -> int:
     """Insert the next version in the caller's transaction; its number.
 
-    ``expect_live``: the version the caller checked the files against. Publishing on top of any
-    other raises IntegrityError-free ``Conflict`` so a change is never applied to a library it was
-    not checked against.
+    ``expect_live``: the live version the caller read (0: none yet). On PostgreSQL's READ
+    COMMITTED a second read in the same transaction can see a version another replica committed
+    meanwhile; publishing on top of anything but what the caller read raises ``Conflict``, so a
+    change is never applied to a library it was not checked against.
     """
     current = live_number(conn)
-    if expect_live is not None and current != expect_live:
+    if expect_live is not None and (current or 0) != expect_live:
         raise Conflict(current)
     number = (current or 0) + 1
     conn.execute(
@@ -134,14 +135,16 @@ def ensure_seeded(store: Store, files: dict[str, str], now: datetime, *, reseed:
                         current.number,
                     )
                     return current
-                number = publish(conn, files, source=SEED, by=SYSTEM, now=now)
+                number = publish(
+                    conn, files, source=SEED, by=SYSTEM, now=now, expect_live=current.number if current else 0
+                )
             if current is not None:
                 log.info("flows folder changed: seeded flow library version %d from it", number)
             with store.transaction() as conn:
                 found = read(conn, number)
             assert found is not None
             return found
-        except IntegrityError:
+        except (IntegrityError, Conflict):  # another replica seeded first: read what it stored
             continue
     with store.transaction() as conn:
         found = live(conn)
