@@ -9,9 +9,11 @@ import cycles between modules):
     2  bot.store                              the database: connections, tables, migrations, rows
     3  bot.conversation                       the engine, events, replies, router, flow library
     4  bot.cases                              escalation cases, directory, outbox, timers, worker
-    5  bot.ops                                health, readiness, usage reports
-    6  bot.runtime                            putting it all together from settings and environment
-    7  bot.cli                                the ``policybot`` command line
+    5  bot.publishing                         the flow library in the database: versions, reviewed
+                                              changes, live reload, preview
+    6  bot.ops                                health, readiness, usage reports
+    7  bot.runtime                            putting it all together from settings and environment
+    8  bot.cli                                the ``policybot`` command line
 
 docs/architecture.md draws the map and says where a new piece of code goes.
 """

@@ -2,6 +2,10 @@
 
 Every entry point (terminal chat, Slack, Teams, worker, CLI reports) builds the same Runtime, so
 they all see the same flows, settings and database.
+
+The flow library is served from the database (bot.publishing): the first start stores the flows
+folder as library version 1, and a live runtime swaps in each newly published version within
+seconds (``Runtime.live``), without a restart.
 """
 
 from __future__ import annotations
@@ -10,12 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.cases.directory import Directory, load_directory
+from bot.cases.outbox import Outbox
 from bot.cases.service import CaseService
 from bot.clock import Clock, SystemClock
 from bot.conversation.engine import Engine
 from bot.conversation.escalation import CaseOpener, PeopleDirectory
+from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
+from bot.errors import NotAllowed
 from bot.language.settings import Settings, load_settings
+from bot.publishing.changes import Publishing
+from bot.publishing.live import LiveLibrary, serving_library
+from bot.publishing.preview import PreviewEngine
 from bot.store import Store
 
 
@@ -28,6 +38,43 @@ class Runtime:
     clock: Clock
     directory: Directory | None = None  # the staff directory (empty when the settings name none)
     cases: CaseService | None = None  # escalation cases: what adapters call, what the worker runs
+    publishing: Publishing | None = None  # changes to the flow library: submit, review, publish
+    live: LiveLibrary | None = None  # swaps in newly published library versions (None: never reloads)
+
+    @property
+    def review_outbox(self) -> Outbox | None:
+        """The flow library's review notifications; the worker delivers them with the case ones."""
+        return self.publishing.notices.outbox if self.publishing is not None else None
+
+    @property
+    def library_version(self) -> int | None:
+        """The library version this runtime serves (for /readyz and /metrics)."""
+        return self.library.version
+
+    def preview(self, change: str, actor: Actor | None = None, *, person: str | None = None) -> PreviewEngine:
+        """An engine on the draft of one change, for its author or a reviewer only.
+
+        Adapters pass the authenticated ``actor`` (looked up in the staff directory); the terminal
+        passes the directory id it was given as ``person``. Raises NotAllowed for anyone else.
+        """
+        assert self.publishing is not None
+        who = person
+        if actor is not None:
+            found = self.directory.find(actor) if self.directory is not None else None
+            if found is None:
+                raise NotAllowed("policybot can't tell who you are: your chat account is not in the staff directory")
+            who = found.id
+        if who is None:
+            raise NotAllowed("say who you are (your directory id) to preview a change")
+        draft = self.publishing.draft_library(change, who)
+        return PreviewEngine(
+            draft, self.publishing.get(change).id, clock=self.clock, people=self.engine.people, cases=self.cases
+        )
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
+        self.store.close()
 
 
 def build_runtime(
@@ -39,28 +86,40 @@ def build_runtime(
     people: PeopleDirectory | None = None,
     cases: CaseOpener | None = None,
     directory: Directory | None = None,
+    live_reload: bool = False,
 ) -> Runtime:
-    """Load settings and flows, open the store, make the engine.
+    """Load settings, open the store, serve the flow library from it, make the engine.
 
     Settings problems stop the start with all of them; a flow file with problems is left out and
     reported (bot.conversation.library.FlowLibrary.load) while the other flows are served.
 
     The database is, in order: ``database_url``, $POLICYBOT_DATABASE_URL, the settings file's
     ``database_url``, else a SQLite file in the user's data folder.
+
+    ``live_reload`` starts the poll that swaps in newly published library versions (never for an
+    in-memory database, which no other process can publish to). Off by default here, so tests and
+    tools that build runtimes get no background thread; the ``policybot`` commands (serve, chat,
+    worker) turn it on through bot.cli.options.CliContext.runtime. ``Runtime.live.check()`` swaps
+    in a new version on demand either way.
     """
     settings = load_settings(settings_path)
-    # a broken flow file is left out (logged, counted, named in /readyz), never a reason not to serve the rest
-    library = FlowLibrary.load(flows_dir, settings, strict=False)
     # The staff directory and the case service are on by default, so an escalation always opens a
     # case (bot/cases); with no directory file, line-manager escalations go to the comms team.
     if directory is None:
         directory = people if isinstance(people, Directory) else load_directory(settings)
     store = Store(database_url or _env_url() or settings.database_url)
     clock = clock or SystemClock()
+    # a broken flow file is left out (logged, counted, named in /readyz), never a reason not to serve the rest
+    library, files = serving_library(store, flows_dir, settings, clock)
     service = cases if isinstance(cases, CaseService) else None
     if cases is None:
         service = cases = CaseService(store, directory, settings, clock)
     engine = Engine(library, store, clock=clock, people=people or directory, cases=cases)
+    live = LiveLibrary(
+        store, library, settings_home=settings.path, interval=float(settings.authoring["reload_seconds"]), files=files
+    )
+    if live_reload and store.url not in ("sqlite://", "sqlite:///:memory:"):
+        live.start()
     return Runtime(
         settings=settings,
         library=library,
@@ -69,6 +128,8 @@ def build_runtime(
         clock=clock,
         directory=directory,
         cases=service,
+        publishing=Publishing(store, settings, clock, directory, settings_path=settings.path),
+        live=live,
     )
 
 

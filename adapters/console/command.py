@@ -24,12 +24,25 @@ from bot.conversation.events import Actor
 )
 @click.option("--name", default=None, help="Your display name (default: your login name).")
 @click.option("--email", default=None, help="Your work email, used to find you in the directory.")
+@click.option(
+    "--preview",
+    "change",
+    default=None,
+    help="Try a submitted change before it is published (its author and the reviewers; --user is your directory id).",
+)
 @pass_cli
-def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None) -> None:
+def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None, change: str | None) -> None:
     """Talk to policybot in the terminal."""
     login = user_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
-    runtime = ctx.runtime()
+    runtime = ctx.runtime(live_reload=change is None)
     actor = Actor(user_id=f"console:{login}", display_name=name or login, email=email, platform="console")
+    if change is not None:
+        engine = runtime.preview(change, person=login)
+        click.secho(engine.mark.strip(), fg="yellow", bold=True)
+        status = ConsoleChat(engine, actor).run()
+        if status:
+            sys.exit(status)
+        return
     deliver = None
     if runtime.cases is not None:
         worker = Worker(runtime, ConsoleNotifier())

@@ -15,7 +15,14 @@ import click
 from adapters.console.render import terminal_width, wrap
 from bot.cases.notify import Notification
 
-ACTION_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "message_employee": "Message the employee"}
+ACTION_LABELS = {
+    "acknowledge": "Acknowledge",
+    "resolve": "Resolve",
+    "message_employee": "Message the employee",
+    "approve_change": "Approve",
+    "request_changes": "Request changes",
+}
+REVIEW_KINDS = ("change_submitted", "change_decided")  # bot/publishing/notices.py
 
 
 class ConsoleNotifier:
@@ -47,6 +54,8 @@ def _where(n: Notification) -> str:
 def render_notification(n: Notification, width: int = 80) -> str:
     """A notification as its recipient would read it. The outbox's own notification id is not
     shown: it means nothing to a person; the case reference is what ``policybot cases`` takes."""
+    if n.kind in REVIEW_KINDS:
+        return render_review(n, width)
     rule = "─" * 8
     head = f"{rule} policybot would send ({n.kind}, case {n.case_id[:8]}{', URGENT' if n.urgency == 'urgent' else ''})"
     lines = [
@@ -61,5 +70,30 @@ def render_notification(n: Notification, width: int = 80) -> str:
         lines.append(wrap("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions), width))
         ack = f"(policybot cases ack {n.case_id[:8]} --as <your directory id>)"
         lines.append(click.style(wrap(ack, width, "  "), dim=True))
+    lines.append(click.style(rule, fg="magenta"))
+    return "\n".join(lines)
+
+
+def render_review(n: Notification, width: int = 80) -> str:
+    """A flow library review request (or its outcome), with the readable diff kept as it is laid
+    out (its indented before/after lines are the point), and the commands the buttons stand for."""
+    rule = "─" * 8
+    lines = [
+        click.style(wrap(f"{rule} policybot would send ({n.kind}, change {n.case_id[:8]})", width), fg="magenta"),
+        wrap(f"To: {_where(n)}", width, hang="    "),
+        click.style(wrap(n.title, width), bold=True),
+    ]
+    for label, value in n.facts:
+        lines.append(wrap(f"{label}: {value}", width, "  ", "    "))
+    for line in n.text.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.append(wrap(line.strip(), width, indent, indent + "    "))
+    if n.actions:
+        lines.append(wrap("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions), width))
+        how = (
+            f"(policybot library approve {n.case_id[:8]} --as <your directory id>, "
+            f"or library reject {n.case_id[:8]} --as <id> --why TEXT)"
+        )
+        lines.append(click.style(wrap(how, width, "  "), dim=True))
     lines.append(click.style(rule, fg="magenta"))
     return "\n".join(lines)

@@ -96,7 +96,7 @@ def render(reply: Reply, width: int | None = None) -> str:
     if isinstance(reply, EscalationSent):
         return click.style(wrap(reply.text, width), fg="blue")
     if isinstance(reply, SwitchOffer):
-        hint = f"Type switch to start it, or answer the question below to carry on with \"{reply.current_title}\"."
+        hint = f'Type switch to start it, or answer the question below to carry on with "{reply.current_title}".'
         return "\n".join([click.style(wrap(reply.text, width), fg="cyan"), click.style(wrap(hint, width), dim=True)])
     return wrap(str(reply), width)
 

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, func, insert, or_, select, update
 
 from bot.cases.model import DeliveryState
 from bot.cases.notify import DeliveryFailed, Notification, Notifier, Recipient
@@ -121,8 +121,12 @@ class Outbox:
         owner: str | None = None,
         rng: random.Random | None = None,
         on_give_up: GiveUpHandler | None = None,
+        table: Table = outbox,
     ) -> None:
         self.store = store
+        # another table of the same shape (the flow library's review notifications) is delivered
+        # by the same code: bot/publishing/tables.py library_outbox
+        self.table = table
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.owner = owner or worker_id()
@@ -134,7 +138,7 @@ class Outbox:
         """Queue a notification inside the caller's transaction (it exists only if that commits)."""
         now = self.clock.now()
         conn.execute(
-            insert(outbox).values(
+            insert(self.table).values(
                 id=notification.id,
                 case_id=notification.case_id,
                 kind=notification.kind,
@@ -183,12 +187,12 @@ class Outbox:
 
     def _claim(self) -> RowMapping | None:
         now = self.clock.now()
-        claimable = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        claimable = or_(self.table.c.lease_until.is_(None), self.table.c.lease_until < now)
         with self.store.transaction() as conn:
             query = (
-                select(outbox)
-                .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now, claimable)
-                .order_by(outbox.c.next_attempt_at, outbox.c.created_at)
+                select(self.table)
+                .where(self.table.c.status == PENDING, self.table.c.next_attempt_at <= now, claimable)
+                .order_by(self.table.c.next_attempt_at, self.table.c.created_at)
             )
             if self.store.dialect == "postgresql":
                 query = query.limit(1).with_for_update(skip_locked=True)
@@ -196,8 +200,8 @@ class Outbox:
                 query = query.limit(5)
             for row in conn.execute(query).mappings().all():
                 claimed = conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == row["id"], outbox.c.status == PENDING, claimable)
+                    update(self.table)
+                    .where(self.table.c.id == row["id"], self.table.c.status == PENDING, claimable)
                     .values(lease_owner=self.owner, lease_until=now + timedelta(seconds=self.policy.lease_seconds))
                 )
                 if claimed.rowcount == 1:
@@ -240,12 +244,12 @@ class Outbox:
         now = self.clock.now()
         with self.store.transaction() as conn:
             conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row["id"], outbox.c.status == PENDING)
+                update(self.table)
+                .where(self.table.c.id == row["id"], self.table.c.status == PENDING)
                 .values(
                     status=DELIVERED,
                     delivered_at=now,
-                    attempts=outbox.c.attempts + 1,
+                    attempts=self.table.c.attempts + 1,
                     last_error=None,
                     lease_owner=None,
                     lease_until=None,
@@ -259,10 +263,11 @@ class Outbox:
         reason = (error.reason or "delivery failed")[:ERROR_LIMIT]
         give_up = error.permanent or attempts >= self.policy.attempts
         with self.store.transaction() as conn:
-            mine = (outbox.c.id == row["id"], outbox.c.status == PENDING, outbox.c.lease_owner == self.owner)
+            columns = self.table.c
+            mine = (columns.id == row["id"], columns.status == PENDING, columns.lease_owner == self.owner)
             if give_up:
                 changed = conn.execute(
-                    update(outbox)
+                    update(self.table)
                     .where(*mine)
                     .values(
                         status=FAILED,
@@ -279,7 +284,7 @@ class Outbox:
             else:
                 delay = error.retry_after if error.retry_after is not None else self.policy.backoff(attempts, self.rng)
                 conn.execute(
-                    update(outbox)
+                    update(self.table)
                     .where(*mine)
                     .values(
                         attempts=attempts,
@@ -298,7 +303,9 @@ class Outbox:
         if not case_ids:
             return found
         rows = conn.execute(
-            select(outbox).where(outbox.c.case_id.in_(case_ids)).order_by(outbox.c.created_at, outbox.c.id)
+            select(self.table)
+            .where(self.table.c.case_id.in_(case_ids))
+            .order_by(self.table.c.created_at, self.table.c.id)
         ).mappings()
         for row in rows:
             recipient = json.loads(row["recipient"])
@@ -319,7 +326,7 @@ class Outbox:
 
     def counts(self, conn: Connection) -> dict[str, int]:
         """Rows by status: pending, delivered, failed."""
-        rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
+        rows = conn.execute(select(self.table.c.status, func.count()).group_by(self.table.c.status)).all()
         return {PENDING: 0, DELIVERED: 0, FAILED: 0} | {str(status): int(n) for status, n in rows}
 
 

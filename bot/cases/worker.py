@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.cases.notify import Notifier
-from bot.cases.outbox import DeliveryReport
+from bot.cases.outbox import DeliveryReport, Outbox
 from bot.cases.service import CaseService
 from bot.errors import PolicybotError
 from bot.language.settings import Settings
@@ -59,6 +59,10 @@ class Worker:
         if runtime.cases is None:
             raise PolicybotError("escalation cases are switched off in this runtime, so there is nothing to deliver")
         self.cases: CaseService = runtime.cases
+        # Other outboxes the same notifier delivers: the flow library's review notifications
+        # (bot.runtime.Runtime.review_outbox; bot/publishing/notices.py). A runtime without one has none.
+        extra = getattr(runtime, "review_outbox", None)
+        self.other_outboxes: list[Outbox] = [extra] if isinstance(extra, Outbox) else []
         self.notifier = notifier
         self.interval = float(interval if interval is not None else runtime.settings.cases["worker_interval_seconds"])
         self.batch = batch
@@ -70,6 +74,11 @@ class Worker:
         """One pass: chase overdue cases first, so their notifications go out in the same pass."""
         fired = self.cases.fire_due_timers(limit=self.batch)
         deliveries = self.cases.outbox.deliver_due(self.notifier, limit=self.batch)
+        for other in self.other_outboxes:
+            more = other.deliver_due(self.notifier, limit=self.batch)
+            deliveries.delivered += more.delivered
+            deliveries.retrying += more.retrying
+            deliveries.failed += more.failed
         return PassReport(fired, deliveries)
 
     def run_forever(self) -> None:

@@ -35,6 +35,7 @@ BUILT_IN_COMMANDS = {
     "coverage": "bot.cli.coverage_command:coverage_command",
     "routing-report": "bot.cli.routing_commands:routing_report_command",
     "policy": "bot.cli.policy_commands:policy_group",
+    "library": "bot.cli.library_commands:library_group",
 }
 
 

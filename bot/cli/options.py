@@ -58,10 +58,12 @@ class CliContext:
         return self._library
 
     def runtime(self, **kwargs: object) -> Runtime:
-        """The whole core (store included), built once per command."""
+        """The whole core (store included), built once per command. It swaps in newly published
+        flow library versions as it runs (``live_reload``) unless the command says otherwise."""
         if self._runtime is None:
             from bot.runtime import build_runtime
 
+            kwargs.setdefault("live_reload", True)
             self._runtime = build_runtime(self.settings_path, self.database_url, flows_dir=self.flows_dir, **kwargs)  # type: ignore[arg-type]
         return self._runtime
 

@@ -96,7 +96,8 @@ class Engine:
         started = time.perf_counter()
         result = "error"
         try:
-            replies = retry_transient(lambda: self._handle(actor, event, delivery_id), f"a {actor.platform} turn")
+            with self.library.pin():  # one library version for the whole turn, even if a new one is published now
+                replies = retry_transient(lambda: self._handle(actor, event, delivery_id), f"a {actor.platform} turn")
             result = _result_of(replies)
             return replies
         finally:
@@ -141,7 +142,8 @@ class Engine:
     def unfinished(self, actor: Actor) -> Unfinished | None:
         """The person's conversation still waiting for an answer (or, failing that, the check they
         set aside most recently), if any."""
-        return retry_transient(lambda: self._unfinished(actor), "reading an unfinished conversation")
+        with self.library.pin():
+            return retry_transient(lambda: self._unfinished(actor), "reading an unfinished conversation")
 
     def _unfinished(self, actor: Actor) -> Unfinished | None:
         with self.store.transaction() as conn:
@@ -168,11 +170,13 @@ class Engine:
                     return self._take_up(conn, actor, conv)
                 return self._current(conn, actor, conversation_id)
 
-        return retry_transient(read, "showing a conversation again")
+        with self.library.pin():
+            return retry_transient(read, "showing a conversation again")
 
     def menu(self) -> FlowChoice:
         """Every flow, for a person who has not said what the situation is."""
-        return self.presenter.menu()
+        with self.library.pin():
+            return self.presenter.menu()
 
     # -- dispatch ------------------------------------------------------------------------------
     def _dispatch(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:

@@ -3,11 +3,21 @@
 Compiled machines are cached by flow version (content hash): every conversation on the same
 version shares one machine, and a conversation on an older version gets that version's machine
 compiled from the text kept in the store.
+
+A serving library can be replaced while it serves (a reviewed change was published on another
+replica: bot.publishing.live). What it offers is one immutable ``_Contents`` (flows, registry,
+settings, problems, library version), swapped with a single assignment. A turn ``pin()``s the
+contents it started with, so every read during that turn (the engine's, the presenter's) sees one
+library version, never a mix of the old and the new.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,26 +80,104 @@ def _same_id(flow: Flow, seen: dict[str, str]) -> list[Problem]:
     return []
 
 
+@dataclass(frozen=True)
+class _Contents:
+    """Everything one library version offers, replaced whole, never changed in place."""
+
+    flows: dict[str, Flow]
+    registry: Registry
+    settings: Settings
+    problems: list[Problem]
+    version: int | None  # the published library version (bot.publishing), None when not from the database
+
+
+# The contents a turn pinned, per library (contextvars are per thread and per asyncio task).
+_PINNED: ContextVar[dict[int, _Contents] | None] = ContextVar("policybot_pinned_library", default=None)
+
+
 class FlowLibrary:
     """Current flows by id, plus compiled machines for any version a conversation is on."""
 
     def __init__(
-        self, flows: list[Flow], registry: Registry, settings: Settings, problems: list[Problem] | None = None
+        self,
+        flows: list[Flow],
+        registry: Registry,
+        settings: Settings,
+        problems: list[Problem] | None = None,
+        *,
+        version: int | None = None,
     ) -> None:
-        self.registry = registry
-        self.settings = settings
-        self._flows = {flow.id: flow for flow in flows}
+        self._contents = _Contents(
+            {flow.id: flow for flow in flows}, registry, settings, sorted(set(problems or [])), version
+        )
         self._compiled: dict[str, CompiledFlow] = {}
-        self.problems = sorted(set(problems or []))  # of the flow files left out (see load)
+
+    # -- what is served now (or what this turn pinned) ----------------------------------------
+    @property
+    def _now(self) -> _Contents:
+        pinned = _PINNED.get()
+        if pinned is not None:
+            found = pinned.get(id(self))
+            if found is not None:
+                return found
+        return self._contents
+
+    @property
+    def registry(self) -> Registry:
+        return self._now.registry
+
+    @property
+    def settings(self) -> Settings:
+        return self._now.settings
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Problems of the flow files left out (see load)."""
+        return self._now.problems
+
+    @property
+    def version(self) -> int | None:
+        """The published library version served (None: loaded from a folder, not the database)."""
+        return self._now.version
+
+    @property
+    def _flows(self) -> dict[str, Flow]:
+        return self._now.flows
 
     @property
     def failed_files(self) -> list[str]:
         """The flow files that failed their checks and are not offered."""
         return sorted({p.file for p in self.problems})
 
+    @contextmanager
+    def pin(self) -> Iterator[FlowLibrary]:
+        """Serve one version for the whole block, even if ``replace`` runs meanwhile (one turn)."""
+        pinned = dict(_PINNED.get() or {})
+        if id(self) in pinned:  # already pinned by an outer block: keep that
+            yield self
+            return
+        pinned[id(self)] = self._contents
+        token = _PINNED.set(pinned)
+        try:
+            yield self
+        finally:
+            _PINNED.reset(token)
+
+    def replace(self, other: FlowLibrary) -> None:
+        """Serve ``other``'s contents from now on, in one step. Turns already running keep theirs;
+        compiled machines are kept (they are cached by flow content, which is the same or new)."""
+        self._compiled.update(other._compiled)
+        self._contents = other._contents
+
     @classmethod
     def load(
-        cls, flows_dir: Path | None, settings: Settings, registry_path: Path | None = None, *, strict: bool = True
+        cls,
+        flows_dir: Path | None,
+        settings: Settings,
+        registry_path: Path | None = None,
+        *,
+        strict: bool = True,
+        version: int | None = None,
     ) -> FlowLibrary:
         """Load and validate a folder of flows.
 
@@ -105,7 +193,7 @@ class FlowLibrary:
         flows, problems = check_files([flows_dir], registry, settings)
         if problems and strict:
             raise FileProblems(problems)
-        library = cls(flows, registry, settings, problems)
+        library = cls(flows, registry, settings, problems, version=version)
         if not strict:  # a serving process: prometheus_client is loaded only here, not for `validate`
             from bot.telemetry import metrics
 

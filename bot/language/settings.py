@@ -111,6 +111,15 @@ DEFAULTS: dict[str, Any] = {
         "worker_interval_seconds": 5,  # how often `policybot worker` looks for due timers and notifications
         "chase_rounds": 3,  # how many times an unacknowledged case is re-escalated or reminded
     },
+    # Who changes the flow library and who reviews (bot/publishing, docs/flows.md "How to make a
+    # change"): directory ids. No authors listed: anyone may submit; no reviewers: nothing can be
+    # published until some are named.
+    "authoring": {
+        "authors": [],
+        "reviewers": [],
+        "two_approvals_for": [],  # escalation targets (legal, safeguarding...) whose flows need two approvals
+        "reload_seconds": 1,  # how often each replica looks for a newly published library version
+    },
 }
 
 _CONTACT = {
@@ -176,6 +185,20 @@ SETTINGS_SCHEMA: dict[str, Any] = {
                 "chase_rounds": {"type": "integer", "minimum": 0},
             },
         },
+        "authoring": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "authors": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "reviewers": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "two_approvals_for": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "description": "escalation targets such as legal or safeguarding",
+                },
+                "reload_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 5},
+            },
+        },
     },
 }
 
@@ -207,6 +230,11 @@ class Settings:
     def cases(self) -> dict[str, Any]:
         """Case delivery and chasing settings (attempts, backoff, timeout, worker interval, chase rounds)."""
         return dict(self.data["cases"])
+
+    @property
+    def authoring(self) -> dict[str, Any]:
+        """Who may submit and review changes to the flow library, and the two-approval targets."""
+        return dict(self.data["authoring"])
 
     @property
     def working_hours(self) -> dict[str, Any]:

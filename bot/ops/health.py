@@ -45,6 +45,7 @@ class Check:
 @dataclass(frozen=True)
 class HealthReport:
     checks: tuple[Check, ...]
+    library_version: int | None = None  # /readyz: the flow library version served (bot.publishing)
 
     @property
     def ok(self) -> bool:
@@ -55,10 +56,13 @@ class HealthReport:
         return 200 if self.ok else 503
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "status": "ok" if self.ok else "fail",
             "checks": {c.name: {"ok": c.ok, "detail": c.detail, "seconds": round(c.seconds, 4)} for c in self.checks},
         }
+        if self.library_version is not None:
+            found["library_version"] = self.library_version
+        return found
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,24 @@ def flows_check(count: Callable[[], int], failed: Callable[[], list[str]] = list
     return _timed("flows", probe)
 
 
+def library_check(served: Callable[[], int | None], published: Callable[[], int | None]) -> Check:
+    """Which flow library version this replica serves, and the newest published one. Always ready:
+    a replica a second behind a new version still serves a whole, checked library (the poll
+    catches up within seconds; bot.publishing.live)."""
+
+    def probe() -> tuple[bool, str]:
+        mine = served()
+        if mine is None:
+            return True, "flow library loaded from the flows folder (not from the database)"
+        newest = published()
+        detail = f"serving flow library version {mine}"
+        if newest is not None and newest != mine:
+            detail += f"; version {newest} is published and is being loaded"
+        return True, detail
+
+    return _timed("library", probe)
+
+
 @dataclass
 class OpsEndpoints:
     """The three operational endpoints for one process, shared by whichever HTTP server runs.
@@ -143,6 +165,8 @@ class OpsEndpoints:
     store: Store
     flow_count: Callable[[], int] = lambda: 1
     failed_flow_files: Callable[[], list[str]] = list
+    library_version: Callable[[], int | None] | None = None  # set for a runtime: the library version served
+    published_version: Callable[[], int | None] = lambda: None
     extra_checks: list[Callable[[], Check]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     draining: bool = False
@@ -154,7 +178,11 @@ class OpsEndpoints:
             store=runtime.store,
             flow_count=lambda: len(runtime.library.all()),
             failed_flow_files=lambda: runtime.library.failed_files,
+            library_version=lambda: runtime.library.version,
         )
+        live = getattr(runtime, "live", None)
+        if live is not None:
+            ops.published_version = live.published_number
         with contextlib.suppress(ImportError):  # an installation without the case tables: nothing to report
             metrics.watch_outbox(database_outbox_probe(runtime.store, runtime.clock))
         return ops
@@ -170,8 +198,10 @@ class OpsEndpoints:
         if checks[0].ok:
             checks.append(schema_check(self.store))
         checks.append(flows_check(self.flow_count, self.failed_flow_files))
+        if checks[0].ok and self.library_version is not None:
+            checks.append(library_check(self.library_version, self.published_version))
         checks += [extra() for extra in self.extra_checks]
-        return HealthReport(tuple(checks))
+        return HealthReport(tuple(checks), self.library_version() if self.library_version is not None else None)
 
     def respond(self, path: str) -> OpsResponse | None:
         """The response for ``path`` (one of HEALTH_PATHS), or None for any other path."""

@@ -44,6 +44,7 @@ class Store:
     def __init__(self, url: str | None = None, *, create: bool = True) -> None:
         self.url = url or default_database_url()
         self.engine = create_db_engine(self.url)
+        self.closed = False  # set by close(): background loops on this store (the library poll) stop
         if create:
             self._upgrade()
 
@@ -70,6 +71,7 @@ class Store:
             yield conn
 
     def close(self) -> None:
+        self.closed = True
         self.engine.dispose()
 
     # -- flow versions ---------------------------------------------------------------------

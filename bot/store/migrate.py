@@ -51,6 +51,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bot.cases.tables",
     "bot.store.routing_log",
     "bot.store.policy_sources",
+    "bot.publishing.tables",
 )
 
 # Tables the migrations create that are defined outside the core's metadata: slack_sdk's OAuth
@@ -235,7 +236,8 @@ def new_revision(message: str) -> Path:
                     raise PolicybotError("the migrations already match the code's tables: nothing to write")
                 config = alembic_config(conn)
                 config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
-                rev_id = f"{len(history()) + 1:04d}"
+                # one past the highest number (branches may leave a gap until they are merged)
+                rev_id = f"{max((int(r) for r, _ in history() if r.isdigit()), default=0) + 1:04d}"
                 script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
         finally:
             engine.dispose()

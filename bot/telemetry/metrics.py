@@ -100,6 +100,17 @@ FLOW_FILES_FAILED = Gauge(
     "Flow files that failed their checks at start-up and are not offered (alert on > 0; see /readyz).",
     registry=REGISTRY,
 )
+LIBRARY_VERSION = Gauge(
+    "policybot_library_version",
+    "The flow library version this replica serves (bot.publishing; 0 before one is stored).",
+    registry=REGISTRY,
+)
+LIBRARY_RELOADS = Counter(
+    "policybot_library_reloads",
+    "Newly published flow library versions swapped in without a restart, by result.",
+    ["result"],
+    registry=REGISTRY,
+)
 
 # Engine results worth telling apart on a dashboard; anything else is "applied".
 RESULTS = ("applied", "stale", "duplicate", "invalid", "error")
@@ -119,6 +130,16 @@ def flows_loaded(loaded: int, failed_files: int) -> None:
     """What the flow library offers after its start-up checks, and how many files it left out."""
     FLOWS_LOADED.set(loaded)
     FLOW_FILES_FAILED.set(failed_files)
+
+
+def library_served(version: int | None) -> None:
+    """The library version now served (after the start, and after each live swap)."""
+    LIBRARY_VERSION.set(version or 0)
+
+
+def library_reload(result: str) -> None:
+    """One attempt to swap in a newly published version: ``swapped`` or ``failed``."""
+    LIBRARY_RELOADS.labels(result).inc()
 
 
 def observe_ack(platform: str, seconds: float) -> None:

@@ -22,7 +22,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import case_commands, coverage_command, data_commands, db_commands, flow_commands
+from bot.cli import case_commands, coverage_command, data_commands, db_commands, flow_commands, library_commands
 from bot.cli.lazy import LazyGroup, import_object
 from bot.cli.main import BUILT_IN_COMMANDS, cli
 
@@ -131,7 +131,9 @@ def test_importing_the_cli_loads_no_command_module() -> None:
     assert loaded <= {"bot.cli", "bot.cli.main", "bot.cli.lazy", "bot.cli.options", "bot.errors"}, loaded
 
 
-@pytest.mark.parametrize("module", [flow_commands, db_commands, case_commands, coverage_command, data_commands])
+@pytest.mark.parametrize(
+    "module", [flow_commands, db_commands, case_commands, coverage_command, data_commands, library_commands]
+)
 def test_the_lazy_table_names_every_command_of_each_module(module: Any) -> None:
     """main.BUILT_IN_COMMANDS is written out by hand; it must agree with each module's COMMANDS."""
     listed = {name: target for name, target in BUILT_IN_COMMANDS.items() if target.startswith(module.__name__ + ":")}

@@ -19,9 +19,10 @@ LAYERS: dict[str, int] = {
     "bot.store": 2,
     "bot.conversation": 3,
     "bot.cases": 4,
-    "bot.ops": 5,
-    "bot.runtime": 6,
-    "bot.cli": 7,
+    "bot.publishing": 5,
+    "bot.ops": 6,
+    "bot.runtime": 7,
+    "bot.cli": 8,
 }
 PLATFORM_LIBRARIES = ("slack_bolt", "slack_sdk", "botbuilder", "microsoft_agents", "aiohttp", "adapters")
 
