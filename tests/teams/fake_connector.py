@@ -67,7 +67,8 @@ class StoredActivity:
 class FakeConnector(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 that behaves like the Bot Connector for our calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency_seconds: float = 0.0) -> None:
+        self.latency_seconds = latency_seconds  # added to every Bot Connector call (bench: a real service's RTT)
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
         self.calls: list[ConnectorCall] = []
@@ -166,7 +167,7 @@ class FakeConnector(LoopbackServer):
         with self._lock:
             call = ConnectorCall(method, path, operation, conversation_id, activity_id, body, auth)
             self.calls.append(call)
-            delay = 0.0
+            delay = self.latency_seconds
             if self._delay_count > 0:
                 self._delay_count -= 1
                 delay = self._delay_seconds
