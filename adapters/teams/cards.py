@@ -38,6 +38,7 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 27 * 1024  # Teams refuses a message over ~28 KB; keep a margin for the envelope
 TEXT_LIMIT = 2000
 PREVIEW_LIMIT = 3000
+SUMMARY_LIMIT = 120
 
 VERDICT_COLOURS = {Verdict.GO: "Good", Verdict.CARE: "Warning", Verdict.STOP: "Attention", Verdict.ACT: "Accent"}
 VERDICT_STYLES = {Verdict.GO: "good", Verdict.CARE: "warning", Verdict.STOP: "attention", Verdict.ACT: "accent"}
@@ -93,7 +94,34 @@ def attachment(content: Card) -> dict[str, Any]:
 
 
 def size_of(content: Card) -> int:
-    return len(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+    """The bytes the card takes on the wire, as the SDK sends it: aiohttp's ``json=`` is
+    ``json.dumps`` with ASCII escaping, so "é" costs 6 bytes and an emoji 12, not their UTF-8 length."""
+    return len(json.dumps(content).encode("ascii"))
+
+
+def preview(text: str) -> str:
+    """One line of preview text (an activity's ``summary``: what a notification and the chat list show)."""
+    line = " ".join(text.split())
+    return clip(line, SUMMARY_LIMIT) or "Policybot"
+
+
+def summary_of(content: Card) -> str:
+    """The preview text for a card: its first text, so a case card reads "URGENT: …" in a
+    notification rather than Teams' "Sent a card"."""
+    stack: list[Any] = [content]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock" and isinstance(node.get("text"), str) and node["text"].strip():
+                return preview(node["text"])
+            if node.get("type") == "RichTextBlock":
+                runs = [r.get("text", "") for r in node.get("inlines", []) if isinstance(r, dict)]
+                if "".join(runs).strip():
+                    return preview("".join(runs))
+            stack[:0] = [node[k] for k in ("body", "items", "columns") if k in node]
+        elif isinstance(node, list):
+            stack[:0] = node
+    return "Policybot"
 
 
 def fitted(build: Callable[[bool], Card]) -> Card:
