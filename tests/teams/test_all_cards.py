@@ -107,7 +107,7 @@ def runtimes_for_every_rule(flows: Path, tmp_path: Path) -> list[Runtime]:
 def check_replies(replies: list[Any], where: str, problems: list[str]) -> int:
     count = 0
     for activity in render_activities(replies):
-        for content in adaptive_cards(activity.serialize()):
+        for content in adaptive_cards(activity.model_dump(by_alias=True, exclude_none=True, mode="json")):
             check(content, where, problems)
             count += 1
     return count

@@ -31,7 +31,7 @@ def test_every_routing_kind_is_a_card_within_the_rules_with_one_button_per_candi
             if not isinstance(reply, FlowChoice):
                 continue
             seen.add(reply.kind)
-            [content] = adaptive_cards(activity.serialize())
+            [content] = adaptive_cards(activity.model_dump(by_alias=True, exclude_none=True, mode="json"))
             assert card_problems(content) == [], reply.kind
             buttons = [a for a in all_actions(content) if a["type"] == "Action.Execute"]
             assert [b["title"] for b in buttons] == [c.title for c in reply.candidates]
