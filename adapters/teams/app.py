@@ -35,7 +35,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 from pydantic import ValidationError
 
 from adapters.teams.bot import CaseDesk, TeamsBot
-from adapters.teams.config import TeamsConfig
+from adapters.teams.config import TeamsConfig, TokenProviderFactory
 from adapters.teams.inbound import tenant_id
 from adapters.teams.storage import TeamsStorage
 from adapters.teams.tokens import SigningKeys, TokenGate, Unauthorized
@@ -72,19 +72,22 @@ def build_service(
     cases: CaseDesk | None = None,
     workers: int | None = None,
     signing_keys_url: str | None = None,
+    token_provider: TokenProviderFactory | None = None,
 ) -> TeamsService:
     """Wire the SDK adapter, the token gate, the bot and its thread pool.
 
-    ``signing_keys_url`` replaces the Bot Framework's key address (tests and benchmarks run a key
-    server on 127.0.0.1); it is not read from the environment, so production always uses
-    Microsoft's. ``workers`` is how many engine/database calls run at once. SQLite lets one writer
-    in at a time and makes the others sleep in its busy handler, so a large pool mostly adds
+    ``signing_keys_url`` replaces the Bot Framework's key address and ``token_provider`` MSAL
+    (tests and benchmarks stand in for both on 127.0.0.1); neither is read from the environment,
+    so production always uses Microsoft's.
+
+    ``workers`` is how many engine/database calls run at once. SQLite lets one writer in at a time
+    and makes the others sleep in its busy handler, so a large pool mostly adds
     waiting; two threads keep one turn's Python work overlapping another's commit. PostgreSQL takes
     real concurrency. See docs/benchmarks.md (Teams).
     """
     config.check()
     auth = config.auth_configuration()
-    adapter = TeamsAdapter(connection_manager=config.connections(auth), local=config.local)
+    adapter = TeamsAdapter(connection_manager=config.connections(auth, token_provider), local=config.local)
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         # The bot handles its own errors; this catches failures in the SDK's pipeline around it.

@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes
+from microsoft_agents.hosting.core import (
+    AccessTokenProviderBase,
+    AgentAuthConfiguration,
+    AuthTypes,
+    ConnectionManager,
+    Connections,
+)
 
 from bot.errors import PolicybotError
 
 LOCAL = "local"
 PRODUCTION = "production"
+TokenProviderFactory = Callable[[AgentAuthConfiguration], AccessTokenProviderBase]
 APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant"}
 
 
@@ -96,13 +103,19 @@ class TeamsConfig:
             validate_issuer=True,
         )
 
-    def connections(self, auth: AgentAuthConfiguration) -> MsalConnectionManager:
+    def connections(
+        self, auth: AgentAuthConfiguration, token_provider: TokenProviderFactory | None = None
+    ) -> Connections:
         """MSAL token providers for outgoing calls, under the SDK's one connection name.
 
         The token check must be given this same ``auth`` object: the SDK's audience check reads the
-        connections the manager registers on it.
+        connections the manager registers on it. ``token_provider`` replaces MSAL (tests and the
+        benchmark stand in for Entra on 127.0.0.1; never set from the environment).
         """
-        return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": auth})
+        configurations = {"SERVICE_CONNECTION": auth}
+        if token_provider is not None:
+            return ConnectionManager(provider_factory=token_provider, connections_configurations=configurations)
+        return MsalConnectionManager(connections_configurations=configurations)
 
     def accepts_tenant(self, tenant: str | None) -> bool:
         """An activity's tenant is ours (or no tenant is configured: local mode without one)."""

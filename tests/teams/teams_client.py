@@ -112,6 +112,7 @@ class TeamsUser:
     email: str | None = "alex@council.example"
     conversation_id: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
+    token: str | None = None  # a Bot Framework token to send (production-mode tests), else none
 
     def __post_init__(self) -> None:
         if not self.conversation_id:
@@ -211,7 +212,8 @@ class TeamsUser:
     def post(self, activity: dict[str, Any], **extra: Any) -> HttpResult:
         activity.update(extra)
         self.sent.append(activity)
-        return post_json(self.bot_url, activity)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        return post_json(self.bot_url, activity, headers=headers)
 
     def say(self, text: str, **extra: Any) -> HttpResult:
         return self.post(self.message(text), **extra)
