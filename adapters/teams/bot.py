@@ -255,7 +255,8 @@ class TeamsBot(ActivityHandler):
         if verb == act.START:
             assert action.flow_id is not None
             replies = await self._handle(actor, Start(flow_id=action.flow_id), delivery)
-            return ClickResult(cards.answered_card(shown, f"✔ {shown.get('a') or 'Started'}"), replies)
+            title = shown.get("a") or self._flow_title(action.flow_id)
+            return ClickResult(cards.answered_card(shown, f"✔ {title or 'Started'}"), replies)
         conversation_id = action.conversation_id
         assert conversation_id is not None
         if verb == act.RESUME:
@@ -269,7 +270,7 @@ class TeamsBot(ActivityHandler):
             status = (
                 "This question had already moved on; the current one is below."
                 if moved_on
-                else cards.chosen_status(shown)
+                else cards.chosen_status(shown, action.option)
             )
             return ClickResult(cards.answered_card(shown, status), replies)
         if verb == act.BACK:
@@ -292,6 +293,10 @@ class TeamsBot(ActivityHandler):
             updated = await self._outcome_card(actor, conversation_id, "declined")
             return ClickResult(updated, replies)
         return ClickResult(None, [Notice("That button does nothing any more.")])
+
+    def _flow_title(self, flow_id: str) -> str | None:
+        choice = self.engine.menu()
+        return next((c.title for c in choice.candidates if c.flow_id == flow_id), None)
 
     async def _outcome_card(self, actor: Actor, conversation_id: str, state: str) -> cards.Card | None:
         current = await self._call(self.engine.resume, actor, conversation_id)
