@@ -325,7 +325,7 @@ class TeamsBot(ActivityHandler):
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context
-        await self._remember(ctx)
+        await self._remember_person(ctx)
         if _conversation_type(ctx.activity) == "personal":
             await self._send(ctx, [self._welcome()])
         else:
@@ -342,10 +342,13 @@ class TeamsBot(ActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context
         keys = self._reference_keys(ctx.activity)
-        await self._call(self.storage.forget, keys)
+        await self._call(self.storage.forget_person, keys)  # every key for the person, their email's too
+        channels = [k for k in keys if k.startswith(("channel:", "team:"))]
+        if channels:
+            await self._call(self.storage.forget, channels)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
-        await self._remember(turn_context)
+        await self._remember_person(turn_context)
         await super().on_conversation_update_activity(turn_context)
 
     def _welcome(self) -> cards.Card:
@@ -360,6 +363,13 @@ class TeamsBot(ActivityHandler):
 
     async def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
         return await self._call(self.engine.handle, actor, event, delivery_id=delivery_id)
+
+    async def _remember_person(self, ctx: TurnContext) -> None:
+        """An install (by the person or by an admin for them) hands us their chat before they ever
+        write: file it under the email the roster gives too, since a staff directory may know a
+        manager by nothing else."""
+        email = await self._email(ctx) if _conversation_type(ctx.activity) == "personal" else None
+        await self._remember(ctx, email=email)
 
     async def _actor(self, ctx: TurnContext) -> Actor:
         """Who is talking (with their email, for the directory), and remember how to reach them."""
