@@ -105,6 +105,7 @@ def build_service(
         turn_seconds=config.turn_seconds,
         connector_seconds=config.connector_timeout_seconds,
         cases=cases,
+        app_id="" if config.local else config.app_id,
     )
     gate = TokenGate(auth, SigningKeys(signing_keys_url))
     return TeamsService(config=config, adapter=adapter, bot=bot, storage=storage, executor=executor, gate=gate)

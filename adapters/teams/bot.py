@@ -48,6 +48,7 @@ from adapters.teams.inbound import (
     invoke_intent,
     tenant_id,
 )
+from adapters.teams.private import PrivateChats, belongs_to_a_check, is_shared, moved_line
 from adapters.teams.storage import TeamsStorage, channel_key, person_keys
 from bot.conversation.engine import Engine
 from bot.conversation.events import (
@@ -122,8 +123,10 @@ class TeamsBot(ActivityHandler):
         turn_seconds: float = 10.0,
         connector_seconds: float = 4.0,
         cases: CaseDesk | None = None,
+        app_id: str = "",
     ) -> None:
         super().__init__()
+        self.private = PrivateChats(storage, self._call, app_id=app_id)
         self.engine = engine
         self.storage = storage
         self.executor = executor
@@ -186,15 +189,42 @@ class TeamsBot(ActivityHandler):
             return
         if isinstance(intent, Clicked):
             result = await self._click(ctx, actor, intent.action)
-            if result.updated_card is not None and ctx.activity.reply_to_id:
+            shared = is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values()
+            refusal = _not_yours(result.replies)
+            if shared and refusal is not None:  # a bystander's Submit click: told privately, the card stays
+                await self.private.send(ctx, [refusal], self._send)
+                return
+            if result.updated_card is not None and ctx.activity.reply_to_id and not shared:
                 await self._update_card(ctx, ctx.activity.reply_to_id, result.updated_card)
-            await self._send(ctx, result.replies)
+            await self._reply(ctx, result.replies)
             return
         assert isinstance(intent, Said)
-        await self._send(ctx, await self._said(ctx, actor, intent.text))
+        await self._reply(ctx, await self._said(ctx, actor, intent.text))
+
+    async def _reply(self, ctx: TurnContext, replies: list[Any]) -> None:
+        """Send replies here, or, for a check in a channel or group chat, to the person's own chat
+        with a neutral line here (adapters/teams/private.py)."""
+        if is_shared(ctx) and belongs_to_a_check(replies):
+            await self.private.send(ctx, replies, self._send)
+            await self._send(ctx, [Notice(moved_line(ctx))])
+            return
+        await self._send(ctx, replies)
 
     async def _said(self, ctx: TurnContext, actor: Actor, text: str) -> list[Reply | cards.Card]:
         command = command_of(text) if text else ("menu", None)
+        if is_shared(ctx) and (command is None or command[0] == "start"):
+            # One check at a time: a check started here must not silently set aside the one the
+            # person has going in their own chat; ask (privately) which they want.
+            unfinished = await self._call(self.engine.unfinished, actor)
+            if unfinished is not None:
+                return [
+                    cards.resume_card(
+                        unfinished.conversation_id,
+                        unfinished.flow_title,
+                        unfinished.question,
+                        start_new=(command[1] if command else None, None if command else text),
+                    )
+                ]
         if command is not None:
             kind, flow_id = command
             if kind == "start":
@@ -240,6 +270,13 @@ class TeamsBot(ActivityHandler):
         refusal = _not_yours(result.replies)
         if refusal is not None:  # someone else's check: the clicker alone is told; the owner's card stays as it was
             return message_response(cards.notice_text(refusal))
+        if is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values():
+            # a shared card (the topic menu in a channel) stays as it is for everyone else
+            if belongs_to_a_check(result.replies):
+                await self.private.send(ctx, result.replies, self._send)
+                return message_response(moved_line(ctx))
+            await self._send(ctx, result.replies)
+            return message_response(result.toast or "Done.")
         await self._send(ctx, result.replies)
         if result.updated_card is not None:
             return card_response(result.updated_card)
@@ -253,8 +290,8 @@ class TeamsBot(ActivityHandler):
         if verb == act.MENU:
             return ClickResult(None, [self.engine.menu()], toast="Here are the checks I know.")
         if verb == act.START:
-            assert action.flow_id is not None
-            replies = await self._handle(actor, Start(flow_id=action.flow_id), delivery)
+            start = Start(flow_id=action.flow_id) if action.flow_id else Start(text=action.text)
+            replies = await self._handle(actor, start, delivery)
             title = shown.get("a") or self._flow_title(action.flow_id)
             return ClickResult(cards.answered_card(shown, f"✔ {title or 'Started'}"), replies)
         conversation_id = action.conversation_id
@@ -294,7 +331,7 @@ class TeamsBot(ActivityHandler):
             return ClickResult(updated, replies)
         return ClickResult(None, [Notice("That button does nothing any more.")])
 
-    def _flow_title(self, flow_id: str) -> str | None:
+    def _flow_title(self, flow_id: str | None) -> str | None:
         choice = self.engine.menu()
         return next((c.title for c in choice.candidates if c.flow_id == flow_id), None)
 

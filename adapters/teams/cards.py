@@ -480,14 +480,20 @@ def notice_text(notice: Notice) -> str:
     return notice.text
 
 
-def resume_card(conversation_id: str, flow_title: str, question: str) -> Card:
-    return card(
-        [text_block("You have a check you didn't finish:", weight="Bolder"), text_block(f"{flow_title}: {question}")],
-        [
-            execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive"),
-            execute("Something else", act.data(act.MENU)),
-        ],
-    )
+def resume_card(
+    conversation_id: str, flow_title: str, question: str, *, start_new: tuple[str | None, str | None] | None = None
+) -> Card:
+    """"Carry on where you left off?"; with ``start_new`` (a flow id or the words typed elsewhere),
+    the question asked before a check started in another chat would set this one aside."""
+    actions = [execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive")]
+    if start_new is not None:
+        flow_id, words = start_new
+        actions.append(execute("Start the new check", act.data(act.START, f=flow_id, x=clip(words or "", 200) or None)))
+        intro = "You're part-way through a check. Carry on with it, or start the new one (it will wait for you)?"
+    else:
+        actions.append(execute("Something else", act.data(act.MENU)))
+        intro = "You have a check you didn't finish:"
+    return card([text_block(intro, weight="Bolder"), text_block(f"{flow_title}: {question}")], actions)
 
 
 def error_text(correlation_id: str) -> str:

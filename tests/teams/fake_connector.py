@@ -200,7 +200,10 @@ class FakeConnector(LoopbackServer):
             first_activity_id = ""
             if body.get("activity"):
                 first_activity_id = self._store(new_id, None, body["activity"])
-            return 201, {"id": new_id, "activityId": first_activity_id, "serviceUrl": self.service_url}
+            answer = {"id": new_id, "serviceUrl": self.service_url}
+            if first_activity_id:  # the real service leaves activityId out when no activity was sent
+                answer["activityId"] = first_activity_id
+            return 201, answer
         if operation in ("send", "reply"):
             assert conversation_id is not None
             new_id = self._store(conversation_id, None, body)
