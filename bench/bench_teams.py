@@ -246,9 +246,8 @@ def main() -> None:
     if args.serve:
         serve(args.serve)
         return
-    fake = subprocess.Popen(
-        [sys.executable, __file__, "--fake", "--connector-latency-ms", str(args.connector_latency_ms)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
-    )
+    fake_command = [sys.executable, __file__, "--fake", "--connector-latency-ms", str(args.connector_latency_ms)]
+    fake = subprocess.Popen(fake_command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
     assert fake.stdout is not None
     fake_url = json.loads(fake.stdout.readline())["fake"]
     server = subprocess.Popen(

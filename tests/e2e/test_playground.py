@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import services_required
-from tests.teams.conftest import RunningBot, start_bot
+from tests.teams.conftest import RunningBot
 from tests.teams.fake_connector import FakeConnector
 
 HERE = Path(__file__).resolve().parent
