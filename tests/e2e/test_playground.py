@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def playground(bot: RunningBot) -> Iterator[str]:
+def playground(bot: RunningBot, tmp_path: Path) -> Iterator[str]:
     problem = _missing()
     if problem is not None:
         if services_required():
@@ -63,7 +63,7 @@ def playground(bot: RunningBot) -> Iterator[str]:
     binary = HERE / "node_modules" / ".bin" / "agentsplayground"
     process = subprocess.Popen(
         [str(binary), "-e", bot.url, "-c", "msteams", "-p", str(port), "--dt"],
-        cwd=HERE,
+        cwd=tmp_path,  # it writes devTools/ logs where it runs
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
