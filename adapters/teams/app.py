@@ -35,6 +35,7 @@ from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 from pydantic import ValidationError
 
 from adapters.teams.bot import CaseDesk, TeamsBot
+from adapters.teams.clients import ReusingClientFactory
 from adapters.teams.config import TeamsConfig, TokenProviderFactory
 from adapters.teams.inbound import tenant_id
 from adapters.teams.storage import TeamsStorage
@@ -87,7 +88,10 @@ def build_service(
     """
     config.check()
     auth = config.auth_configuration()
-    adapter = TeamsAdapter(connection_manager=config.connections(auth, token_provider), local=config.local)
+    clients = ReusingClientFactory(
+        config.connections(auth, token_provider), timeout_seconds=config.connector_timeout_seconds
+    )
+    adapter = TeamsAdapter(clients, local=config.local)
 
     async def on_turn_error(context: TurnContext, error: Exception) -> None:
         # The bot handles its own errors; this catches failures in the SDK's pipeline around it.
@@ -127,8 +131,9 @@ class TeamsAdapter(CloudAdapter):
     """The SDK's aiohttp CloudAdapter; in local mode its proactive sends go unauthenticated
     (the M365 Agents Playground and the test connector take them), as the issue's probe found."""
 
-    def __init__(self, *, connection_manager: Any, local: bool) -> None:
-        super().__init__(connection_manager=connection_manager)
+    def __init__(self, clients: ReusingClientFactory, *, local: bool) -> None:
+        super().__init__(channel_service_client_factory=clients)
+        self.clients = clients
         self.local = local
 
     def create_claims_identity(self, agent_app_id: str = "") -> ClaimsIdentity:
@@ -203,6 +208,7 @@ def create_app(service: TeamsService, ops: OpsEndpoints | None = None) -> web.Ap
             ops.draining = True  # /readyz turns 503 so the load balancer stops sending here
 
     async def shutdown(_app: web.Application) -> None:
+        await service.adapter.clients.close()
         service.executor.shutdown(wait=False, cancel_futures=True)
 
     app.router.add_post(MESSAGES_PATH, messages)

@@ -77,7 +77,13 @@ class TeamsNotifier:
                 # sending the card again (at most once wherever the activity id is known).
                 raise DeliveryFailed(f"Teams did not answer within {self.timeout_seconds:g} seconds") from err
             return
-        asyncio.run(asyncio.wait_for(coroutine, self.timeout_seconds))
+        asyncio.run(self._on_private_loop(coroutine))
+
+    async def _on_private_loop(self, coroutine: Any) -> None:
+        try:
+            await asyncio.wait_for(coroutine, self.timeout_seconds)
+        finally:  # this loop ends here: its kept connector sessions go with it
+            await self.service.adapter.clients.close(this_loop_only=True)
 
     async def deliver_async(self, n: Notification) -> None:
         content = cards.case_card(n)
