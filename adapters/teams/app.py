@@ -87,6 +87,8 @@ def build_service(
     real concurrency. See docs/benchmarks.md (Teams).
     """
     config.check()
+    # The SDK logs every send at INFO (conversation ids, activity types): warnings and errors only.
+    logging.getLogger("microsoft_agents").setLevel(logging.WARNING)
     auth = config.auth_configuration()
     clients = ReusingClientFactory(
         config.connections(auth, token_provider), timeout_seconds=config.connector_timeout_seconds
