@@ -21,7 +21,9 @@ Reported per concurrency level:
   is already at the connector when the invoke returns);
 - errors: non-200 answers or clicks whose next card never arrived.
 
-Usage: ``.venv/bin/python bench/bench_teams.py [--seconds 20] [--clients 1,20] [--pool 8]``
+Usage: ``.venv/bin/python bench/bench_teams.py [--seconds 20] [--clients 1,20] [--pool 8]
+[--connector-latency-ms 60]`` (the latency is added to every Bot Connector call, as a real service's
+round trip would be).
 Write the figures into the Teams section of docs/benchmarks.md.
 """
 
@@ -52,13 +54,13 @@ BOT = {"id": "28:bench-bot", "name": "Policybot"}
 # ---------------------------------------------------------------------------------------- server
 
 
-def serve_fake() -> None:
+def serve_fake(latency_ms: float) -> None:
     """The fake Bot Connector's own process: prints its URL, serves until stdin closes.
 
     In its own process so the clients' polling of it does not compete with the bot for the GIL."""
     from tests.teams.fake_connector import FakeConnector
 
-    fake = FakeConnector().start()
+    fake = FakeConnector(latency_seconds=latency_ms / 1000).start()
     print(json.dumps({"fake": fake.service_url}), flush=True)
     sys.stdin.read()
     fake.stop()
@@ -232,18 +234,20 @@ def main() -> None:
     parser.add_argument("--clients", default="1,20", help="comma-separated concurrency levels")
     parser.add_argument("--pool", type=int, default=8, help="people per client thread")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--connector-latency-ms", type=float, default=0.0, help="added to every Bot Connector call the bot makes"
+    )
     parser.add_argument("--serve", metavar="FAKE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fake:
-        serve_fake()
+        serve_fake(args.connector_latency_ms)
         return
     if args.serve:
         serve(args.serve)
         return
-    fake = subprocess.Popen(
-        [sys.executable, __file__, "--fake"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
-    )
+    fake_command = [sys.executable, __file__, "--fake", "--connector-latency-ms", str(args.connector_latency_ms)]
+    fake = subprocess.Popen(fake_command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO)
     assert fake.stdout is not None
     fake_url = json.loads(fake.stdout.readline())["fake"]
     server = subprocess.Popen(
@@ -265,7 +269,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  seconds per level: {args.seconds}")
+    print(
+        f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}  seconds per level: {args.seconds}  "
+        f"connector latency: {args.connector_latency_ms:g} ms"
+    )
     print("clients  clicks  errors  invokes/s  invoke p50  invoke p99")
     for r in results:
         print(

@@ -92,12 +92,13 @@ def parse(value: Any) -> CardAction:
         if option is None or turn is None or not state or option < 0:
             raise BadAction("the answer button is incomplete")
     flow_id = _str(value, "f")
-    if verb == START and not flow_id:
+    words = _input(value, "x", 200) if verb == START else None  # "start the new check" carries the words typed
+    if verb == START and not flow_id and not words:
         raise BadAction("the button does not say which check to start")
     case_id = _str(value, "k")
     if verb in CASE_VERBS.values() and not case_id:
         raise BadAction("the button does not say which case it is about")
-    text = None
+    text = words
     if verb == ESCALATE:
         text = _input(value, NOTE_INPUT, NOTE_MAX)
     elif verb == CASE_MESSAGE:

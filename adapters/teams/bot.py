@@ -1,9 +1,10 @@
 """The Teams bot: one turn in, engine events out, Adaptive Cards back.
 
-``TeamsBot`` is the SDK's TeamsActivityHandler with our handlers: messages (typed text, @mentions,
+``TeamsBot`` is the Agents SDK's ActivityHandler with our handlers: messages (typed text, @mentions,
 command-list entries, Action.Submit clicks), ``adaptiveCard/action`` invokes (Action.Execute
-clicks, answered with the clicked card redrawn in place), installs and conversation updates (which
-hand us the conversation references proactive escalations need).
+clicks, answered with the clicked card redrawn in place; the SDK reads the invoke and serialises
+the answer), installs and conversation updates (which hand us the conversation references
+proactive escalations need).
 
 It holds no policy logic: text and clicks become engine events, replies become cards. Engine and
 database calls run on a thread pool so the event loop keeps serving other turns, under a time
@@ -22,20 +23,20 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import (
+from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
     Attachment,
+    InvokeResponse,
 )
-from msrest.serialization import Model
+from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams import actions as act
 from adapters.teams import cards
 from adapters.teams.casedesk import CaseClick
-from adapters.teams.connector import failure_of, status_of
+from adapters.teams.connector import failure_of, limited, status_of
 from adapters.teams.inbound import (
     Clicked,
     Said,
@@ -47,6 +48,7 @@ from adapters.teams.inbound import (
     invoke_intent,
     tenant_id,
 )
+from adapters.teams.private import PrivateChats, belongs_to_a_check, is_shared, moved_line
 from adapters.teams.storage import TeamsStorage, channel_key, person_keys
 from bot.conversation.engine import Engine
 from bot.conversation.events import (
@@ -81,6 +83,7 @@ CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 EMAIL_RETRY_SECONDS = 600.0  # after a failed member lookup, don't ask again for a while
 SEND_RETRY_LIMIT_SECONDS = 2.0  # a throttled reply is retried once if the wait is this short
+STALE_BUTTON = "That button is from a card I can't use any more. Type help to start again."
 
 T = TypeVar("T")
 
@@ -93,23 +96,14 @@ class CaseDesk(Protocol):
     def summary_for(self, actor: Actor) -> tuple[list[Any], list[Any]]: ...
 
 
-class MessageInvokeResponse(Model):
-    """An invoke answer that shows a short message instead of replacing the card.
+def message_response(text: str) -> AdaptiveCardInvokeResponse:
+    """An invoke answer that shows a short message instead of replacing the card."""
+    return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=text)
 
-    AdaptiveCardInvokeResponse types ``value`` as an object, so a text value cannot go through it.
-    """
 
-    _attribute_map = {  # noqa: RUF012 (msrest's declaration style)
-        "status_code": {"key": "statusCode", "type": "int"},
-        "type": {"key": "type", "type": "str"},
-        "value": {"key": "value", "type": "str"},
-    }
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.status_code = 200
-        self.type = MESSAGE_RESPONSE
-        self.value = text
+def card_response(card: cards.Card) -> AdaptiveCardInvokeResponse:
+    """An invoke answer that replaces the clicked card with ``card``."""
+    return AdaptiveCardInvokeResponse(status_code=200, type=CARD_RESPONSE, value=card)
 
 
 @dataclass
@@ -119,7 +113,7 @@ class ClickResult:
     toast: str | None = None  # for an invoke that leaves the card: a short confirmation
 
 
-class TeamsBot(TeamsActivityHandler):
+class TeamsBot(ActivityHandler):
     def __init__(
         self,
         engine: Engine,
@@ -127,19 +121,23 @@ class TeamsBot(TeamsActivityHandler):
         *,
         executor: Executor | None = None,
         turn_seconds: float = 10.0,
+        connector_seconds: float = 4.0,
         cases: CaseDesk | None = None,
+        app_id: str = "",
     ) -> None:
         super().__init__()
+        self.private = PrivateChats(storage, self._call, app_id=app_id)
         self.engine = engine
         self.storage = storage
         self.executor = executor
         self.turn_seconds = turn_seconds
+        self.connector_seconds = connector_seconds
         self.cases = cases
         self._emails: dict[str, tuple[str | None, float]] = {}  # user id -> (email, when looked up)
 
     # ---- the turn ---------------------------------------------------------------------------
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
+    async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         started = time.monotonic()
         try:
             await asyncio.wait_for(super().on_turn(turn_context), timeout=self.turn_seconds)
@@ -162,14 +160,15 @@ class TeamsBot(TeamsActivityHandler):
         text = cards.error_text(correlation)
         try:
             if ctx.activity.type == ActivityTypes.invoke:
+                answer = self._create_invoke_response(message_response(text))
                 await ctx.send_activity(
-                    Activity(
-                        type=ActivityTypes.invoke_response,
-                        value=InvokeResponse(status=200, body=MessageInvokeResponse(text)),
-                    )
+                    Activity(type=ActivityTypes.invoke_response, value=answer.model_dump(by_alias=True))
                 )
             else:
-                await ctx.send_activity(Activity(type=ActivityTypes.message, text=text))
+                await limited(
+                    ctx.send_activity(Activity(type=ActivityTypes.message, text=text, summary=text[:80])),
+                    self.connector_seconds,
+                )
         except Exception as err:  # the connector itself may be what failed
             log.warning("could not send the apology [%s]: %s", correlation, _describe(err))
 
@@ -180,27 +179,52 @@ class TeamsBot(TeamsActivityHandler):
 
     # ---- messages ---------------------------------------------------------------------------
 
-    async def on_message_activity(self, turn_context: TurnContext) -> None:
+    async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context
         actor = await self._actor(ctx)
         intent = intent_of(ctx.activity)
         if isinstance(intent, Unreadable):
             log.info("teams: unreadable submit from %s: %s", actor.user_id, intent.reason)
-            await self._send(
-                ctx, [Notice("That button is from a card I can't use any more. Type help to start again.")]
-            )
+            await self._send(ctx, [Notice(STALE_BUTTON)])
             return
         if isinstance(intent, Clicked):
             result = await self._click(ctx, actor, intent.action)
-            if result.updated_card is not None and ctx.activity.reply_to_id:
+            shared = is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values()
+            refusal = _not_yours(result.replies)
+            if shared and refusal is not None:  # a bystander's Submit click: told privately, the card stays
+                await self.private.send(ctx, [refusal], self._send)
+                return
+            if result.updated_card is not None and ctx.activity.reply_to_id and not shared:
                 await self._update_card(ctx, ctx.activity.reply_to_id, result.updated_card)
-            await self._send(ctx, result.replies)
+            await self._reply(ctx, result.replies)
             return
         assert isinstance(intent, Said)
-        await self._send(ctx, await self._said(ctx, actor, intent.text))
+        await self._reply(ctx, await self._said(ctx, actor, intent.text))
+
+    async def _reply(self, ctx: TurnContext, replies: list[Any]) -> None:
+        """Send replies here, or, for a check in a channel or group chat, to the person's own chat
+        with a neutral line here (adapters/teams/private.py)."""
+        if is_shared(ctx) and belongs_to_a_check(replies):
+            await self.private.send(ctx, replies, self._send)
+            await self._send(ctx, [Notice(moved_line(ctx))])
+            return
+        await self._send(ctx, replies)
 
     async def _said(self, ctx: TurnContext, actor: Actor, text: str) -> list[Reply | cards.Card]:
         command = command_of(text) if text else ("menu", None)
+        if is_shared(ctx) and (command is None or command[0] == "start"):
+            # One check at a time: a check started here must not silently set aside the one the
+            # person has going in their own chat; ask (privately) which they want.
+            unfinished = await self._call(self.engine.unfinished, actor)
+            if unfinished is not None:
+                return [
+                    cards.resume_card(
+                        unfinished.conversation_id,
+                        unfinished.flow_title,
+                        unfinished.question,
+                        start_new=(command[1] if command else None, None if command else text),
+                    )
+                ]
         if command is not None:
             kind, flow_id = command
             if kind == "start":
@@ -222,31 +246,41 @@ class TeamsBot(TeamsActivityHandler):
 
     # ---- card clicks ------------------------------------------------------------------------
 
-    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """``adaptiveCard/action`` (Action.Execute) is answered here, everything else by the SDK.
-
-        The body is left as a model for CloudAdapter to serialise once (the SDK's own
-        on_adaptive_card_invoke path serialises it twice and fails under CloudAdapter in 4.17).
-        """
-        if turn_context.activity.name == "adaptiveCard/action":
-            return InvokeResponse(status=200, body=await self._card_action_invoke(turn_context))
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:  # type: ignore[override]
+        """``adaptiveCard/action`` (Action.Execute) goes to ``on_adaptive_card_invoke`` through the
+        SDK, which reads the value and serialises our answer. A value the SDK would refuse is
+        answered here with a short message instead (the SDK's own error answer carries an exception
+        object that cannot be serialised)."""
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action" and not _is_execute(activity.value):
+            return self._create_invoke_response(message_response(STALE_BUTTON))
         return await super().on_invoke_activity(turn_context)
 
-    async def _card_action_invoke(self, ctx: TurnContext) -> Model:
+    async def on_adaptive_card_invoke(  # type: ignore[override]
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        ctx = turn_context
         actor = await self._actor(ctx)
         intent = invoke_intent(ctx.activity.value)
         if not isinstance(intent, Clicked):
             reason = intent.reason if isinstance(intent, Unreadable) else "unknown"
             log.info("teams: unreadable card action from %s: %s", actor.user_id, reason)
-            return MessageInvokeResponse("That button is from a card I can't use any more. Type help to start again.")
+            return message_response(STALE_BUTTON)
         result = await self._click(ctx, actor, intent.action)
         refusal = _not_yours(result.replies)
         if refusal is not None:  # someone else's check: the clicker alone is told; the owner's card stays as it was
-            return MessageInvokeResponse(cards.notice_text(refusal))
+            return message_response(cards.notice_text(refusal))
+        if is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values():
+            # a shared card (the topic menu in a channel) stays as it is for everyone else
+            if belongs_to_a_check(result.replies):
+                await self.private.send(ctx, result.replies, self._send)
+                return message_response(moved_line(ctx))
+            await self._send(ctx, result.replies)
+            return message_response(result.toast or "Done.")
         await self._send(ctx, result.replies)
         if result.updated_card is not None:
-            return AdaptiveCardInvokeResponse(status_code=200, type=CARD_RESPONSE, value=result.updated_card)
-        return MessageInvokeResponse(result.toast or "Done.")
+            return card_response(result.updated_card)
+        return message_response(result.toast or "Done.")
 
     async def _click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
         delivery = ctx.activity.id
@@ -256,9 +290,10 @@ class TeamsBot(TeamsActivityHandler):
         if verb == act.MENU:
             return ClickResult(None, [self.engine.menu()], toast="Here are the checks I know.")
         if verb == act.START:
-            assert action.flow_id is not None
-            replies = await self._handle(actor, Start(flow_id=action.flow_id), delivery)
-            return ClickResult(cards.answered_card(shown, f"✔ {shown.get('a') or 'Started'}"), replies)
+            start = Start(flow_id=action.flow_id) if action.flow_id else Start(text=action.text)
+            replies = await self._handle(actor, start, delivery)
+            title = shown.get("a") or self._flow_title(action.flow_id)
+            return ClickResult(cards.answered_card(shown, f"✔ {title or 'Started'}"), replies)
         conversation_id = action.conversation_id
         assert conversation_id is not None
         if verb == act.RESUME:
@@ -272,7 +307,7 @@ class TeamsBot(TeamsActivityHandler):
             status = (
                 "This question had already moved on; the current one is below."
                 if moved_on
-                else cards.chosen_status(shown)
+                else cards.chosen_status(shown, action.option)
             )
             return ClickResult(cards.answered_card(shown, status), replies)
         if verb == act.BACK:
@@ -295,6 +330,10 @@ class TeamsBot(TeamsActivityHandler):
             updated = await self._outcome_card(actor, conversation_id, "declined")
             return ClickResult(updated, replies)
         return ClickResult(None, [Notice("That button does nothing any more.")])
+
+    def _flow_title(self, flow_id: str | None) -> str | None:
+        choice = self.engine.menu()
+        return next((c.title for c in choice.candidates if c.flow_id == flow_id), None)
 
     async def _outcome_card(self, actor: Actor, conversation_id: str, state: str) -> cards.Card | None:
         current = await self._call(self.engine.resume, actor, conversation_id)
@@ -321,9 +360,9 @@ class TeamsBot(TeamsActivityHandler):
 
     # ---- installs and membership ----------------------------------------------------------------
 
-    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context
-        await self._remember(ctx)
+        await self._remember_person(ctx)
         if _conversation_type(ctx.activity) == "personal":
             await self._send(ctx, [self._welcome()])
         else:
@@ -337,13 +376,16 @@ class TeamsBot(TeamsActivityHandler):
                 ],
             )
 
-    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context
         keys = self._reference_keys(ctx.activity)
-        await self._call(self.storage.forget, keys)
+        await self._call(self.storage.forget_person, keys)  # every key for the person, their email's too
+        channels = [k for k in keys if k.startswith(("channel:", "team:"))]
+        if channels:
+            await self._call(self.storage.forget, channels)
 
-    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        await self._remember(turn_context)
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
+        await self._remember_person(turn_context)
         await super().on_conversation_update_activity(turn_context)
 
     def _welcome(self) -> cards.Card:
@@ -358,6 +400,13 @@ class TeamsBot(TeamsActivityHandler):
 
     async def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
         return await self._call(self.engine.handle, actor, event, delivery_id=delivery_id)
+
+    async def _remember_person(self, ctx: TurnContext) -> None:
+        """An install (by the person or by an admin for them) hands us their chat before they ever
+        write: file it under the email the roster gives too, since a staff directory may know a
+        manager by nothing else."""
+        email = await self._email(ctx) if _conversation_type(ctx.activity) == "personal" else None
+        await self._remember(ctx, email=email)
 
     async def _actor(self, ctx: TurnContext) -> Actor:
         """Who is talking (with their email, for the directory), and remember how to reach them."""
@@ -376,8 +425,7 @@ class TeamsBot(TeamsActivityHandler):
         email = await self._call(self.storage.email_of, keys)
         if email is None:
             try:
-                member = await TeamsInfo.get_member(ctx, user_id)
-                email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+                email = await limited(_member_email(ctx, user_id), self.connector_seconds)
             except Exception as err:  # no roster access, emulator, connector down: carry on without
                 log.info("teams: could not look up the member's email (%s)", _describe(err))
         self._emails[user_id] = (email, time.monotonic())
@@ -405,7 +453,7 @@ class TeamsBot(TeamsActivityHandler):
         keys = self._reference_keys(activity, email)
         if not keys:
             return
-        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference = activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True, mode="json")
         if _conversation_type(activity) == "channel":  # the channel itself, not this thread
             conversation = dict(reference.get("conversation") or {})
             conversation["id"] = str(conversation.get("id", "")).split(";messageid=")[0]
@@ -425,23 +473,24 @@ class TeamsBot(TeamsActivityHandler):
         """Render and send replies in order; a throttled send is retried once if the wait is short."""
         for activity in render_activities(replies):
             try:
-                await ctx.send_activity(activity)
+                await limited(ctx.send_activity(activity), self.connector_seconds)
             except Exception as err:
                 failure = failure_of(err, "sending a reply")
                 wait = failure.retry_after if failure.retry_after is not None else 1.0
                 if failure.permanent or wait > SEND_RETRY_LIMIT_SECONDS:
                     raise
                 await asyncio.sleep(wait)
-                await ctx.send_activity(activity)
+                await limited(ctx.send_activity(activity), self.connector_seconds)
 
     async def _update_card(self, ctx: TurnContext, activity_id: str, content: cards.Card) -> None:
         update = Activity(
             id=activity_id,
             type=ActivityTypes.message,
+            summary=cards.summary_of(content),
             attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
         )
         try:
-            await ctx.update_activity(update)
+            await limited(ctx.update_activity(update), self.connector_seconds)
         except Exception as err:  # the answer is saved; only the old card keeps its buttons
             log.warning("teams: could not update the clicked card (%s, status %s)", _describe(err), status_of(err))
 
@@ -468,18 +517,51 @@ def render_activities(replies: list[Any]) -> list[Activity]:
         elif isinstance(reply, SwitchOffer):
             content = cards.switch_offer_card(reply)
         elif isinstance(reply, Notice):
-            out.append(Activity(type=ActivityTypes.message, text=cards.notice_text(reply)))
+            text = cards.notice_text(reply)
+            out.append(Activity(type=ActivityTypes.message, text=text, summary=cards.preview(text)))
             continue
         else:
             log.warning("teams: no renderer for %s", type(reply).__name__)
             continue
-        out.append(
-            Activity(
-                type=ActivityTypes.message,
-                attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
-            )
-        )
+        out.append(card_activity(content))
     return out
+
+
+def card_activity(content: cards.Card) -> Activity:
+    """A message carrying one Adaptive Card, with its preview text (what a notification shows)."""
+    return Activity(
+        type=ActivityTypes.message,
+        summary=cards.summary_of(content),
+        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
+    )
+
+
+async def _member_email(ctx: TurnContext, user_id: str) -> str | None:
+    """The person's email from the roster (the team's when in a channel, else the chat's)."""
+    client = ctx.turn_state.get("ConnectorClient")  # the SDK's connector for this turn
+    getter = getattr(client, "get_conversation_member", None)
+    if getter is None:
+        return None
+    data = ctx.activity.channel_data if isinstance(ctx.activity.channel_data, dict) else {}
+    team = (data.get("team") or {}).get("id") if isinstance(data.get("team"), dict) else None
+    conversation = team or (ctx.activity.conversation.id if ctx.activity.conversation else None)
+    if not conversation:
+        return None
+    member = await getter(conversation, user_id)
+    return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+
+
+def _is_execute(value: Any) -> bool:
+    """An invoke value the SDK's adaptive card handler accepts: an Action.Execute with an action."""
+    if not isinstance(value, dict) or not isinstance(value.get("action"), dict):
+        return False
+    if value["action"].get("type") != "Action.Execute":
+        return False
+    try:
+        AdaptiveCardInvokeValue(**value)
+    except Exception:
+        return False
+    return True
 
 
 def _not_yours(replies: list[Reply]) -> Notice | None:
@@ -492,7 +574,7 @@ def _is_duplicate(replies: list[Reply]) -> bool:
 
 def _conversation_type(activity: Activity) -> str:
     conversation = activity.conversation
-    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    kind = conversation.conversation_type if conversation else None
     return str(kind or "personal")
 
 

@@ -38,6 +38,11 @@ CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 27 * 1024  # Teams refuses a message over ~28 KB; keep a margin for the envelope
 TEXT_LIMIT = 2000
 PREVIEW_LIMIT = 3000
+SUMMARY_LIMIT = 120
+MAX_ACTIONS = 6  # Teams' host config shows six actions and hides the rest behind "…"
+BUTTON_LABEL_LIMIT = 50  # Teams cuts a longer button title off; it never wraps
+OPTION_INPUT = "o"  # the Input.ChoiceSet of a question with many or long options
+FLOW_INPUT = "f"  # the Input.ChoiceSet of the topic menu
 
 VERDICT_COLOURS = {Verdict.GO: "Good", Verdict.CARE: "Warning", Verdict.STOP: "Attention", Verdict.ACT: "Accent"}
 VERDICT_STYLES = {Verdict.GO: "good", Verdict.CARE: "warning", Verdict.STOP: "attention", Verdict.ACT: "accent"}
@@ -61,7 +66,45 @@ def clip(text: str, limit: int = TEXT_LIMIT) -> str:
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": clip(text) or " ", "wrap": True, **style}
+    return {"type": "TextBlock", "text": _unmerged(clip(text)) or " ", "wrap": True, **style}
+
+
+_LIST_ITEM = ("- ", "* ", "• ")
+
+
+def _unmerged(text: str) -> str:
+    """A blank line between a markdown list and the line after it: Teams' markdown otherwise runs
+    the next line (a "Policy:" line, say) into the last bullet."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        previous = out[-1] if out else ""
+        is_item = line.lstrip().startswith(_LIST_ITEM) or line.lstrip()[:3].rstrip(". ").isdigit()
+        was_item = previous.lstrip().startswith(_LIST_ITEM)
+        if was_item and line.strip() and not is_item and not line.startswith(" "):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
+def needs_choice_set(labels: list[str], room: int = MAX_ACTIONS) -> bool:
+    """Buttons only when every label fits on a button and they fit the card; otherwise a choice set,
+    whose options wrap and are all shown (nothing hidden behind "…")."""
+    return len(labels) > room or any(len(label) > BUTTON_LABEL_LIMIT for label in labels)
+
+
+def choice_set(input_id: str, choices: list[tuple[str, str]], label: str) -> dict[str, Any]:
+    """Every option visible (expanded radio buttons), wrapping, and required before the button works."""
+    return {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "style": "expanded",
+        "wrap": True,
+        "isRequired": True,
+        "errorMessage": "Pick one of the options first.",
+        "label": label,
+        "choices": [{"title": clip(title, 300), "value": value} for title, value in choices],
+    }
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -79,6 +122,7 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
 
 def execute(title: str, payload: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
     """A button: Action.Execute, falling back to Action.Submit with the same data."""
+    title = clip(title, BUTTON_LABEL_LIMIT)  # answers never get here when long (needs_choice_set)
     action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": payload["verb"], "data": payload}
     fallback: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
     if style:
@@ -93,7 +137,34 @@ def attachment(content: Card) -> dict[str, Any]:
 
 
 def size_of(content: Card) -> int:
-    return len(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+    """The bytes the card takes on the wire, as the SDK sends it: aiohttp's ``json=`` is
+    ``json.dumps`` with ASCII escaping, so "é" costs 6 bytes and an emoji 12, not their UTF-8 length."""
+    return len(json.dumps(content).encode("ascii"))
+
+
+def preview(text: str) -> str:
+    """One line of preview text (an activity's ``summary``: what a notification and the chat list show)."""
+    line = " ".join(text.split())
+    return clip(line, SUMMARY_LIMIT) or "Policybot"
+
+
+def summary_of(content: Card) -> str:
+    """The preview text for a card: its first text, so a case card reads "URGENT: …" in a
+    notification rather than Teams' "Sent a card"."""
+    stack: list[Any] = [content]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, dict):
+            if node.get("type") == "TextBlock" and isinstance(node.get("text"), str) and node["text"].strip():
+                return preview(node["text"])
+            if node.get("type") == "RichTextBlock":
+                runs = [r.get("text", "") for r in node.get("inlines", []) if isinstance(r, dict)]
+                if "".join(runs).strip():
+                    return preview("".join(runs))
+            stack[:0] = [node[k] for k in ("body", "items", "columns") if k in node]
+        elif isinstance(node, list):
+            stack[:0] = node
+    return "Policybot"
 
 
 def fitted(build: Callable[[bool], Card]) -> Card:
@@ -182,21 +253,28 @@ def question_card(q: Question) -> Card:
             body.append(text_block(q.intro, spacing="Small"))
         body.append(text_block(q.text, size="Medium", weight="Bolder"))
         body.append(text_block(progress, size="Small", isSubtle=True, spacing="None"))
-        buttons = [
-            execute(
-                option.label[:200],
-                act.data(
-                    act.CHOOSE,
-                    c=q.conversation_id,
-                    s=q.state,
-                    o=option.index,
-                    t=q.turn,
-                    v={**shown, "a": clip(option.label, 100 if compact else 300)},
-                ),
-            )
-            for option in q.options
-        ]
-        body.append({"type": "ActionSet", "actions": buttons})
+        labels = [option.label for option in q.options]
+        if needs_choice_set(labels):
+            answers = {f"a{option.index}": clip(option.label, 80 if compact else 200) for option in q.options}
+            body.append(choice_set(OPTION_INPUT, [(o.label, str(o.index)) for o in q.options], "Your answer"))
+            answer = act.data(act.CHOOSE, c=q.conversation_id, s=q.state, t=q.turn, v={**shown, **answers})
+            body.append({"type": "ActionSet", "actions": [execute("Answer", answer, style="positive")]})
+        else:
+            buttons = [
+                execute(
+                    option.label,
+                    act.data(
+                        act.CHOOSE,
+                        c=q.conversation_id,
+                        s=q.state,
+                        o=option.index,
+                        t=q.turn,
+                        v={**shown, "a": clip(option.label, 100 if compact else 300)},
+                    ),
+                )
+                for option in q.options
+            ]
+            body.append({"type": "ActionSet", "actions": buttons})
         container, why = why_toggle(q.citations, compact=compact)
         if container:
             body.append(container)
@@ -223,8 +301,9 @@ def answered_card(shown: dict[str, Any], status: str) -> Card:
     return card(body)
 
 
-def chosen_status(shown: dict[str, Any]) -> str:
-    return f"✔ You answered: {shown.get('a') or 'done'}"
+def chosen_status(shown: dict[str, Any], option: int | None = None) -> str:
+    answer = shown.get("a") or (shown.get(f"a{option}") if option is not None else None)
+    return f"✔ You answered: {answer or 'done'}"
 
 
 def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
@@ -256,7 +335,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
             if escalation_state is None and not o.escalation.required and o.case_id is None:
                 names = _first_names(o.escalation)
                 buttons.append(
-                    execute(f"Send to {names}"[:60], act.data(act.ESCALATE, c=o.conversation_id), style="positive")
+                    execute(f"Send to {names}", act.data(act.ESCALATE, c=o.conversation_id), style="positive")
                 )
                 buttons.append(execute("Don't send", act.data(act.DECLINE, c=o.conversation_id)))
         buttons.append(execute("Start again", act.data(act.RESTART, c=o.conversation_id)))
@@ -334,12 +413,19 @@ def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
         else:
             body.append(text_block(choice.prompt, weight="Bolder"))
         limit = 80 if compact else 200
+        candidates = choice.candidates[:20]
+        if needs_choice_set([c.title for c in candidates]):
+            # The topic menu: every check listed (safeguarding too), none behind "…".
+            body.append(choice_set(FLOW_INPUT, [(c.title, c.flow_id) for c in candidates], "Pick a situation"))
+            start = act.data(act.START, v={"q": clip(choice.prompt, limit)})
+            body.append({"type": "ActionSet", "actions": [execute("Start", start, style="positive")]})
+            return card(body)
         buttons = [
             execute(
                 clip(c.title, limit),
                 act.data(act.START, f=c.flow_id, v={"q": clip(choice.prompt, limit), "a": clip(c.title, limit)}),
             )
-            for c in choice.candidates[:20]
+            for c in candidates
         ]
         if buttons:
             body.append({"type": "ActionSet", "actions": buttons})
@@ -394,14 +480,20 @@ def notice_text(notice: Notice) -> str:
     return notice.text
 
 
-def resume_card(conversation_id: str, flow_title: str, question: str) -> Card:
-    return card(
-        [text_block("You have a check you didn't finish:", weight="Bolder"), text_block(f"{flow_title}: {question}")],
-        [
-            execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive"),
-            execute("Something else", act.data(act.MENU)),
-        ],
-    )
+def resume_card(
+    conversation_id: str, flow_title: str, question: str, *, start_new: tuple[str | None, str | None] | None = None
+) -> Card:
+    """"Carry on where you left off?"; with ``start_new`` (a flow id or the words typed elsewhere),
+    the question asked before a check started in another chat would set this one aside."""
+    actions = [execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive")]
+    if start_new is not None:
+        flow_id, words = start_new
+        actions.append(execute("Start the new check", act.data(act.START, f=flow_id, x=clip(words or "", 200) or None)))
+        intro = "You're part-way through a check. Carry on with it, or start the new one (it will wait for you)?"
+    else:
+        actions.append(execute("Something else", act.data(act.MENU)))
+        intro = "You have a check you didn't finish:"
+    return card([text_block(intro, weight="Bolder"), text_block(f"{flow_title}: {question}")], actions)
 
 
 def error_text(correlation_id: str) -> str:

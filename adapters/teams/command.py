@@ -78,6 +78,7 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
     click.echo(f"Policybot for Teams on http://{config.host}:{config.port}/api/messages ({config.mode} mode)")
+    # The one place the server's read/idle timeouts and connection cap plug in (adapters/http_limits.py).
     web.run_app(app, host=config.host, port=config.port, print=None)
 
 

@@ -1,10 +1,12 @@
 """How the Teams adapter is configured: the bot's identity from the environment, and the mode.
 
-Production mode needs the Azure Bot registration's app id and client secret (and, for a
-single-tenant bot, the tenant id): every incoming request's JWT is then checked by the Bot
-Framework SDK and outgoing calls carry a token. Without them the adapter would accept anyone's
-requests, so it refuses to start unless local mode is asked for explicitly; local mode is for the
-Bot Framework Emulator and tests, listens on loopback only, and says so in the log.
+Production mode needs the Azure Bot registration's app id and client secret and, because new
+registrations are single-tenant, the tenant id: every incoming request's JWT is then checked
+(adapters/teams/tokens.py, with the Microsoft 365 Agents SDK's validator), activities from any
+other tenant are refused, and outgoing calls carry a token from MSAL. Without them the adapter
+would accept anyone's requests, so it refuses to start unless local mode is asked for explicitly;
+local mode is for the M365 Agents Playground and tests, listens on loopback only, and says so in
+the log.
 
 Secrets come from the environment only, are never logged, and ``repr`` hides them.
 """
@@ -13,13 +15,23 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from microsoft_agents.authentication.msal import MsalConnectionManager
+from microsoft_agents.hosting.core import (
+    AccessTokenProviderBase,
+    AgentAuthConfiguration,
+    AuthTypes,
+    ConnectionManager,
+    Connections,
+)
 
 from bot.errors import PolicybotError
 
 LOCAL = "local"
 PRODUCTION = "production"
+TokenProviderFactory = Callable[[AgentAuthConfiguration], AccessTokenProviderBase]
 APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant"}
 
 
@@ -64,7 +76,7 @@ class TeamsConfig:
             for name, value in (("MICROSOFT_APP_ID", self.app_id), ("MICROSOFT_APP_PASSWORD", self.app_password))
             if not value
         ]
-        if self.app_type == "SingleTenant" and not self.tenant_id:
+        if not self.tenant_id:  # new Azure Bot registrations are single-tenant
             missing.append("MICROSOFT_APP_TENANT_ID")
         if missing:
             raise TeamsConfigError(
@@ -75,19 +87,41 @@ class TeamsConfig:
             )
         return self
 
-    def sdk_configuration(self) -> object:
-        """The object ConfigurationBotFrameworkAuthentication reads (APP_ID, APP_PASSWORD, ...).
+    def auth_configuration(self) -> AgentAuthConfiguration:
+        """The Agents SDK's view of the bot's identity (token checks and outgoing tokens).
 
-        In local mode it carries no app id, which is how the SDK knows authentication is off.
+        Local mode allows anonymous requests and carries no app id; production checks the issuer
+        too (the SDK leaves that off by default): only the Bot Framework and our own tenant.
         """
+        if self.local:
+            return AgentAuthConfiguration(anonymous_allowed=True)
+        return AgentAuthConfiguration(
+            auth_type=AuthTypes.client_secret,
+            client_id=self.app_id,
+            tenant_id=self.tenant_id or None,
+            client_secret=self.app_password,
+            validate_issuer=True,
+        )
 
-        class _SdkConfig:
-            APP_ID = "" if self.local else self.app_id
-            APP_PASSWORD = "" if self.local else self.app_password
-            APP_TYPE = "MultiTenant" if self.local else self.app_type
-            APP_TENANTID = "" if self.local else self.tenant_id
+    def connections(
+        self, auth: AgentAuthConfiguration, token_provider: TokenProviderFactory | None = None
+    ) -> Connections:
+        """MSAL token providers for outgoing calls, under the SDK's one connection name.
 
-        return _SdkConfig()
+        The token check must be given this same ``auth`` object: the SDK's audience check reads the
+        connections the manager registers on it. ``token_provider`` replaces MSAL (tests and the
+        benchmark stand in for Entra on 127.0.0.1; never set from the environment).
+        """
+        configurations = {"SERVICE_CONNECTION": auth}
+        if token_provider is not None:
+            return ConnectionManager(provider_factory=token_provider, connections_configurations=configurations)
+        return MsalConnectionManager(connections_configurations=configurations)
+
+    def accepts_tenant(self, tenant: str | None) -> bool:
+        """An activity's tenant is ours (or no tenant is configured: local mode without one)."""
+        if not self.tenant_id:
+            return True
+        return (tenant or "").lower() == self.tenant_id.lower()
 
 
 def from_environment(

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from botbuilder.schema import Activity
+from microsoft_agents.activity import Activity
 
 from adapters.teams import actions as act
 from bot.conversation.events import Actor
@@ -62,14 +62,14 @@ def actor_for(activity: Activity, email: str | None = None) -> Actor:
     """The person: keyed by their Entra object id when Teams gives it (stable across bots and
     chats), else by the Teams user id."""
     who = activity.from_property
-    aad = getattr(who, "aad_object_id", None) or (getattr(who, "additional_properties", None) or {}).get("aadObjectId")
-    key = aad.lower() if aad else who.id
+    aad = aad_object_id(activity)
+    key = aad if aad else who.id
     return Actor(user_id=f"{PLATFORM}:{key}", display_name=who.name or "", email=email, platform=PLATFORM)
 
 
 def aad_object_id(activity: Activity) -> str | None:
     who = activity.from_property
-    aad = getattr(who, "aad_object_id", None) or (getattr(who, "additional_properties", None) or {}).get("aadObjectId")
+    aad = who.aad_object_id if who is not None else None
     return aad.lower() if aad else None
 
 
@@ -111,32 +111,17 @@ def invoke_intent(value: Any) -> Intent:
 
 
 def clean_text(activity: Activity) -> str:
-    """The text without the bot's @mention (or any @mention tag), markup or extra spaces."""
-    text = activity.text or ""
-    if not text:
+    """The text without the bot's @mention (the SDK's ``remove_recipient_mention``), any other
+    mention tag, markup or extra spaces."""
+    if not activity.text:
         return ""
-    bot_id = activity.recipient.id if activity.recipient else None
-    for entity in activity.entities or []:
-        props = _entity_dict(entity)
-        if str(props.get("type", "")).lower() != "mention":
-            continue
-        mentioned = props.get("mentioned") or {}
-        if bot_id and mentioned.get("id") != bot_id:
-            continue
-        literal = props.get("text")
-        if literal:
-            text = text.replace(literal, " ")
+    try:
+        text = activity.remove_recipient_mention()
+    except (AttributeError, TypeError, ValueError):  # a mention entity the SDK cannot read
+        text = activity.text or ""
     text = _AT_TAG.sub(" ", text)  # a mention tag whose entity was missing or differently spelt
     text = html.unescape(_TAG.sub(" ", text))
     return _SPACE.sub(" ", text).strip()
-
-
-def _entity_dict(entity: Any) -> dict[str, Any]:
-    if isinstance(entity, dict):
-        return entity
-    props = dict(getattr(entity, "additional_properties", None) or {})
-    props.setdefault("type", getattr(entity, "type", None))
-    return props
 
 
 def command_of(text: str) -> tuple[str, str | None] | None:

@@ -24,13 +24,14 @@ import logging
 from functools import partial
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationParameters
-from botbuilder.schema import ConversationReference as SdkReference
+from microsoft_agents.activity import ChannelAccount, ConversationParameters, ConversationReference
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
 from adapters.teams import cards
 from adapters.teams.app import TeamsService
-from adapters.teams.connector import failure_of
+from adapters.teams.bot import card_activity
+from adapters.teams.connector import failure_of, limited
 from adapters.teams.storage import SentCard, StoredReference, channel_key, person_keys
 from bot.cases.notify import DeliveryFailed, Notification, Recipient
 from bot.store.transient import retry_transient
@@ -76,7 +77,13 @@ class TeamsNotifier:
                 # sending the card again (at most once wherever the activity id is known).
                 raise DeliveryFailed(f"Teams did not answer within {self.timeout_seconds:g} seconds") from err
             return
-        asyncio.run(asyncio.wait_for(coroutine, self.timeout_seconds))
+        asyncio.run(self._on_private_loop(coroutine))
+
+    async def _on_private_loop(self, coroutine: Any) -> None:
+        try:
+            await asyncio.wait_for(coroutine, self.timeout_seconds)
+        finally:  # this loop ends here: its kept connector sessions go with it
+            await self.service.adapter.clients.close(this_loop_only=True)
 
     async def deliver_async(self, n: Notification) -> None:
         content = cards.case_card(n)
@@ -122,23 +129,25 @@ class TeamsNotifier:
             base,
             content,
             is_group=False,
-            members=[ChannelAccount(id=recipient.teams_id)],
+            members=[ChannelAccount.model_validate({"id": recipient.teams_id})],
             channel_data=None,
         )
 
     async def _continue(self, stored: StoredReference, content: cards.Card) -> tuple[str, str]:
-        reference = SdkReference().deserialize(stored.reference)
+        reference = ConversationReference.model_validate(stored.reference)
         sent: dict[str, str] = {}
         errors: list[BaseException] = []
+        limit = self.service.config.connector_timeout_seconds
 
         async def send(ctx: TurnContext) -> None:
             try:
-                response = await ctx.send_activity(_card_activity(content))
+                response = await limited(ctx.send_activity(card_activity(content)), limit)
                 sent["id"] = response.id if response and response.id else ""
             except BaseException as err:  # the adapter's pipeline would swallow it: keep it for below
                 errors.append(err)
 
-        await self.service.adapter.continue_conversation(reference, send, bot_app_id=self._bot_app_id())
+        continuation = reference.get_continuation_activity()
+        await self.service.adapter.continue_conversation(self._bot_app_id(), continuation, send)
         if errors:
             raise errors[0]
         if "id" not in sent:
@@ -177,26 +186,31 @@ class TeamsNotifier:
         bot = (base.reference.get("bot") if base else None) or {"id": f"28:{self.service.config.app_id}"}
         if channel_data is None and tenant:
             channel_data = {"tenant": {"id": tenant}}
-        parameters = ConversationParameters(
-            is_group=is_group,
-            bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
-            members=members,
-            tenant_id=tenant,
-            channel_data=channel_data,
-            activity=_card_activity(content),
-        )
+        fields: dict[str, Any] = {
+            "isGroup": is_group,
+            "bot": {k: v for k, v in (("id", bot.get("id")), ("name", bot.get("name"))) if v},
+            "members": members,
+            "tenantId": tenant,
+            "channelData": channel_data,
+            "activity": card_activity(content),
+        }
+        parameters = ConversationParameters.model_validate({k: v for k, v in fields.items() if v is not None})
         created: dict[str, str] = {}
 
         async def remember(ctx: TurnContext) -> None:
             created["conversation"] = ctx.activity.conversation.id
             created["activity"] = ctx.activity.id or ""
 
-        await self.service.adapter.create_conversation(
-            self._bot_app_id(),
-            remember,
-            parameters,
-            channel_id=TEAMS_CHANNEL_ID,
-            service_url=service_url,
+        await limited(
+            self.service.adapter.create_conversation(
+                self._bot_app_id(),
+                TEAMS_CHANNEL_ID,
+                service_url,
+                AuthenticationConstants.AGENTS_SDK_SCOPE,
+                parameters,
+                remember,
+            ),
+            self.service.config.connector_timeout_seconds,
         )
         return created["conversation"], created["activity"]
 
@@ -230,13 +244,6 @@ def recipient_keys(recipient: Recipient) -> list[str]:
         user_id=user_id,
     )
     return keys
-
-
-def _card_activity(content: cards.Card) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        attachments=[Attachment(content_type=cards.CONTENT_TYPE, content=content)],
-    )
 
 
 def for_runtime(runtime: Any) -> TeamsNotifier:

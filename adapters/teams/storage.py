@@ -175,6 +175,33 @@ class TeamsStorage:
             for key in keys:
                 self._seen.pop(key, None)
 
+    def forget_person(self, keys: list[str]) -> list[str]:
+        """Remove every key the person is filed under (uninstall): the ones given, their email's,
+        and any other key holding the same personal chat (a policybot user id, an old Teams id).
+        Returns the keys removed."""
+        person = [k for k in keys if not k.startswith(("channel:", "team:"))]
+        if not person:
+            return []
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(references).where(references.c.key.in_(person))).mappings().all()
+            doomed = set(person)
+            doomed |= {f"email:{row['email'].strip().lower()}" for row in rows if row["email"]}
+            chats = {_chat_of(row["reference"]) for row in rows} - {None}
+            for chat in chats:
+                holders = conn.execute(
+                    select(references.c.key, references.c.reference).where(
+                        references.c.reference.contains(json.dumps(chat)),
+                        ~references.c.key.startswith("channel:"),
+                        ~references.c.key.startswith("team:"),
+                    )
+                ).all()
+                doomed |= {row.key for row in holders if _chat_of(row.reference) == chat}
+            conn.execute(delete(references).where(references.c.key.in_(doomed)))
+        with self._lock:
+            for key in doomed:
+                self._seen.pop(key, None)
+        return sorted(doomed)
+
     # -- sent case cards ----------------------------------------------------------------------
     def sent_card(self, notification_id: str) -> SentCard | None:
         with self.engine.connect() as conn:
@@ -215,6 +242,16 @@ class TeamsStorage:
         with self.engine.connect() as conn:
             rows = conn.execute(select(sent_cards).where(sent_cards.c.case_id == case_id)).mappings().all()
         return [_sent(r) for r in rows]
+
+
+def _chat_of(reference_json: str) -> str | None:
+    """The conversation id inside a stored reference (a personal chat identifies its person)."""
+    try:
+        conversation = json.loads(reference_json).get("conversation") or {}
+    except (ValueError, AttributeError):
+        return None
+    chat = conversation.get("id") if isinstance(conversation, dict) else None
+    return chat if isinstance(chat, str) and chat else None
 
 
 def _sent(row: Any) -> SentCard:

@@ -36,7 +36,7 @@ NOT_FOR_FLOW_COMMANDS = (
     "slack_bolt",
     "slack_sdk",
     "aiohttp",
-    "botbuilder",
+    "microsoft_agents",
     "prometheus_client",
     "jsonschema",
 )

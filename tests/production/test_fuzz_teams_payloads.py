@@ -2,7 +2,7 @@
 random JSON never produce a 500. Each gets a 4xx, a 2xx with nothing done, or a polite reply;
 and the bot still answers a real message afterwards.
 
-The real Teams adapter (botbuilder CloudAdapter on aiohttp) runs in local mode (no Bot Framework
+The real Teams adapter (the Agents SDK's CloudAdapter on aiohttp) runs in local mode (no Bot Framework
 token needed, so the fuzzed bodies reach the parsing) against the fake Bot Connector.
 """
 

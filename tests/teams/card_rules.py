@@ -16,6 +16,8 @@ from typing import Any
 
 MAX_CARD_BYTES = 28 * 1024
 MAX_VERSION = (1, 5)
+MAX_ACTIONS = 6  # Teams' host config (maxActions): more are cut off behind "…"
+MAX_BUTTON_LABEL = 50  # a longer button title is cut off rather than wrapped
 
 # Element type -> (fields that must be present, minimum card version that introduced it)
 ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[int, int]]] = {
@@ -102,10 +104,19 @@ class _Checker:
         if not isinstance(actions, list):
             self.problems.append(f"{path}.actions must be a list")
             actions = []
+        self._count(actions, path)
         for i, action in enumerate(actions):
             self.action(action, f"{path}.actions[{i}]")
         if not body and not actions:
             self.problems.append(f"{path} has neither body nor actions")
+
+    def _count(self, actions: list[Any], path: str) -> None:
+        if len(actions) > MAX_ACTIONS:
+            self.problems.append(f"{path} has {len(actions)} actions; Teams shows {MAX_ACTIONS} and hides the rest")
+        for i, action in enumerate(actions):
+            title = action.get("title") if isinstance(action, dict) else None
+            if isinstance(title, str) and len(title) > MAX_BUTTON_LABEL:
+                self.problems.append(f"{path}.actions[{i}] title is {len(title)} characters; Teams cuts it off")
 
     def _id(self, item: dict[str, Any], path: str) -> None:
         if "id" in item:
@@ -173,6 +184,7 @@ class _Checker:
             if not isinstance(actions, list) or not actions:
                 self.problems.append(f"{path}.actions must be a non-empty list")
             else:
+                self._count(actions, path)
                 for i, action in enumerate(actions):
                     self.action(action, f"{path}.actions[{i}]")
         elif kind == "Input.Text":

@@ -67,7 +67,8 @@ class StoredActivity:
 class FakeConnector(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 that behaves like the Bot Connector for our calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency_seconds: float = 0.0) -> None:
+        self.latency_seconds = latency_seconds  # added to every Bot Connector call (bench: a real service's RTT)
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
         self.calls: list[ConnectorCall] = []
@@ -166,7 +167,7 @@ class FakeConnector(LoopbackServer):
         with self._lock:
             call = ConnectorCall(method, path, operation, conversation_id, activity_id, body, auth)
             self.calls.append(call)
-            delay = 0.0
+            delay = self.latency_seconds
             if self._delay_count > 0:
                 self._delay_count -= 1
                 delay = self._delay_seconds
@@ -199,7 +200,10 @@ class FakeConnector(LoopbackServer):
             first_activity_id = ""
             if body.get("activity"):
                 first_activity_id = self._store(new_id, None, body["activity"])
-            return 201, {"id": new_id, "activityId": first_activity_id, "serviceUrl": self.service_url}
+            answer = {"id": new_id, "serviceUrl": self.service_url}
+            if first_activity_id:  # the real service leaves activityId out when no activity was sent
+                answer["activityId"] = first_activity_id
+            return 201, answer
         if operation in ("send", "reply"):
             assert conversation_id is not None
             new_id = self._store(conversation_id, None, body)

@@ -112,6 +112,7 @@ class TeamsUser:
     email: str | None = "alex@council.example"
     conversation_id: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
+    token: str | None = None  # a Bot Framework token to send (production-mode tests), else none
 
     def __post_init__(self) -> None:
         if not self.conversation_id:
@@ -211,7 +212,8 @@ class TeamsUser:
     def post(self, activity: dict[str, Any], **extra: Any) -> HttpResult:
         activity.update(extra)
         self.sent.append(activity)
-        return post_json(self.bot_url, activity)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        return post_json(self.bot_url, activity, headers=headers)
 
     def say(self, text: str, **extra: Any) -> HttpResult:
         return self.post(self.message(text), **extra)
@@ -243,7 +245,12 @@ class TeamsUser:
         default; pass ``card`` for one elsewhere, such as a channel post: the click then comes
         from that card's conversation, as Teams would send it)."""
         stored, content = card or self.last_card()
-        action = find_action(content, title)
+        picked = choice_for(content, title)
+        if picked is not None and not _has_button(content, title):  # an option in a choice set
+            input_id, value, button = picked
+            action, inputs = find_action(content, button), {**inputs, input_id: value}
+        else:
+            action = find_action(content, title)
         if via == "invoke":
             body = self.invoke(action, stored.activity_id, **inputs)
         else:
@@ -274,6 +281,43 @@ def all_actions(node: Any) -> list[dict[str, Any]]:
         for value in node:
             found.extend(all_actions(value))
     return found
+
+
+def choice_sets(node: Any) -> list[dict[str, Any]]:
+    """Every Input.ChoiceSet on a card (questions with many or long options, the topic menu)."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Input.ChoiceSet":
+            found.append(node)
+        for value in node.values():
+            found.extend(choice_sets(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(choice_sets(value))
+    return found
+
+
+def offered(content: dict[str, Any]) -> list[str]:
+    """What a person can pick on a card: button titles, or a choice set's option titles."""
+    sets = choice_sets(content)
+    if sets:
+        return [c["title"] for s in sets for c in s["choices"]]
+    return [a["title"] for a in all_actions(content) if a.get("type") == "Action.Execute"]
+
+
+def choice_for(content: dict[str, Any], title: str) -> tuple[str, str, str] | None:
+    """(input id, value, the button that sends it) for an option shown in a choice set."""
+    for choice_set in choice_sets(content):
+        for choice in choice_set["choices"]:
+            if choice["title"] == title:
+                buttons = [a for a in all_actions(content) if a.get("type") == "Action.Execute"]
+                sender = next(b for b in buttons if b["title"] in ("Answer", "Start"))
+                return choice_set["id"], choice["value"], sender["title"]
+    return None
+
+
+def _has_button(content: dict[str, Any], title: str) -> bool:
+    return any(a.get("title") == title and a.get("type") == "Action.Execute" for a in all_actions(content))
 
 
 def find_action(content: dict[str, Any], title: str) -> dict[str, Any]:

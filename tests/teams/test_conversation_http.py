@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from .card_rules import card_problems
 from .conftest import RunningBot, start_bot
 from .fake_connector import FakeConnector, adaptive_cards
-from .teams_client import BOT_NAME, TeamsUser, all_actions, texts_of
+from .teams_client import BOT_NAME, TeamsUser, all_actions, offered, texts_of
 
 LEGAL = "someone is threatening to sue me over my tweet"
 
@@ -105,28 +105,31 @@ def test_typed_option_numbers_answer_the_current_question(alex: TeamsUser) -> No
     assert "Is the post still online?" in joined(card)
 
 
-def test_a_channel_mention_is_stripped_before_routing_and_the_reply_stays_in_the_thread(
+def test_a_channel_mention_is_stripped_before_routing_and_the_check_goes_private(
     bot: RunningBot, connector: FakeConnector
 ) -> None:
+    """The mention is removed before routing (the legal-threat check is found from the words), and
+    the check continues in Sam's own chat; the thread gets one neutral line (tests/teams/test_group_chats.py)."""
     sam = bot.user(name="Sam Poster", teams_id="29:1sam", aad_id="00000000-0000-4000-8000-0000000000b2")
+    sam.say("hello")  # Sam's personal chat
     channel, team = "19:comms-general@thread.tacv2", "19:team-comms@thread.tacv2"
     activity = sam.channel_mention("someone is threatening to sue me over a post", channel, team)
     assert activity["text"].startswith(f"<at>{BOT_NAME}</at>")
     assert sam.post(activity).status == 201
     thread = activity["conversation"]["id"]
-    replies = connector.sent_to(thread)
-    assert replies, "the bot did not answer in the thread"
-    card = adaptive_cards(replies[-1].latest)[0]
+    [line] = connector.sent_to(thread)
+    assert "private message" in line.latest["text"]
+    card = sam.last_card()[1]
     assert "Where was the post made?" in joined(card)
 
 
-def test_a_mention_with_help_shows_the_menu(bot: RunningBot, connector: FakeConnector) -> None:
+def test_a_mention_with_help_sends_the_menu_privately(bot: RunningBot, connector: FakeConnector) -> None:
     sam = bot.user(teams_id="29:1sam")
+    sam.say("hi")
     activity = sam.channel_mention("help", "19:c@thread.tacv2", "19:t@thread.tacv2")
     sam.post(activity)
-    card = adaptive_cards(connector.sent_to(activity["conversation"]["id"])[-1].latest)[0]
-    titles = [a["title"] for a in all_actions(card)]
-    assert "Someone is threatening legal action over a post" in titles
+    card = sam.last_card()[1]
+    assert "Someone is threatening legal action over a post" in offered(card)
 
 
 def test_command_list_entries_start_their_flows(bot: RunningBot) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from adapters.teams.cards import preview
 from adapters.teams.notifier import TeamsNotifier
 from bot.cases.notify import Notification, Recipient
 from bot.cases.tables import outbox
@@ -316,3 +317,36 @@ def test_my_cases_is_never_listed_in_a_channel(org: Org, alex: TeamsUser, connec
     [reply] = connector.sent_to(activity["conversation"]["id"])
     assert reply.latest["text"].startswith("Your cases are private")
     assert not adaptive_cards(reply.latest)
+
+
+KIM_AAD = "00000000-0000-4000-8000-0000000000f1"
+
+
+def reference_keys(org: Org) -> list[str]:
+    from adapters.teams.storage import references
+
+    with org.runtime.store.engine.connect() as conn:
+        return sorted(row.key for row in conn.execute(select(references.c.key)))
+
+
+def test_a_manager_known_only_by_email_who_installed_but_never_wrote_gets_the_card(org: Org) -> None:
+    kim = org.person("Kim Unreachable", "29:1kim", KIM_AAD, "kim@council.example")
+    assert kim.post(kim.installation("add")).status == 201  # installed (by Kim or an admin); never writes
+    assert "email:kim@council.example" in reference_keys(org)  # filed under the roster's email
+    pat = org.person("Pat Example", "29:1pat", PAT_AAD, "pat@council.example")
+    reach_the_outcome(pat)
+    report = org.deliver()
+    assert report.deliveries.delivered, report
+    [(card_activity, card)] = case_cards(kim)
+    assert "Pat Example" in joined(card)
+    # the notification's preview text is the card's first line ("URGENT: …"), not Teams' "Sent a card"
+    assert card_activity.latest["summary"] == preview(texts_of(card)[0])
+    assert card_activity.latest["summary"].startswith("URGENT")
+
+
+def test_uninstalling_removes_every_key_for_the_person(org: Org) -> None:
+    kim = org.person("Kim Unreachable", "29:1kim", KIM_AAD, "kim@council.example")
+    kim.say("help")  # filed under Teams id, Entra id, email and policybot id
+    assert {"user:29:1kim", f"aad:{KIM_AAD}", "email:kim@council.example"} <= set(reference_keys(org))
+    assert kim.post(kim.installation("remove")).status == 201
+    assert [k for k in reference_keys(org) if "kim" in k or KIM_AAD in k] == []

@@ -75,7 +75,7 @@ def test_production_mode_rejects_unsigned_activities(production_bot: BotServer, 
     alex = TeamsUser(production_bot.url, connector)
     result = alex.say("someone is threatening to sue me")
     assert result.status == 401
-    assert "not signed" in result.body["error"]
+    assert "Authorization" in result.body["error"]
     assert connector.calls == []  # nothing was processed, nothing sent
 
 

@@ -16,7 +16,8 @@ from bot.store import Store
 
 from .card_rules import card_problems
 from .fake_connector import adaptive_cards
-from .teams_client import TeamsUser, all_actions, texts_of
+from .teams_client import TeamsUser, all_actions, choice_sets, texts_of
+from .teams_client import offered as offered_titles
 
 SAM = Actor(user_id="teams:sam", display_name="Sam", platform="teams")
 
@@ -31,11 +32,17 @@ def test_every_routing_kind_is_a_card_within_the_rules_with_one_button_per_candi
             if not isinstance(reply, FlowChoice):
                 continue
             seen.add(reply.kind)
-            [content] = adaptive_cards(activity.serialize())
+            [content] = adaptive_cards(activity.model_dump(by_alias=True, exclude_none=True, mode="json"))
             assert card_problems(content) == [], reply.kind
-            buttons = [a for a in all_actions(content) if a["type"] == "Action.Execute"]
-            assert [b["title"] for b in buttons] == [c.title for c in reply.candidates]
-            assert [b["data"]["f"] for b in buttons] == [c.flow_id for c in reply.candidates]
+            sets = choice_sets(content)
+            if sets:  # a title too long for a button: every candidate is a choice, none hidden
+                [menu] = sets
+                assert [c["title"] for c in menu["choices"]] == [c.title for c in reply.candidates]
+                assert [c["value"] for c in menu["choices"]] == [c.flow_id for c in reply.candidates]
+            else:
+                buttons = [a for a in all_actions(content) if a["type"] == "Action.Execute"]
+                assert [b["title"] for b in buttons] == [c.title for c in reply.candidates]
+                assert [b["data"]["f"] for b in buttons] == [c.flow_id for c in reply.candidates]
             assert reply.prompt in texts_of(content)[0]
     assert seen == {ChoiceKind.NOT_THIS, ChoiceKind.LIKELY, ChoiceKind.CLARIFY}
 
@@ -57,7 +64,7 @@ def test_not_this_over_http_offers_the_other_checks_and_starts_the_one_picked(al
     assert result.status == 200
     _, offered = alex.last_card()
     assert "Which of these is it, then?" in texts_of(offered)[0]
-    titles = [a["title"] for a in all_actions(offered) if a["type"] == "Action.Execute"]
+    titles = offered_titles(offered)
     assert titles and "Someone is threatening legal action over a post" not in titles
     alex.click(titles[0])
     _, started = alex.last_card()
