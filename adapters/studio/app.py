@@ -58,8 +58,8 @@ class Studio:
         return studio_user(actor, self.runtime.settings, self.directory)
 
     def render(self, request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
-        session: Session = request["session"]
-        user = request.get("user")
+        session: Session = request[SESSION]
+        user = request.get(USER)
         html = self.templates.get_template(template).render(
             user=user,
             csrf=session.csrf,
@@ -73,6 +73,8 @@ class Studio:
 
 
 STUDIO: web.AppKey[Studio] = web.AppKey("studio", Studio)
+SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)
+USER: web.RequestKey[StudioUser | None] = web.RequestKey("user", object)  # type: ignore[arg-type]
 
 
 def studio_of(request: web.Request) -> Studio:
@@ -90,8 +92,8 @@ def is_loopback(request: web.Request) -> bool:
 async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     studio = studio_of(request)
     session = studio.codec.load(request)
-    request["session"] = session
-    request["user"] = studio.user_of(session)
+    request[SESSION] = session
+    request[USER] = studio.user_of(session)
     if request.method == "POST" and not request.path.startswith("/static/"):
         sent = request.headers.get("X-CSRF-Token")
         if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -122,8 +124,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
                 ),
             )
         else:
-            response = err
-    _finish(studio, response, request["session"])
+            response = web.Response(status=err.status, headers=err.headers, text=err.text if err.status >= 400 else None)
+    _finish(studio, response, request[SESSION])
     return response
 
 
@@ -141,7 +143,7 @@ def require(area: str) -> Callable[[Handler], Handler]:
 
     def wrap(handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            user: StudioUser | None = request["user"]
+            user: StudioUser | None = request[USER]
             if user is None:
                 if request.method == "GET":
                     raise web.HTTPSeeOther(f"/signin?next={request.path_qs if _safe_next(request.path_qs) else '/'}")

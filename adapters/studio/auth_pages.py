@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from adapters.studio.app import _safe_next, is_loopback, studio_of
+from adapters.studio.app import SESSION, USER, _safe_next, is_loopback, studio_of
 from adapters.studio.oidc import SignInFailed
 from adapters.studio.roles import ALL_ROLES, StudioUser
 from bot.conversation.events import Actor
@@ -26,7 +26,7 @@ def add_routes(app: web.Application) -> None:
 
 async def home(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser | None = request["user"]
+    user: StudioUser | None = request[USER]
     if user is None:
         raise web.HTTPSeeOther("/signin")
     if not user.roles:
@@ -65,7 +65,7 @@ async def start(request: web.Request) -> web.StreamResponse:
         url, pending = await provider.begin(redirect_uri)
     except SignInFailed as err:
         return _failed(request, str(err))
-    session = request["session"]
+    session = request[SESSION]
     session.pending = {**pending, "next": _next(request)}
     session.changed = True
     raise web.HTTPSeeOther(url)
@@ -77,7 +77,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
     provider = studio.providers.get(request.match_info["issuer"])
     if provider is None:
         raise web.HTTPNotFound()
-    session = request["session"]
+    session = request[SESSION]
     pending = session.pending or {}
     try:
         actor = await provider.finish(pending, dict(request.query))
@@ -91,7 +91,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
 
 def _signed_in(request: web.Request, actor: Actor, how: str, target: str) -> web.StreamResponse:
     studio = studio_of(request)
-    session = request["session"]
+    session = request[SESSION]
     studio.codec.sign_in(
         session,
         {"user_id": actor.user_id, "name": actor.display_name, "email": actor.email, "platform": actor.platform},
@@ -131,8 +131,8 @@ async def local_signin(request: web.Request) -> web.StreamResponse:
 
 async def signout(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser | None = request["user"]
+    user: StudioUser | None = request[USER]
     if user is not None:
         studio.audit.record(user.actor.user_id, "sign_out")
-    studio.codec.sign_out(request["session"])
+    studio.codec.sign_out(request[SESSION])
     raise web.HTTPSeeOther("/signin")

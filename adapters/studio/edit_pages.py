@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.studio.app import Studio, require, studio_of
+from adapters.studio.app import SESSION, USER, Studio, require, studio_of
 from adapters.studio.changes import desk_for
 from adapters.studio.preview import walk
 from adapters.studio.roles import StudioUser
@@ -62,7 +62,7 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
 @require("edit")
 async def edit_post(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser = request["user"]
+    user: StudioUser = request[USER]
     flow = _flow(studio, request.match_info["flow_id"])
     form = await request.post()
     source = str(form.get("source") or "").replace("\r\n", "\n")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from markupsafe import Markup
 
-from adapters.studio.app import Studio, require, studio_of
+from adapters.studio.app import SESSION, USER, Studio, require, studio_of
 from adapters.studio.insights import Insights, InsightsCache
 from adapters.studio.roles import AUTHOR, COMMS_ROLE, REVIEWER, StudioUser
 from adapters.studio.svg import Bar, bar_chart
@@ -135,7 +135,7 @@ def add_routes(app: web.Application) -> None:
 
 def _load(request: web.Request) -> tuple[Studio, Insights, StudioUser, str, int]:
     studio = studio_of(request)
-    user: StudioUser = request["user"]
+    user: StudioUser = request[USER]
     days = _period(request)
     library = studio.runtime.library
     insights = _cache(studio).get(studio.runtime.store, library, studio.directory, studio.runtime.clock.now(), days)

@@ -99,7 +99,7 @@ class OidcSignIn:
         except SignInFailed:
             raise
         except Exception as err:  # a bad signature, audience, nonce, expiry, or the provider failing
-            log.warning("sign-in with %s refused: %s", self.issuer.key, type(err).__name__)
+            log.warning("sign-in with %s refused: %s %s", self.issuer.key, type(err).__name__, err)
             raise SignInFailed("the sign-in could not be verified; sign in again") from None
         return actor_from_claims(self.issuer, claims)
 

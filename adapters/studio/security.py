@@ -64,10 +64,11 @@ class SessionCodec:
         self.secure = secure
 
     def load(self, request: web.Request) -> Session:
-        raw = request.cookies.get(COOKIE)
+        raw = request.cookies.get(COOKIE, "").strip('"')
         if raw:
             try:
-                data = json.loads(self.fernet.decrypt(raw.encode(), ttl=self.max_age))
+                padded = raw + "=" * (-len(raw) % 4)
+                data = json.loads(self.fernet.decrypt(padded.encode(), ttl=self.max_age))
             except (InvalidToken, ValueError):
                 data = None
             if isinstance(data, dict) and isinstance(data.get("csrf"), str):
@@ -79,7 +80,8 @@ class SessionCodec:
         return Session(changed=True)
 
     def save(self, response: web.StreamResponse, session: Session) -> None:
-        token = self.fernet.encrypt(json.dumps(session.to_json(), separators=(",", ":")).encode()).decode()
+        # without its base64 padding: an '=' in a cookie value makes it quoted, which not every client undoes
+        token = self.fernet.encrypt(json.dumps(session.to_json(), separators=(",", ":")).encode()).decode().rstrip("=")
         response.set_cookie(
             COOKIE,
             token,
