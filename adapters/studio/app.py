@@ -81,6 +81,14 @@ def studio_of(request: web.Request) -> Studio:
     return request.app[STUDIO]
 
 
+def signed_in(request: web.Request) -> StudioUser:
+    """The person on a page guarded by ``require`` (always signed in there)."""
+    user = request[USER]
+    if user is None:
+        raise web.HTTPForbidden(text="Sign in first.")
+    return user
+
+
 def is_loopback(request: web.Request) -> bool:
     try:
         return ipaddress.ip_address(request.remote or "").is_loopback
@@ -104,7 +112,8 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
                 "error.html",
                 status=403,
                 title="Form expired",
-                message="This form was open too long or came from another site. Go back, reload the page and try again.",
+                message="This form was open too long or came from another site. "
+                "Go back, reload the page and try again.",
             )
             _finish(studio, response, session)
             return response
@@ -120,11 +129,15 @@ async def security_middleware(request: web.Request, handler: Handler) -> web.Str
                 message=err.text
                 if err.status == 403 and err.text and not err.text.startswith("403")
                 else (
-                    "There is no such page." if err.status == 404 else "Your role in the studio does not open this page."
+                    "There is no such page."
+                    if err.status == 404
+                    else "Your role in the studio does not open this page."
                 ),
             )
         else:
-            response = web.Response(status=err.status, headers=err.headers, text=err.text if err.status >= 400 else None)
+            response = web.Response(
+                status=err.status, headers=err.headers, text=err.text if err.status >= 400 else None
+            )
     _finish(studio, response, request[SESSION])
     return response
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from adapters.studio.app import SESSION, USER, Studio, require, studio_of
+from adapters.studio.app import Studio, require, signed_in, studio_of
 from adapters.studio.roles import COMMS_ROLE, StudioUser
 from bot.cases.model import ACKNOWLEDGED, OPEN, Case, UnknownCase
 from bot.cases.service import CaseService
@@ -60,7 +60,7 @@ def add_routes(app: web.Application) -> None:
 @require("cases")
 async def cases_page(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     return studio.render(request, "cases.html", title="Cases", lists=case_lists(studio, user))
 
 
@@ -74,7 +74,7 @@ def _case_for(studio: Studio, user: StudioUser, case_id: str) -> Case:
 @require("cases")
 async def case_page(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     case = _case_for(studio, user, request.match_info["case_id"])
     service = _service(studio)
     studio.audit.record(user.actor.user_id, "case_view", subject=case.id, flow_id=case.flow_id)
@@ -90,7 +90,7 @@ async def case_page(request: web.Request) -> web.StreamResponse:
 
 async def _act(request: web.Request, action: str) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     case_id = request.match_info["case_id"]
     service = _service(studio)
     form = await request.post()

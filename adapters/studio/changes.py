@@ -18,7 +18,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from adapters.studio.app import SESSION, USER, require, studio_of
+from adapters.studio.app import require, signed_in, studio_of
 from adapters.studio.roles import StudioUser
 from bot.runtime import Runtime
 
@@ -76,7 +76,7 @@ async def submit(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
     desk = desk_for(studio.runtime)
     form = await request.post()
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     flow_id = request.match_info["flow_id"]
     change = desk.submit(user, flow_id, str(form.get("source") or ""), str(form.get("note") or ""))
     studio.audit.record(user.actor.user_id, "submit", f"change {change.id}", flow_id=flow_id, subject=change.id)

@@ -18,8 +18,12 @@ log = logging.getLogger("policybot.studio")
 
 
 @click.command("studio")
-@click.option("--local", is_flag=True, help="No identity provider: a sign-in that works only on 127.0.0.1 (trying it out).")
-@click.option("--host", default=None, help="Address to listen on [env POLICYBOT_STUDIO_HOST; 0.0.0.0; local: 127.0.0.1].")
+@click.option(
+    "--local", is_flag=True, help="No identity provider: a sign-in that works only on 127.0.0.1 (trying it out)."
+)
+@click.option(
+    "--host", default=None, help="Address to listen on [env POLICYBOT_STUDIO_HOST; 0.0.0.0; local: 127.0.0.1]."
+)
 @click.option("--port", type=int, default=None, help="Port [env POLICYBOT_STUDIO_PORT; 8300].")
 @pass_cli
 def serve(ctx: CliContext, local: bool, host: str | None, port: int | None) -> None:
@@ -37,7 +41,9 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None) -> N
         raise click.ClickException(str(err)) from err
     configure_logging(secrets=[i.client_secret for i in config.issuers if i.client_secret])
     if config.local:
-        log.warning("Studio in LOCAL mode: anyone on this computer can sign in as anyone; listening on %s only.", config.host)
+        log.warning(
+            "Studio in LOCAL mode: anyone on this computer can sign in as anyone; listening on %s only.", config.host
+        )
     app = create_app(config, runtime, flows_dir=ctx.flows_dir)
     click.echo(f"policybot studio on {config.public_url}/ ({'local' if config.local else 'production'} mode)")
     web.run_app(app, host=config.host, port=config.port, print=None, access_log=None)

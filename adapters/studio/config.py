@@ -69,7 +69,8 @@ class StudioConfig:
             if len(self.secret) < 32:
                 raise PolicybotError(
                     "POLICYBOT_STUDIO_SECRET must be set to at least 32 random characters (it keeps sign-ins "
-                    "valid across restarts and replicas); `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                    "valid across restarts and replicas); make one with "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
                 )
             if not self.public_url.startswith("https://"):
                 raise PolicybotError("POLICYBOT_STUDIO_URL must be the https:// address people open the studio at")
@@ -139,10 +140,8 @@ def from_environment(
     host = host or env.get("POLICYBOT_STUDIO_HOST") or ("127.0.0.1" if local else "0.0.0.0")
     port = port if port is not None else int(env.get("POLICYBOT_STUDIO_PORT", "8300"))
     raw_secret = env.get("POLICYBOT_STUDIO_SECRET", "")
-    if len(raw_secret) >= 32:
-        secret = raw_secret.encode()
-    else:  # too short to be a key; local mode: a new one each start (signing in again after a restart is fine)
-        secret = secrets.token_bytes(32) if local else b""
+    # too short to be a key: refused by check(); in local mode a new one each start (sign in again after a restart)
+    secret = raw_secret.encode() if len(raw_secret) >= 32 else (secrets.token_bytes(32) if local else b"")
     url = env.get("POLICYBOT_STUDIO_URL") or f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     return StudioConfig(
         host=host,

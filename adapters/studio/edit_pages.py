@@ -13,10 +13,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.studio.app import SESSION, USER, Studio, require, studio_of
+from adapters.studio.app import Studio, require, signed_in, studio_of
 from adapters.studio.changes import desk_for
 from adapters.studio.preview import walk
-from adapters.studio.roles import StudioUser
 from bot.conversation.library import check_source
 from bot.errors import Problem, UnknownFlow
 from bot.language.flow_model import Flow
@@ -39,7 +38,9 @@ def _flow(studio: Studio, flow_id: str) -> Flow:
 
 def check_draft(studio: Studio, flow: Flow, source: str) -> tuple[Flow | None, list[Problem]]:
     if len(source) > MAX_SOURCE:
-        return None, [Problem(Path(flow.path).name, 1, f"the flow is too long for the editor ({MAX_SOURCE} characters)")]
+        return None, [
+            Problem(Path(flow.path).name, 1, f"the flow is too long for the editor ({MAX_SOURCE} characters)")
+        ]
     library = studio.runtime.library
     name = Path(flow.path).name
     return check_source(source.replace("\r\n", "\n"), name, library.registry, library.settings, library.all())
@@ -62,7 +63,7 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
 @require("edit")
 async def edit_post(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     flow = _flow(studio, request.match_info["flow_id"])
     form = await request.post()
     source = str(form.get("source") or "").replace("\r\n", "\n")

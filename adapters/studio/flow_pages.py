@@ -19,7 +19,7 @@ from adapters.studio.svg import flow_diagram
 from bot.conversation.library import default_flows_dir
 from bot.conversation.paths import all_paths
 from bot.conversation.scenarios import Report, run_scenarios, scenario_files
-from bot.errors import UnknownFlow
+from bot.errors import Problem, UnknownFlow
 from bot.language.coverage import cited_ids
 
 
@@ -84,7 +84,7 @@ def add_routes(app: web.Application) -> None:
 async def flows_list(request: web.Request) -> web.StreamResponse:
     studio = studio_of(request)
     library = studio.runtime.library
-    left_out = {}
+    left_out: dict[str, list[Problem]] = {}
     for problem in library.problems:
         left_out.setdefault(Path(problem.file).name, []).append(problem)
     return studio.render(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from markupsafe import Markup
 
-from adapters.studio.app import SESSION, USER, Studio, require, studio_of
+from adapters.studio.app import Studio, require, signed_in, studio_of
 from adapters.studio.insights import Insights, InsightsCache
 from adapters.studio.roles import AUTHOR, COMMS_ROLE, REVIEWER, StudioUser
 from adapters.studio.svg import Bar, bar_chart
@@ -79,17 +79,18 @@ def datasets(insights: Insights, user: StudioUser, flow_id: str) -> list[Dataset
     )
     ack_bars = []
     for a in insights.ack:
-        ack_bars.append(Bar(f"{a.name}: median", (a.median_seconds or 0) / 3600, text=describe_seconds(a.median_seconds)))
-        ack_bars.append(Bar(f"{a.name}: 90% within", (a.p90_seconds or 0) / 3600, "#5b3f8c", describe_seconds(a.p90_seconds)))
+        ack_bars.append(
+            Bar(f"{a.name}: median", (a.median_seconds or 0) / 3600, text=describe_seconds(a.median_seconds))
+        )
+        ack_bars.append(
+            Bar(f"{a.name}: 90% within", (a.p90_seconds or 0) / 3600, "#5b3f8c", describe_seconds(a.p90_seconds))
+        )
     found.append(
         Dataset(
             "acknowledge",
             "Time to acknowledge a case, by who it was sent to",
             ["target", "cases", "acknowledged", "median seconds", "90th percentile seconds"],
-            [
-                [a.name, a.cases, a.acknowledged, _round(a.median_seconds), _round(a.p90_seconds)]
-                for a in insights.ack
-            ],
+            [[a.name, a.cases, a.acknowledged, _round(a.median_seconds), _round(a.p90_seconds)] for a in insights.ack],
             bar_chart("acknowledge", "Time to acknowledge, median and 90th percentile", ack_bars),
         )
     )
@@ -135,7 +136,7 @@ def add_routes(app: web.Application) -> None:
 
 def _load(request: web.Request) -> tuple[Studio, Insights, StudioUser, str, int]:
     studio = studio_of(request)
-    user: StudioUser = request[USER]
+    user = signed_in(request)
     days = _period(request)
     library = studio.runtime.library
     insights = _cache(studio).get(studio.runtime.store, library, studio.directory, studio.runtime.clock.now(), days)

@@ -103,7 +103,9 @@ def _answered(store: Store, since: datetime) -> dict[tuple[str, str], int]:
         return {(f, s): int(n) for f, s, n in conn.execute(query)}
 
 
-def funnels(library: FlowLibrary, stats: list[FlowStats], answered: dict[tuple[str, str], int]) -> dict[str, list[FunnelStep]]:
+def funnels(
+    library: FlowLibrary, stats: list[FlowStats], answered: dict[tuple[str, str], int]
+) -> dict[str, list[FunnelStep]]:
     by_flow = {s.flow: s for s in stats}
     out: dict[str, list[FunnelStep]] = {}
     for flow in library.all():

@@ -41,7 +41,7 @@ class _NoTokenStore(FrameworkIntegration):
         return None
 
 
-class _Client(OpenIDMixin, OAuth2Mixin, BaseApp):  # type: ignore[misc]
+class _Client(OpenIDMixin, OAuth2Mixin, BaseApp):
     client_cls = OAuth2Session
 
 

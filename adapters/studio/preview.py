@@ -1,4 +1,4 @@
-""""Try it": a draft flow walked by the real engine, against a database that is thrown away.
+""" "Try it": a draft flow walked by the real engine, against a database that is thrown away.
 
 Nothing is kept between requests: each one replays the answers given so far from the start (as
 ``policybot run`` does), so the preview needs no state on the server, works without JavaScript

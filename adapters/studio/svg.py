@@ -56,14 +56,20 @@ def _nodes(flow: Flow) -> dict[str, _Node]:
     found: dict[str, _Node] = {}
     for state in flow.states.values():
         if state.kind == QUESTION:
-            found[state.name] = _Node(state.name, _wrap(_readable(state.ask or state.name)), QUESTION_FILL, INK, "question")
+            found[state.name] = _Node(
+                state.name, _wrap(_readable(state.ask or state.name)), QUESTION_FILL, INK, "question"
+            )
         elif state.kind == BRANCH:
-            found[state.name] = _Node(state.name, _wrap("Check: " + state.name.replace("_", " ")), BRANCH_FILL, INK, "branch")
+            found[state.name] = _Node(
+                state.name, _wrap("Check: " + state.name.replace("_", " ")), BRANCH_FILL, INK, "branch"
+            )
         else:
             verdict = state.verdict.value if state.verdict else "go"
             lines = outcome_lines(state)
             body = [line for text in lines[1:] for line in _wrap(text, 30, 2)][:3]
-            found[state.name] = _Node(state.name, [lines[0], *body], VERDICT_COLOURS[verdict], VERDICT_TEXT[verdict], "outcome")
+            found[state.name] = _Node(
+                state.name, [lines[0], *body], VERDICT_COLOURS[verdict], VERDICT_TEXT[verdict], "outcome"
+            )
     return found
 
 

@@ -7,7 +7,9 @@ from bot.conversation.replies import Outcome, Question
 from bot.runtime import Runtime
 
 
-def raise_case(runtime: Runtime, person: str, flow_id: str = "colleague-breach", answers: tuple[str, ...] = ("1", "1")) -> str:
+def raise_case(
+    runtime: Runtime, person: str, flow_id: str = "colleague-breach", answers: tuple[str, ...] = ("1", "1")
+) -> str:
     """Walk ``flow_id`` as the directory person ``person`` (in the terminal) and return the case it opened."""
     actor = Actor(f"console:{person}", person.title(), None, "console")
     replies = runtime.engine.handle(actor, Start(flow_id=flow_id))

@@ -51,14 +51,16 @@ class RunningStudio:
 
 
 @pytest.fixture
-def start_studio(
-    provider: FakeOidcProvider, sqlite_url: str
-) -> Iterator[Callable[..., RunningStudio]]:
+def start_studio(provider: FakeOidcProvider, sqlite_url: str) -> Iterator[Callable[..., RunningStudio]]:
     started: list[ThreadedServer] = []
 
     def start(
-        *, local: bool = False, authoring: dict[str, list[str]] | None = None, issuers: tuple[Issuer, ...] | None = None,
-        signin_per_minute: int = 100, database_url: str | None = None,
+        *,
+        local: bool = False,
+        authoring: dict[str, list[str]] | None = None,
+        issuers: tuple[Issuer, ...] | None = None,
+        signin_per_minute: int = 100,
+        database_url: str | None = None,
     ) -> RunningStudio:
         runtime = build_runtime(SETTINGS, database_url or sqlite_url)
         if authoring is not None:  # the block publishing adds to the settings schema

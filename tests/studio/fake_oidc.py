@@ -107,4 +107,6 @@ class FakeOidcProvider:
         }
         key = self.other_key if self.tamper == "wrong_key" else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, key)
-        return web.json_response({"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": id_token})
+        return web.json_response(
+            {"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": id_token}
+        )

@@ -93,7 +93,11 @@ def test_slack_sign_in_finds_the_person_by_their_slack_account(start_studio, cli
     client = client_for(studio)
     client.get("/signin")
     # Emma is in the directory by her Slack id only (no email in the token): found, and she has no role
-    provider.identity = {"sub": "U0EMMA", "https://slack.com/user_id": "U0EMMA", "https://slack.com/team_id": "T0COUNCIL"}
+    provider.identity = {
+        "sub": "U0EMMA",
+        "https://slack.com/user_id": "U0EMMA",
+        "https://slack.com/team_id": "T0COUNCIL",
+    }
     page = client.get("/auth/start/slack")
     assert page.status_code == 403 and "Emma Employee" in page.text
     assert any(u == "slack:T0COUNCIL:U0EMMA" and a == "studio.sign_in" for u, a, _d in _audit_actions(studio))
@@ -148,10 +152,12 @@ def test_the_local_sign_in_is_refused_outside_local_mode(start_studio, client_fo
 
 
 def test_local_mode_refuses_to_listen_beyond_the_loopback():
-    with pytest.raises(PolicybotError, match="only listens on 127.0.0.1"):
+    with pytest.raises(PolicybotError, match=r"only listens on 127\.0\.0\.1"):
         StudioConfig(host="0.0.0.0", local=True).check()
     with pytest.raises(PolicybotError, match="POLICYBOT_STUDIO_SECRET"):
-        from_environment(env={"POLICYBOT_STUDIO_OIDC_ISSUER": "https://id.example", "POLICYBOT_STUDIO_URL": "https://s.example"}).check()
+        from_environment(
+            env={"POLICYBOT_STUDIO_OIDC_ISSUER": "https://id.example", "POLICYBOT_STUDIO_URL": "https://s.example"}
+        ).check()
     with pytest.raises(PolicybotError, match="tenant id"):
         from_environment(env={"POLICYBOT_STUDIO_ENTRA_CLIENT_ID": "x", "POLICYBOT_STUDIO_ENTRA_TENANT": "common"})
     config = from_environment(env={"POLICYBOT_STUDIO_SLACK_CLIENT_ID": "c", "POLICYBOT_STUDIO_SECRET": "s" * 40,
