@@ -9,6 +9,7 @@ without one gets 403 and no content.
 from __future__ import annotations
 
 import ipaddress
+import threading
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Studio:
     providers: dict[str, OidcSignIn] = field(default_factory=dict)
     flows_dir: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict)
+    scenarios_done: threading.Event = field(default_factory=threading.Event)
 
     @property
     def directory(self) -> Directory:

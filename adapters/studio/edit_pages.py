@@ -46,11 +46,22 @@ def check_draft(studio: Studio, flow: Flow, source: str) -> tuple[Flow | None, l
     return check_source(source.replace("\r\n", "\n"), name, library.registry, library.settings, library.all())
 
 
+CONTEXT_LINES = 2
+
+
 def _listing(source: str, problems: list[Problem]) -> list[tuple[int, str, list[str]]]:
+    """The lines with a problem, two lines either side, and (line 0) a gap marker between runs."""
     by_line: dict[int, list[str]] = {}
     for p in problems:
         by_line.setdefault(p.line, []).append(p.message)
-    return [(n, text, by_line.get(n, [])) for n, text in enumerate(source.split("\n"), start=1)]
+    near = {n + d for n in by_line for d in range(-CONTEXT_LINES, CONTEXT_LINES + 1)}
+    shown: list[tuple[int, str, list[str]]] = []
+    for n, text in enumerate(source.split("\n"), start=1):
+        if n in near:
+            if shown and shown[-1][0] not in (0, n - 1):
+                shown.append((0, "…", []))
+            shown.append((n, text, by_line.get(n, [])))
+    return shown
 
 
 @require("edit")

@@ -8,12 +8,13 @@ are computed once per process: the flows served do not change until it restarts.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
-from adapters.studio.app import Studio, require, studio_of
+from adapters.studio.app import STUDIO, Studio, require, studio_of
 from adapters.studio.changes import desk_for
 from adapters.studio.svg import flow_diagram
 from bot.conversation.library import default_flows_dir
@@ -44,16 +45,23 @@ def flows_folder(studio: Studio) -> Path:
     return studio.flows_dir or default_flows_dir()
 
 
-def scenario_report(studio: Studio) -> Report:
-    found = studio.cache.get("scenarios")
-    if found is None:
-        library = studio.runtime.library
-        found = studio.cache["scenarios"] = run_scenarios(library, scenario_files([flows_folder(studio)]))
-    return found
+def run_scenario_tests(studio: Studio) -> None:
+    """Run every flow's scenario tests once (seconds to a minute: each walks the engine on a
+    database of its own); started in a thread when the studio starts, so no page waits for it."""
+    library = studio.runtime.library
+    try:
+        studio.cache["scenarios"] = run_scenarios(library, scenario_files([flows_folder(studio)]))
+    finally:
+        studio.scenarios_done.set()
+
+
+def scenario_report(studio: Studio) -> Report | None:
+    """The scenario results, or None while they are still running."""
+    return studio.cache.get("scenarios")
 
 
 def flow_rows(studio: Studio) -> list[FlowRow]:
-    report = scenario_report(studio)
+    report = scenario_report(studio) or Report()
     desk = desk_for(studio.runtime)
     rows = []
     for flow in studio.runtime.library.all():
@@ -76,6 +84,11 @@ def flow_rows(studio: Studio) -> list[FlowRow]:
 
 
 def add_routes(app: web.Application) -> None:
+    async def start_tests(app: web.Application) -> None:
+        studio = app[STUDIO]
+        threading.Thread(target=run_scenario_tests, args=(studio,), name="studio-scenarios", daemon=True).start()
+
+    app.on_startup.append(start_tests)
     app.router.add_get("/flows", flows_list)
     app.router.add_get("/flows/{flow_id}", flow_page)
 
@@ -94,6 +107,7 @@ async def flows_list(request: web.Request) -> web.StreamResponse:
         rows=flow_rows(studio),
         left_out=sorted(left_out.items()),
         publishing=desk_for(studio.runtime).enabled,
+        tests_ready=scenario_report(studio) is not None,
     )
 
 

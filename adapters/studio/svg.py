@@ -172,11 +172,11 @@ class Bar:
 
 def bar_chart(chart_id: str, title: str, bars: Sequence[Bar], *, unit: str = "") -> Markup:
     """Horizontal bars, one row each, labelled on the left with the value at the bar's end."""
-    label_w, bar_w, row_h = 260, 360, 26
+    label_w, bar_w, row_h = 260, 340, 26
     height = max(1, len(bars)) * row_h + 16
     top = max((b.value for b in bars), default=0) or 1
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {label_w + bar_w + 90} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {label_w + bar_w + 230} {height}" '
         f'role="img" aria-labelledby="{chart_id}-t"><title id="{chart_id}-t">{escape(title)}</title>'
     ]
     if not bars:

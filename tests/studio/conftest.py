@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import requests
+from aiohttp import web
 
-from adapters.studio.app import create_app
+from adapters.studio.app import STUDIO, create_app
 from adapters.studio.config import Issuer, StudioConfig
 from adapters.studio.security import COOKIE
 from bot.runtime import Runtime, build_runtime
@@ -48,6 +49,11 @@ class RunningStudio:
     url: str
     runtime: Runtime
     config: StudioConfig
+    app: web.Application
+
+    def scenario_tests_finished(self) -> None:
+        """Wait until the scenario tests the studio runs at start-up have finished."""
+        assert self.app[STUDIO].scenarios_done.wait(600), "the scenario tests did not finish"
 
 
 @pytest.fixture
@@ -88,9 +94,10 @@ def start_studio(provider: FakeOidcProvider, sqlite_url: str) -> Iterator[Callab
             ),
             signin_per_minute=signin_per_minute,
         )  # fmt: skip
-        server.start(lambda: create_app(config, runtime))
+        app = create_app(config, runtime)
+        server.start(lambda: app)
         started.append(server)
-        return RunningStudio(server.url, runtime, config)
+        return RunningStudio(server.url, runtime, config, app)
 
     yield start
     for server in started:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from adapters.studio.app import STUDIO
 from bot.conversation.paths import all_paths
 from bot.language.coverage import cited_ids
 from bot.ops.reports import flow_stats
@@ -30,7 +31,10 @@ def test_the_flows_list_shows_every_flow_with_its_tests_coverage_and_citations(s
     studio = start_studio(local=True)
     client = client_for(studio)
     client.sign_in_local("cara")
+    assert "still running" in client.get("/flows").text or studio.app[STUDIO].scenarios_done.is_set()
+    studio.scenario_tests_finished()
     page = client.get("/flows").text
+    assert "still running" not in page
     library = studio.runtime.library
     for flow in library.all():
         assert f'href="/flows/{flow.id}"' in page
