@@ -65,6 +65,7 @@ def check_page(page: Any, name: str) -> None:
     """Screenshot the page, then run axe-core on it: no serious or critical violation allowed."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}-top.png"))  # what the window shows: for docs/images
     page.evaluate(AXE.read_text())  # through the debugging protocol: the page's CSP does not apply to it
     result = page.evaluate(
         "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
