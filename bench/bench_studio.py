@@ -50,7 +50,7 @@ PAGES = ("/flows", "/insights", "/flows/negative-comment", "/cases")
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def seed(runtime: Any, total: int) -> None:

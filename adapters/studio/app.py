@@ -9,8 +9,8 @@ without one gets 403 and no content.
 from __future__ import annotations
 
 import ipaddress
-import threading
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -9,14 +9,16 @@
   manager in the staff directory);
 - the routing report's misses, from ``bot.ops.routing_report``.
 
-Working these out reads every conversation of the period, so the result is kept for a minute
-(``CACHE_SECONDS``) and the page says when it was worked out: a dashboard a minute old is fine,
-a page that takes a second is not (docs/benchmarks.md, "Studio").
+Working these out reads every conversation of the period (about a second for 100,000), so the
+result is kept and refreshed in the background once it is a minute old (``CACHE_SECONDS``), and
+the page says when it was worked out: a dashboard a minute old is fine, a page that takes a
+second is not (docs/benchmarks.md, "Studio").
 """
 
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -196,16 +198,32 @@ def compute(store: Store, library: FlowLibrary, directory: Directory, now: datet
 
 
 class InsightsCache:
-    """One computed ``Insights`` per period, kept for ``CACHE_SECONDS``."""
+    """One computed ``Insights`` per period. Older than ``CACHE_SECONDS``, it is still served while
+    a thread works out the new one, so after the first look at a period no page waits for it."""
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self._kept: dict[int, tuple[float, Insights]] = {}
+        self._refreshing: set[int] = set()
+        self._lock = threading.Lock()
 
     def get(self, store: Store, library: FlowLibrary, directory: Directory, now: datetime, days: int) -> Insights:
         kept = self._kept.get(days)
-        if kept is not None and time.monotonic() - kept[0] < self.seconds:
-            return kept[1]
-        found = compute(store, library, directory, now, days)
-        self._kept[days] = (time.monotonic(), found)
-        return found
+        if kept is None:
+            return self._compute(store, library, directory, now, days)
+        if time.monotonic() - kept[0] >= self.seconds:
+            with self._lock:
+                start = days not in self._refreshing
+                self._refreshing.add(days)
+            if start:
+                threading.Thread(target=self._compute, args=(store, library, directory, now, days), daemon=True).start()
+        return kept[1]
+
+    def _compute(self, store: Store, library: FlowLibrary, directory: Directory, now: datetime, days: int) -> Insights:
+        try:
+            found = compute(store, library, directory, now, days)
+            self._kept[days] = (time.monotonic(), found)
+            return found
+        finally:
+            with self._lock:
+                self._refreshing.discard(days)

@@ -82,7 +82,12 @@ def check_page(page: Any, name: str) -> None:
 def _no_console_errors(page: Any) -> list[str]:
     """What the CSP refused and any script error (a page answering 422 or 403 is not one)."""
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None)
+
+    def console(message: Any) -> None:
+        if message.type == "error" and "Failed to load" not in message.text:
+            errors.append(message.text)
+
+    page.on("console", console)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
 
