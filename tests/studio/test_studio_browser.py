@@ -125,6 +125,7 @@ def test_an_author_edits_checks_and_tries_a_flow_and_comms_acts_on_a_case(browse
     assert problems.count() >= 1
     assert "rulez" in problems.first.inner_text()
     assert page.locator("tr.has-problem").count() >= 1
+    page.locator("#problems-heading").scroll_into_view_if_needed()
     check_page(page, "05-edit-problem")
 
     # the script checks as you type, too
@@ -142,6 +143,7 @@ def test_an_author_edits_checks_and_tries_a_flow_and_comms_acts_on_a_case(browse
     page.get_by_text("Preview: your draft, not the live advice").wait_for()
     page.get_by_role("button", name="On a council page or account someone else runs").click()
     page.locator("ol.chat").get_by_text("Leave it to them").wait_for()
+    page.locator("#preview-heading").scroll_into_view_if_needed()
     check_page(page, "06-try-it")
     assert page.get_by_role("button", name="Submit as a change request").count() == 0  # publishing not on yet
 
