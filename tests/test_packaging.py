@@ -51,6 +51,9 @@ def test_the_wheel_ships_the_teams_manifest_icons_flows_and_migrations(wheel: Pa
         "flows/citations.yaml",
         "flows/legal-threat.yaml",
         "bot/flow.schema.json",
+        "adapters/studio/templates/base.html",  # the studio's pages, script and styles (no CDN)
+        "adapters/studio/static/studio.css",
+        "adapters/studio/static/studio.js",
     ):
         assert needed in names, needed
     assert any(n.startswith("bot/store/migrations/versions/") for n in names)

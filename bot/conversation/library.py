@@ -14,7 +14,7 @@ library version, never a mix of the old and the new.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -70,6 +70,32 @@ def check_files(paths: list[Path], registry: Registry, settings: Settings) -> tu
     folders = sorted({p if p.is_dir() else p.parent for p in paths})
     problems += example_problems(loaded, [p.name.removesuffix(".yaml") for p in flow_files(folders)])
     return good, problems
+
+
+def check_source(
+    text: str, file_name: str, registry: Registry, settings: Settings, others: Sequence[Flow] = ()
+) -> tuple[Flow | None, list[Problem]]:
+    """One flow's text, checked as ``policybot validate`` checks its file in the flows folder
+    beside ``others`` (the web studio's editor checks a draft this way): the flow if it is clean,
+    and every problem, each on the draft's own line, with validate's words."""
+    problems: list[Problem] = []
+    flow: Flow | None = None
+    try:
+        flow = parse_flow(text, file_name)
+    except FlowProblems as err:
+        problems.extend(err.problems)
+        if err.partial is not None:
+            problems.extend(check_flow(err.partial, registry, settings, unparsed=err.unparsed))
+    except FileProblems as err:
+        problems.extend(err.problems)
+    if flow is not None:
+        problems.extend(check_flow(flow, registry, settings))
+        rest = [f for f in others if f.id != flow.id and f.path != file_name]
+        seen = {f.id: f.path for f in others if f.path != file_name and Path(f.path).name != file_name}
+        problems.extend(_same_id(flow, seen))
+        problems.extend(p for p in example_problems([flow, *rest]) if p.file == file_name)
+    unique = sorted(set(problems))
+    return (flow if not unique else None), unique
 
 
 def _same_id(flow: Flow, seen: dict[str, str]) -> list[Problem]:

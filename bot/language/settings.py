@@ -173,6 +173,18 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "directory": {"type": ["string", "null"]},
         "database_url": {"type": ["string", "null"]},
         "retention_days": {"type": "integer", "minimum": 1},
+        # The web studio (adapters/studio, docs/studio.md): who else is in the comms team.
+        "studio": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "comms": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                    "description": "staff directory ids or email addresses",
+                },
+            },
+        },
         "cases": {
             "type": "object",
             "additionalProperties": False,

@@ -147,6 +147,34 @@ class Store:
             },
         )
 
+    def record_action(
+        self,
+        conn: Connection,
+        user_id: str,
+        action: str,
+        now: datetime,
+        detail: str | None = None,
+        *,
+        flow_id: str = "-",
+        subject: str = "-",
+    ) -> None:
+        """An audit line for something a person did outside a conversation (the web studio's
+        sign-ins, edits and case actions). ``subject`` names what it was done to (a case id, a
+        page) in the conversation column, so the one audit table answers "who did what, when"."""
+        conn.execute(
+            _INSERT_AUDIT,
+            {
+                "at": now,
+                "user_id": user_id[:200],
+                "conversation_id": subject[:32],
+                "flow_id": flow_id[:100],
+                "flow_version": "-",
+                "state": "-",
+                "action": action[:30],
+                "detail": detail,
+            },
+        )
+
     def claim_delivery(self, conn: Connection, key: str, now: datetime) -> bool:
         """True the first time ``key`` is seen; False for a repeat delivery (applied once already)."""
         try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -150,7 +151,20 @@ class UpgradeResult:
         return self.before != self.after or bool(self.created_without_migration)
 
 
+# Alembic keeps its migration context in module globals, so two threads of one process migrating
+# at once (the web studio's scenario tests and a "Try it" preview, each on a throw-away database)
+# trip over each other; other processes are kept apart by the database's own lock below.
+_ONE_AT_A_TIME = threading.Lock()
+
+
 def upgrade(engine: Engine, revision: str = "head", *, create_unmigrated: bool = True) -> UpgradeResult:
+    """Bring the database to ``revision`` (the newest by default), safely with other replicas and
+    with other threads of this process."""
+    with _ONE_AT_A_TIME:
+        return _upgrade(engine, revision, create_unmigrated=create_unmigrated)
+
+
+def _upgrade(engine: Engine, revision: str = "head", *, create_unmigrated: bool = True) -> UpgradeResult:
     """Bring the database to ``revision`` (the newest by default), safely with other replicas.
 
     With ``create_unmigrated``, tables that the code defines but no migration creates yet (a

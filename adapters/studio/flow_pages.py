@@ -1,0 +1,136 @@
+"""The Flows pages: the list with each flow's status, and one flow's diagram and paths.
+
+Everything shown comes from the core: the loaded library (and the files it left out, with their
+problems), the scenario tests (bot.conversation.scenarios, as ``policybot test`` runs them), the
+citations (bot.language.coverage) and every path (bot.conversation.paths). The scenario results
+are computed once per process: the flows served do not change until it restarts.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.studio.app import STUDIO, Studio, require, studio_of
+from adapters.studio.changes import desk_for
+from adapters.studio.svg import flow_diagram
+from bot.conversation.library import default_flows_dir
+from bot.conversation.paths import all_paths
+from bot.conversation.scenarios import Report, run_scenarios, scenario_files
+from bot.errors import Problem, UnknownFlow
+from bot.language.coverage import cited_ids
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    id: str
+    title: str
+    version: str
+    passed: int
+    failed: int
+    reached: int
+    outcomes: int
+    clauses: list[str]
+    open_changes: int
+
+    @property
+    def coverage(self) -> int:
+        return round(100 * self.reached / self.outcomes) if self.outcomes else 100
+
+
+def flows_folder(studio: Studio) -> Path:
+    return studio.flows_dir or default_flows_dir()
+
+
+def run_scenario_tests(studio: Studio) -> None:
+    """Run every flow's scenario tests once (seconds to a minute: each walks the engine on a
+    database of its own); started in a thread when the studio starts, so no page waits for it."""
+    library = studio.runtime.library
+    try:
+        studio.cache["scenarios"] = run_scenarios(library, scenario_files([flows_folder(studio)]))
+    finally:
+        studio.scenarios_done.set()
+
+
+def scenario_report(studio: Studio) -> Report | None:
+    """The scenario results, or None while they are still running."""
+    return studio.cache.get("scenarios")
+
+
+def flow_rows(studio: Studio) -> list[FlowRow]:
+    report = scenario_report(studio) or Report()
+    desk = desk_for(studio.runtime)
+    rows = []
+    for flow in studio.runtime.library.all():
+        results = [r for r in report.results if r.flow_id == flow.id]
+        reached, outcomes = report.coverage.get(flow.id, (set(), set()))
+        rows.append(
+            FlowRow(
+                flow.id,
+                flow.title,
+                flow.version,
+                sum(r.passed for r in results),
+                sum(not r.passed for r in results),
+                len(reached & outcomes),
+                len(outcomes),
+                sorted(cited_ids(flow)),
+                len(desk.open_changes(flow.id)),
+            )
+        )
+    return rows
+
+
+def add_routes(app: web.Application) -> None:
+    async def start_tests(app: web.Application) -> None:
+        studio = app[STUDIO]
+        threading.Thread(target=run_scenario_tests, args=(studio,), name="studio-scenarios", daemon=True).start()
+
+    app.on_startup.append(start_tests)
+    app.router.add_get("/flows", flows_list)
+    app.router.add_get("/flows/{flow_id}", flow_page)
+
+
+@require("flows")
+async def flows_list(request: web.Request) -> web.StreamResponse:
+    studio = studio_of(request)
+    library = studio.runtime.library
+    left_out: dict[str, list[Problem]] = {}
+    for problem in library.problems:
+        left_out.setdefault(Path(problem.file).name, []).append(problem)
+    return studio.render(
+        request,
+        "flows.html",
+        title="Flows",
+        rows=flow_rows(studio),
+        left_out=sorted(left_out.items()),
+        publishing=desk_for(studio.runtime).enabled,
+        tests_ready=scenario_report(studio) is not None,
+    )
+
+
+@require("flows")
+async def flow_page(request: web.Request) -> web.StreamResponse:
+    studio = studio_of(request)
+    library = studio.runtime.library
+    try:
+        flow = library.get(request.match_info["flow_id"])
+    except UnknownFlow:
+        raise web.HTTPNotFound() from None
+    settings = library.settings
+    paths = all_paths(flow, settings)
+    registry = library.registry
+    clauses = [(cid, registry.citations.get(cid)) for cid in sorted(cited_ids(flow))]
+    return studio.render(
+        request,
+        "flow.html",
+        title=flow.title,
+        flow=flow,
+        diagram=flow_diagram(flow),
+        paths=paths,
+        states=flow.states,
+        clauses=clauses,
+        description=flow.description,
+    )
