@@ -194,3 +194,48 @@ class LimitedRunner(web.AppRunner):
                 response.force_close()
                 return response
         return cast(web.StreamResponse, await handler(request))
+
+
+async def start_site(
+    app: web.Application, host: str, port: int, limits: HTTPLimits, **runner_kwargs: Any
+) -> tuple[LimitedRunner, int]:
+    """Set up ``app`` under these limits and listen on host:port; return the runner and the port
+    actually bound (``port=0`` picks a free one, as the tests do)."""
+    runner = cast(LimitedRunner, limits.runner(app, **runner_kwargs))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = port
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            bound = int(address[1])
+            break
+    return runner, bound
+
+
+def serve_forever(app: web.Application, host: str, port: int, limits: HTTPLimits | None = None) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM, under ``limits`` (from the environment by default).
+
+    What ``web.run_app`` does for a server that needs its own runner: start-up and shut-down hooks
+    run as usual (``runner.setup()`` and ``runner.cleanup()``), and a stop signal lets requests in
+    flight finish before the process exits.
+    """
+    import signal
+
+    limits = limits or HTTPLimits.from_env()
+
+    async def main() -> None:
+        runner, _ = await start_site(app, host, port, limits, access_log=None)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or not a POSIX loop
+                pass
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())

@@ -148,8 +148,8 @@ def create_app(service: TeamsService, ops: OpsEndpoints | None = None) -> web.Ap
     """The web app. ``ops`` (bot.ops.health) answers /healthz, /readyz and /metrics; without it only a
     plain /healthz is served (tests, the benchmark).
 
-    Server read and idle timeouts and the connection cap (adapters/http_limits.py) plug in where
-    this app is served: ``adapters/teams/command.py``, ``serve``, at ``web.run_app``.
+    Server read and idle timeouts and the connection cap (adapters/http_limits.py) are applied where
+    this app is served: ``adapters/teams/command.py``, ``serve``, through ``serve_forever``.
     """
     app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY_BYTES)
     app[APP_KEY] = service

@@ -40,6 +40,7 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
 
     from aiohttp import web
 
+    from adapters.http_limits import HTTPLimits, serve_forever
     from adapters.teams.app import build_service, create_app
     from adapters.teams.casedesk import TeamsCaseDesk
     from adapters.teams.config import from_environment
@@ -78,8 +79,9 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
     click.echo(f"Policybot for Teams on http://{config.host}:{config.port}/api/messages ({config.mode} mode)")
-    # The one place the server's read/idle timeouts and connection cap plug in (adapters/http_limits.py).
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    # Read and idle timeouts and a connection cap, /healthz and /readyz exempt (adapters/http_limits.py,
+    # POLICYBOT_HTTP_* in docs/deploy.md).
+    serve_forever(app, config.host, config.port, HTTPLimits.from_env())
 
 
 def graph_directory(ctx: CliContext, config: TeamsConfig) -> dict[str, object]:

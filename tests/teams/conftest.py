@@ -12,6 +12,8 @@ from adapters.teams.app import TeamsService, build_service, create_app
 from adapters.teams.casedesk import TeamsCaseDesk
 from adapters.teams.config import LOCAL, TeamsConfig
 from adapters.teams.storage import TeamsStorage
+from adapters.http_limits import HTTPLimits
+from bot.ops.health import OpsEndpoints
 from bot.runtime import Runtime, build_runtime
 
 from .card_rules import card_problems
@@ -59,12 +61,14 @@ class RunningBot:
         return TeamsUser(self.url, self.connector, **kwargs)  # type: ignore[arg-type]
 
 
-def start_bot(runtime: Runtime, connector: FakeConnector, *, turn_seconds: float = 10.0) -> RunningBot:
+def start_bot(
+    runtime: Runtime, connector: FakeConnector, *, turn_seconds: float = 10.0, limits: HTTPLimits | None = None
+) -> RunningBot:
     config = TeamsConfig(mode=LOCAL, connector_timeout_seconds=3.0, turn_seconds=turn_seconds)
     storage = TeamsStorage(runtime.store.engine)
     desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
     service = build_service(runtime.engine, storage, config, cases=desk)
-    server = BotServer(create_app(service)).start()
+    server = BotServer(create_app(service, OpsEndpoints.for_runtime(runtime)), limits).start()
     return RunningBot(server, service, runtime, connector)
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.http_limits import HTTPLimits, start_site
+
 from .fake_connector import FakeConnector, StoredActivity, adaptive_cards
 
 TENANT = "9f2c1b6e-0000-4000-8000-00000000c0de"
@@ -32,8 +34,9 @@ _ids = itertools.count(1_700_000_000_000)
 class BotServer:
     """The aiohttp app on a real socket, in a thread with its own event loop."""
 
-    def __init__(self, app: web.Application) -> None:
+    def __init__(self, app: web.Application, limits: HTTPLimits | None = None) -> None:
         self.app = app
+        self.limits = limits
         self.loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -47,6 +50,9 @@ class BotServer:
         self.loop.run_forever()
 
     async def _start(self) -> None:
+        if self.limits is not None:  # as `policybot serve teams` serves it (adapters/http_limits.py)
+            self._runner, self.port = await start_site(self.app, "127.0.0.1", 0, self.limits)
+            return
         self._runner = web.AppRunner(self.app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
