@@ -220,6 +220,7 @@ def serve_forever(app: web.Application, host: str, port: int, limits: HTTPLimits
     run as usual (``runner.setup()`` and ``runner.cleanup()``), and a stop signal lets requests in
     flight finish before the process exits.
     """
+    import contextlib
     import signal
 
     limits = limits or HTTPLimits.from_env()
@@ -229,10 +230,8 @@ def serve_forever(app: web.Application, host: str, port: int, limits: HTTPLimits
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or not POSIX
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):  # not the main thread, or not a POSIX loop
-                pass
         try:
             await stop.wait()
         finally:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from adapters.http_limits import HTTPLimits
 from adapters.teams.app import TeamsService, build_service, create_app
 from adapters.teams.casedesk import TeamsCaseDesk
 from adapters.teams.config import LOCAL, TeamsConfig
 from adapters.teams.storage import TeamsStorage
-from adapters.http_limits import HTTPLimits
 from bot.ops.health import OpsEndpoints
 from bot.runtime import Runtime, build_runtime
 
