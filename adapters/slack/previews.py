@@ -16,7 +16,7 @@ one such engine per person and sends that person's turns to it:
 A preview lives in this process's memory (the PreviewEngine's store is in memory by design:
 nothing of a draft is written anywhere). With several replicas behind one URL, a click that lands
 on another replica finds no preview there and is answered by the live engine, which does not
-know the conversation ("That button is from an older message"); start the preview again.
+know the conversation ("That conversation has ended or is not yours"); start the preview again.
 """
 
 from __future__ import annotations
