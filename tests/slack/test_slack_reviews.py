@@ -277,4 +277,3 @@ def test_a_preview_by_anyone_else_is_refused_privately(reviews: Reviews, user: s
 def test_policy_preview_followed_by_ordinary_words_is_an_ordinary_check(reviews: Reviews) -> None:
     reviews.slack.slash(KIM, "preview of my post was shared")
     assert MARK not in reviews.slack.last_dm(KIM).text and reviews.ephemeral_to(KIM) == []
-
