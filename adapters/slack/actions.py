@@ -45,8 +45,13 @@ CASE_WITHDRAW = "case_withdraw"  # the employee's own case, on the Home tab
 CASE_ACTIONS = {"acknowledge": CASE_ACKNOWLEDGE, "resolve": CASE_RESOLVE, "message_employee": CASE_MESSAGE}
 CASE_ACTION_PATTERN = re.compile(f"^({CASE_ACKNOWLEDGE}|{CASE_RESOLVE}|{CASE_MESSAGE})$")
 
+# Review buttons on a "change waits for your review" message (bot/publishing/notices.py names them).
+APPROVE_CHANGE = "approve_change"
+REQUEST_CHANGES = "request_changes"
+
 # Modals.
 START_MODAL = "start_check_modal"
+REQUEST_CHANGES_MODAL = "request_changes_modal"
 NOTE_MODAL = "escalation_note_modal"
 CASE_MESSAGE_MODAL = "case_message_modal"
 

@@ -1,8 +1,9 @@
 """The Bolt app: every Slack surface's listeners put together on one ``App``.
 
 The listeners are grouped by surface, each in its own module: the conversation
-(adapters/slack/conversation.py), case buttons (cases.py), modals (modals.py), and the Home tab
-with uninstalling (home.py); what they share is in surface.py. This module only builds the
+(adapters/slack/conversation.py), case buttons (cases.py), modals (modals.py), the Home tab
+with uninstalling (home.py), flow library reviews (reviews.py) and previews of a change
+(previews.py); what they share is in surface.py. This module only builds the
 objects they share and wires them, in order, to the Bolt app:
 
 1. Bolt's own middleware: the signature (HTTP mode checks it again on the raw bytes first,
@@ -40,11 +41,14 @@ from adapters.slack.inbound import REPLAY, SlackInbound
 from adapters.slack.installs import SlackInstalls
 from adapters.slack.modals import ModalListeners
 from adapters.slack.people import PLATFORM, SlackPeople
+from adapters.slack.previews import PreviewSessions
+from adapters.slack.reviews import ReviewListeners
 from adapters.slack.surface import delivery_id
 from adapters.slack.web_client import ShortRateLimitRetry, make_client
 from adapters.slack.worker import Gated, TurnGate, Worker
 from bot.cases.service import CaseService
 from bot.conversation.engine import Engine
+from bot.publishing.changes import Publishing
 from bot.runtime import Runtime
 from bot.telemetry import metrics
 
@@ -62,7 +66,7 @@ def default_db_turns(runtime: Runtime) -> int:
     return 1 if runtime.store.dialect == "sqlite" else 8
 
 
-class SlackBot(ModalListeners):
+class SlackBot(ModalListeners, ReviewListeners):
     """The Bolt ``App`` plus what its listeners share: the engine, the Web API client, the worker."""
 
     def __init__(
@@ -83,6 +87,9 @@ class SlackBot(ModalListeners):
         self.gate = TurnGate(db_turns or default_db_turns(runtime))
         self.engine = cast(Engine, Gated(runtime.engine, self.gate))
         self.gated_cases = cast(CaseService, Gated(runtime.cases, self.gate)) if runtime.cases is not None else None
+        publishing = runtime.publishing
+        self.gated_publishing = cast(Publishing, Gated(publishing, self.gate)) if publishing is not None else None
+        self.previews = PreviewSessions()  # /policy preview: one draft's engine per person
         self.web = client or make_client(config)
         self.people = SlackPeople(self.web)
         threads = worker_threads or IO_THREADS
@@ -127,6 +134,7 @@ class SlackBot(ModalListeners):
         self.register_conversation(app)
         self.register_modals(app)
         self.register_cases(app)
+        self.register_reviews(app)
         self.register_home(app)
         # Catch-alls, registered last (Bolt runs the first listener that matches).
         for kind in (app.event, app.action, app.view, app.shortcut, app.command):

@@ -20,7 +20,8 @@ from slack_bolt.context.ack import Ack
 
 from adapters.slack import actions as A
 from adapters.slack import render as R
-from adapters.slack.surface import MOVED_TO_DM, SlackSurface, applied, delivery_id, user_of
+from adapters.slack.previews import PreviewRouting, preview_words
+from adapters.slack.surface import MOVED_TO_DM, applied, delivery_id, user_of
 from bot.conversation.events import (
     Back,
     Cancel,
@@ -41,7 +42,7 @@ MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
 
 
-class ConversationListeners(SlackSurface):
+class ConversationListeners(PreviewRouting):
     """Slash command, DMs, @mentions, the question buttons and the escalation offer."""
 
     def register_conversation(self, app: App) -> None:
@@ -68,6 +69,10 @@ class ConversationListeners(SlackSurface):
         if not user_id:
             return
         text = str(body.get("text") or "").strip()
+        words = preview_words(text)
+        if words is not None:  # /policy preview CHANGE, /policy preview end (adapters/slack/previews.py)
+            self.later(user_id, lambda: self.preview_command(body, user_id, context, words))
+            return
         event = Start(text=text or None)
         trigger = body.get("trigger_id") or ""
         delivery = delivery_id("cmd", trigger)
@@ -131,7 +136,7 @@ class ConversationListeners(SlackSurface):
                 return
             event = Choose(value.conversation_id, value.state, value.option, value.turn)
             actor = self.actor_for(body, user_id, context)
-            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            replies = self.turn(user_id, actor, event, self.click_delivery(body, action))
             target = channel or self.people.dm_channel(user_id)
             if applied(replies) and channel and ts:
                 question, progress = self.question_parts(body)
@@ -164,7 +169,7 @@ class ConversationListeners(SlackSurface):
             }
             event = make[choice](conversation_id)
             actor = self.actor_for(body, user_id, context)
-            replies = self.engine.handle(actor, event, delivery_id=self.click_delivery(body, action))
+            replies = self.turn(user_id, actor, event, self.click_delivery(body, action))
             target = channel or self.people.dm_channel(user_id)
             if choice != A.MENU_WHY and applied(replies) and channel and ts:
                 question, _ = self.question_parts(body)
@@ -196,7 +201,7 @@ class ConversationListeners(SlackSurface):
                 self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
                 return
             actor = self.actor_for(body, user_id, context)
-            replies = self.engine.handle(actor, Start(flow_id=chosen), delivery_id=self.click_delivery(body, action))
+            replies = self.turn(user_id, actor, Start(flow_id=chosen), self.click_delivery(body, action))
             target = channel or self.people.dm_channel(user_id)
             if applied(replies) and channel and ts:
                 answered = R.render_answered("*What's the situation?*", str(title), None)
@@ -213,7 +218,7 @@ class ConversationListeners(SlackSurface):
 
         def job() -> None:
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
-            replies = self.engine.resume(self.actor_for(body, user_id, context), conversation_id)
+            replies = self.resume_turn(user_id, self.actor_for(body, user_id, context), conversation_id)
             self.post(self.people.dm_channel(user_id), replies)
 
         self.later(user_id, job)
@@ -229,7 +234,7 @@ class ConversationListeners(SlackSurface):
             channel, _ = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id, context)
-            replies = self.engine.handle(actor, Restart(conversation_id), delivery_id=self.click_delivery(body, action))
+            replies = self.turn(user_id, actor, Restart(conversation_id), self.click_delivery(body, action))
             self.post(channel or self.people.dm_channel(user_id), replies)
 
         self.later(user_id, job)
@@ -260,10 +265,10 @@ class ConversationListeners(SlackSurface):
         delivery: str,
     ) -> None:
         actor = self.actor_for(body, user_id, context)
-        replies = self.engine.handle(actor, ConfirmEscalation(conversation_id, note), delivery_id=delivery)
+        replies = self.turn(user_id, actor, ConfirmEscalation(conversation_id, note), delivery)
         if channel and ts and any(isinstance(r, EscalationSent) for r in replies):
             # Re-render the outcome from the engine: it now carries the case, so the offer shows as sent.
-            current = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
+            current = [r for r in self.resume_turn(user_id, actor, conversation_id) if isinstance(r, Outcome)]
             if current:
                 self.update(channel, ts, R.render_outcome(current[0]))
         self.post(channel or self.people.dm_channel(user_id), replies)
@@ -276,9 +281,8 @@ class ConversationListeners(SlackSurface):
             channel, ts = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id, context)
-            replies = self.engine.handle(
-                actor, DeclineEscalation(conversation_id), delivery_id=self.click_delivery(body, action)
-            )
+            delivery = self.click_delivery(body, action)
+            replies = self.turn(user_id, actor, DeclineEscalation(conversation_id), delivery)
             if applied(replies) and channel and ts:
                 settled = R.render_outcome_escalation_settled(
                     self.message_blocks(body), "Not sent: you chose not to.", conversation_id

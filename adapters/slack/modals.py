@@ -73,7 +73,7 @@ class ModalListeners(ConversationListeners, CaseListeners):
             channel, ts = self.own_click(body, user_id)
             conversation_id = A.decode_plain_id(action.get("value"), "conversation")
             actor = self.actor_for(body, user_id, context)
-            outcomes = [r for r in self.engine.resume(actor, conversation_id) if isinstance(r, Outcome)]
+            outcomes = [r for r in self.resume_turn(user_id, actor, conversation_id) if isinstance(r, Outcome)]
             if not outcomes or outcomes[0].escalation is None or outcomes[0].case_id:
                 self._tell(user_id, channel, "There is nothing left to send from this check.", NoticeKind.INFO)
                 return

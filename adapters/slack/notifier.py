@@ -1,5 +1,8 @@
 """Case notifications delivered in Slack: the ``bot.cases.notify.Notifier`` the outbox calls.
 
+The flow library's review notifications come through here too (the worker delivers both
+outboxes), rendered by adapters/slack/render_review.py.
+
 A person is reached by DM (their Slack id from the directory, else their work email through
 ``users.lookupByEmail``); a team by a post in its channel from the org settings. Every failure
 comes out as ``DeliveryFailed`` so the outbox can decide: a 429 carries Slack's Retry-After, a
@@ -28,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.config import SlackConfig
 from adapters.slack.people import SlackPeople
 from adapters.slack.render import render_notification
+from adapters.slack.render_review import is_review, render_review_notification
 from adapters.slack.web_client import PooledWebClient, RateLimitWindows
 from bot.cases.notify import DeliveryFailed, Notification, Recipient
 
@@ -98,7 +102,8 @@ class SlackNotifier:
         with self._lock:
             if notification.id in self._delivered:
                 return
-        message = render_notification(notification)
+        review = is_review(notification)
+        message = render_review_notification(notification) if review else render_notification(notification)
         try:
             channel = self._channel_for(notification.recipient)
             if notification.maybe_delivered_since is not None and self._already_posted(channel, notification):

@@ -245,9 +245,14 @@ class SlackSurface:
         context: Any = None,
     ) -> list[Reply]:
         actor = self.actor_for(body, user_id, context)
-        replies = self.engine.handle(actor, event, delivery_id=delivery)
+        replies = self.turn(user_id, actor, event, delivery)
         self.post(channel or self.people.dm_channel(user_id), replies)
         return replies
+
+    def turn(self, user_id: str, actor: Actor, event: Event, delivery: str | None = None) -> list[Reply]:
+        """One engine turn. adapters/slack/previews.py overrides it: a person's preview turns go
+        to their preview engine instead."""
+        return self.engine.handle(actor, event, delivery_id=delivery)
 
     # ------------------------------------------------------------------------------ where a click was
 

@@ -156,9 +156,15 @@ class Publishing:
         return library_from_files(apply(live.files, change.files), version=None, settings_home=self.settings_path)
 
     # -- reviewing -----------------------------------------------------------------------------------
-    def approve(self, reference: str, reviewer: str) -> Decision:
-        """Record an approval; publish when the change has all it needs (one transaction)."""
+    def approve(self, reference: str, reviewer: str, *, delivery_id: str | None = None) -> Decision:
+        """Record an approval; publish when the change has all it needs (one transaction).
+
+        ``delivery_id``: a chat platform's id for this one press; the same id again (a retried or
+        replayed request) changes nothing and is answered with where the change stands."""
         with self.store.transaction() as conn:
+            if delivery_id is not None and not self.store.claim_delivery(conn, delivery_id, self.clock.now()):
+                found = self._find(conn, reference)
+                return Decision(found, found.published_version, _already(found))
             change = self._pending(conn, reference)
             self.authoring.check_review(reviewer, change.author)
             if reviewer in change.approvals:
@@ -173,11 +179,14 @@ class Publishing:
             change, number, f"Published as library version {number}; every replica serves it within seconds."
         )
 
-    def reject(self, reference: str, reviewer: str, why: str) -> Change:
-        """Send a change back to its author (Slack and Teams call this "Request changes")."""
+    def reject(self, reference: str, reviewer: str, why: str, *, delivery_id: str | None = None) -> Change:
+        """Send a change back to its author (Slack and Teams call this "Request changes").
+        ``delivery_id`` as for ``approve``: a repeat sends nothing back a second time."""
         if not why.strip():
             raise PolicybotError("say why, so the author knows what to change (--why TEXT)")
         with self.store.transaction() as conn:
+            if delivery_id is not None and not self.store.claim_delivery(conn, delivery_id, self.clock.now()):
+                return self._find(conn, reference)
             change = self._pending(conn, reference)
             self.authoring.check_review(reviewer, change.author)
             self._review(conn, change.id, reviewer, REJECT, why)
@@ -191,12 +200,15 @@ class Publishing:
         assert found is not None
         return found
 
-    def review_by_actor(self, actor: Actor, reference: str, action: str, why: str | None = None) -> str:
+    def review_by_actor(
+        self, actor: Actor, reference: str, action: str, why: str | None = None, *, delivery_id: str | None = None
+    ) -> str:
         """The adapters' button: ``approve`` or ``request_changes`` by the authenticated clicker.
 
         The clicker is looked up in the staff directory by their platform identity (as the case
         buttons are), never by anything the button's payload says; the answer is one sentence
-        for the clicker. NotAllowed is raised with words for them.
+        for the clicker. NotAllowed is raised with words for them. ``delivery_id``: the press (or
+        the modal submission) as the platform identifies it, so a retry or a replay applies once.
         """
         person = self.directory.find(actor) if self.directory is not None else None
         if person is None:
@@ -205,10 +217,11 @@ class Publishing:
                 "check that you review the flow library. Ask the comms team to add you to the directory."
             )
         if action == APPROVE:
-            return self.approve(reference, person.id).message
+            return self.approve(reference, person.id, delivery_id=delivery_id).message
         if action in ("request_changes", REJECT):
-            self.reject(reference, person.id, why or "changes requested (no reason given)")
-            return f"Sent back to {self.get(reference).author} with your request for changes."
+            why = why or "changes requested (no reason given)"
+            change = self.reject(reference, person.id, why, delivery_id=delivery_id)
+            return f"Sent back to {change.author} with your request for changes."
         raise PolicybotError(f"'{action}' is not something a reviewer can do to a change")
 
     # -- rolling back and exporting -------------------------------------------------------------------
@@ -359,6 +372,15 @@ class Publishing:
             decided_at=row["decided_at"],
             reviews=[Review(r["reviewer"], r["decision"], r["why"], r["at"]) for r in reviews],
         )
+
+
+def _already(change: Change) -> str:
+    """Where a change stands, for a press that was already applied once."""
+    if change.status == PUBLISHED:
+        return f"Already done: published as library version {change.published_version}."
+    if change.status == REJECTED:
+        return f"Already done: sent back to {change.author}."
+    return f"Already done: your approval is recorded; {_needs(change)}."
 
 
 def _needs(change: Change) -> str:

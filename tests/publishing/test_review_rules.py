@@ -183,3 +183,21 @@ def test_rollback_puts_a_flow_back_and_is_recorded_like_a_change(org: Org, runti
     assert history[1]["reviews"][0]["reviewer"] == "sam"
     with pytest.raises(PolicybotError, match="already as it was"):
         runtime.publishing.rollback("wiki-edit", 1, "sam")
+
+
+def test_a_press_delivered_twice_is_applied_once_and_a_refused_press_claims_nothing(org: Org, runtime: Runtime) -> None:
+    """A chat platform's retry (or a replay from the inbound journal) carries the same delivery id."""
+    assert runtime.publishing is not None
+    legal = runtime.publishing.submit([org.edited_legal()], "asha")
+    assert legal.approvals_needed == 2
+    for _ in range(2):  # refused each time: the refusal rolled its claim back
+        with pytest.raises(NotAllowed, match="not a reviewer"):
+            runtime.publishing.approve(legal.id, "kim", delivery_id="press-kim")
+    runtime.publishing.approve(legal.id, "lee", delivery_id="press-lee")
+    again = runtime.publishing.approve(legal.id, "lee", delivery_id="press-lee")
+    assert again.published_version is None and again.message.startswith("Already done: your approval is recorded")
+    assert runtime.publishing.get(legal.id).approvals == ["lee"]
+    wiki = runtime.publishing.submit([org.edited_wiki()], "asha")
+    runtime.publishing.reject(wiki.id, "sam", "cite the clause", delivery_id="modal-1")
+    assert runtime.publishing.reject(wiki.id, "sam", "cite the clause", delivery_id="modal-1").status == "rejected"
+    assert len(runtime.publishing.get(wiki.id).reviews) == 1

@@ -16,6 +16,7 @@ from conftest import EMPLOYEE, SlackHarness
 from slack_requests import block_actions, home_block_actions
 
 from adapters.slack import render as R
+from adapters.slack import render_review as RR
 from bot.cases.notify import Notification, Recipient
 from bot.conversation.replies import (
     ChoiceKind,
@@ -75,6 +76,16 @@ def surfaces() -> dict[str, tuple[str, list[dict[str, Any]]]]:
         text="A case",
         actions=["acknowledge", "resolve", "message_employee"],
     )
+    review = Notification(
+        id="n2",
+        case_id="6651e17bcafe",
+        kind="change_submitted",
+        recipient=Recipient(kind="person", key="lee", name="Lee"),
+        title="A change to the flow library waits for your review",
+        text="== wiki-edit.yaml (changed)",
+        actions=["approve_change", "request_changes"],
+        facts=[("Submitted by", "Asha")],
+    )
     home = R.HomeData(
         unfinished=R.HomeUnfinished("c1", "A check", "Where?"),
         open_cases=[R.HomeCase("case1", "A check", "open", actions=("withdraw",))],
@@ -107,11 +118,13 @@ def surfaces() -> dict[str, tuple[str, list[dict[str, Any]]]]:
             R.render_outcome_escalation_settled(R.render_outcome(outcome).blocks, "Not sent", "c1").blocks,
         ),
         "home tab": ("home", R.render_home(home)["blocks"]),
+        "review request": ("message", RR.render_review_notification(review).blocks),
     }
     for name, view in (
         ("start modal", R.render_start_modal([("f", "A check")])),
         ("note modal", R.render_note_modal("c1||", "preview")),
         ("case message modal", R.render_case_message_modal("case1", "Alice")),
+        ("request changes modal", RR.render_request_changes_modal("6651e17bcafe", "6651e17bcafe||")),
     ):
         found[name] = ("modal", view["blocks"])
     return found
