@@ -84,6 +84,7 @@ class FakeConnector(LoopbackServer):
 
     # ---- lifecycle -------------------------------------------------------------------------
 
+
     @property
     def service_url(self) -> str:
         return f"{self.origin}/"
