@@ -83,7 +83,7 @@ class Org:
         text = (TEST_FLOWS / "can-i-post.yaml").read_text(encoding="utf-8")
         assert f"say: {OLD_ADVICE}" in text
         edited = text.replace(f"say: {OLD_ADVICE}", f"say: {NEW_ADVICE}")
-        files = {"can-i-post.yaml": edited, "can-i-post.test.yaml": SCENARIOS}
+        files: dict[str, str | None] = {"can-i-post.yaml": edited, "can-i-post.test.yaml": SCENARIOS}
         return self.runtime.publishing.submit_files(files, "alex", "clearer advice")
 
     def live_version(self) -> int:
