@@ -33,14 +33,21 @@ CASE_ACKNOWLEDGE = "case_acknowledge"
 CASE_RESOLVE = "case_resolve"
 CASE_MESSAGE = "case_message"
 CASE_VERBS = {"acknowledge": CASE_ACKNOWLEDGE, "resolve": CASE_RESOLVE, "message_employee": CASE_MESSAGE}
+# Review verbs (on a "change waiting for your review" card; bot/publishing/notices.py names them)
+APPROVE_CHANGE = "approve_change"
+REQUEST_CHANGES = "request_changes"
+REVIEW_VERBS = {APPROVE_CHANGE, REQUEST_CHANGES}
+NOTIFICATION_VERBS = {*CASE_VERBS.values(), *REVIEW_VERBS}  # buttons on a proactive card, not a check
 
-VERBS = {CHOOSE, BACK, RESTART, CANCEL, START, MENU, RESUME, ESCALATE, DECLINE, *CASE_VERBS.values()}
+VERBS = {CHOOSE, BACK, RESTART, CANCEL, START, MENU, RESUME, ESCALATE, DECLINE, *NOTIFICATION_VERBS}
 CONVERSATION_VERBS = {CHOOSE, BACK, RESTART, CANCEL, RESUME, ESCALATE, DECLINE}
 
 NOTE_INPUT = "note"  # Input.Text id on the escalation offer
 MESSAGE_INPUT = "message"  # Input.Text id on a case card ("message the employee")
+REASON_INPUT = "why"  # Input.Text id on a review card ("request changes": what should change)
 NOTE_MAX = 500
 MESSAGE_MAX = 1000
+REASON_MAX = 1000
 
 
 class BadAction(ValueError):
@@ -57,7 +64,7 @@ class CardAction:
     option: int | None = None
     turn: int | None = None
     flow_id: str | None = None
-    case_id: str | None = None
+    case_id: str | None = None  # the case, or for a review button the change
     text: str | None = None  # the note or message typed into the card's input
     shown: dict[str, Any] = field(default_factory=dict)  # what to redraw the clicked card with
 
@@ -98,11 +105,15 @@ def parse(value: Any) -> CardAction:
     case_id = _str(value, "k")
     if verb in CASE_VERBS.values() and not case_id:
         raise BadAction("the button does not say which case it is about")
+    if verb in REVIEW_VERBS and not case_id:
+        raise BadAction("the button does not say which change it is about")
     text = words
     if verb == ESCALATE:
         text = _input(value, NOTE_INPUT, NOTE_MAX)
     elif verb == CASE_MESSAGE:
         text = _input(value, MESSAGE_INPUT, MESSAGE_MAX)
+    elif verb == REQUEST_CHANGES:
+        text = _input(value, REASON_INPUT, REASON_MAX)
     raw_shown = value.get("v")
     shown: dict[str, Any] = raw_shown if isinstance(raw_shown, dict) else {}
     return CardAction(

@@ -34,7 +34,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
 from pydantic import ValidationError
 
-from adapters.teams.bot import CaseDesk, TeamsBot
+from adapters.teams.bot import CaseDesk, ReviewDesk, TeamsBot
 from adapters.teams.clients import ReusingClientFactory
 from adapters.teams.config import TeamsConfig, TokenProviderFactory
 from adapters.teams.inbound import tenant_id
@@ -71,6 +71,7 @@ def build_service(
     config: TeamsConfig,
     *,
     cases: CaseDesk | None = None,
+    reviews: ReviewDesk | None = None,
     workers: int | None = None,
     signing_keys_url: str | None = None,
     token_provider: TokenProviderFactory | None = None,
@@ -111,6 +112,7 @@ def build_service(
         turn_seconds=config.turn_seconds,
         connector_seconds=config.connector_timeout_seconds,
         cases=cases,
+        reviews=reviews,
         app_id="" if config.local else config.app_id,
     )
     gate = TokenGate(auth, SigningKeys(signing_keys_url))

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -48,7 +49,9 @@ from adapters.teams.inbound import (
     invoke_intent,
     tenant_id,
 )
+from adapters.teams.previews import PreviewSessions
 from adapters.teams.private import PrivateChats, belongs_to_a_check, is_shared, moved_line
+from adapters.teams.reviewdesk import ReviewClick
 from adapters.teams.storage import TeamsStorage, channel_key, person_keys
 from bot.conversation.engine import Engine
 from bot.conversation.events import (
@@ -75,12 +78,14 @@ from bot.conversation.replies import (
     Reply,
     SwitchOffer,
 )
+from bot.errors import PolicybotError
 from bot.telemetry.logging_setup import carry, current_correlation_id
 
 log = logging.getLogger("policybot.teams")
 
 CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+REVIEW_CLICKS_REMEMBERED = 1000  # recent review clicks kept to answer a repeated invoke
 EMAIL_RETRY_SECONDS = 600.0  # after a failed member lookup, don't ask again for a while
 SEND_RETRY_LIMIT_SECONDS = 2.0  # a throttled reply is retried once if the wait is this short
 STALE_BUTTON = "That button is from a card I can't use any more. Type help to start again."
@@ -94,6 +99,14 @@ class CaseDesk(Protocol):
     def act(self, actor: Actor, case_id: str, action: str, text: str | None) -> CaseClick: ...
 
     def summary_for(self, actor: Actor) -> tuple[list[Any], list[Any]]: ...
+
+
+class ReviewDesk(Protocol):
+    """What review cards and ``preview CHANGE`` need (adapters/teams/reviewdesk.py, over bot/publishing)."""
+
+    def review(self, actor: Actor, change_id: str, action: str, why: str | None) -> ReviewClick: ...
+
+    def preview(self, change: str, actor: Actor) -> Engine: ...
 
 
 def message_response(text: str) -> AdaptiveCardInvokeResponse:
@@ -123,6 +136,7 @@ class TeamsBot(ActivityHandler):
         turn_seconds: float = 10.0,
         connector_seconds: float = 4.0,
         cases: CaseDesk | None = None,
+        reviews: ReviewDesk | None = None,
         app_id: str = "",
     ) -> None:
         super().__init__()
@@ -133,6 +147,10 @@ class TeamsBot(ActivityHandler):
         self.turn_seconds = turn_seconds
         self.connector_seconds = connector_seconds
         self.cases = cases
+        self.reviews = reviews
+        self.previews = PreviewSessions()  # one preview engine per person (``preview CHANGE``)
+        # review clicks by activity id: a repeated invoke gets the first one's answer, applied once
+        self._review_clicks: OrderedDict[str, asyncio.Future[ClickResult]] = OrderedDict()
         self._emails: dict[str, tuple[str | None, float]] = {}  # user id -> (email, when looked up)
 
     # ---- the turn ---------------------------------------------------------------------------
@@ -189,7 +207,7 @@ class TeamsBot(ActivityHandler):
             return
         if isinstance(intent, Clicked):
             result = await self._click(ctx, actor, intent.action)
-            shared = is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values()
+            shared = is_shared(ctx) and intent.action.verb not in act.NOTIFICATION_VERBS
             refusal = _not_yours(result.replies)
             if shared and refusal is not None:  # a bystander's Submit click: told privately, the card stays
                 await self.private.send(ctx, [refusal], self._send)
@@ -212,6 +230,17 @@ class TeamsBot(ActivityHandler):
 
     async def _said(self, ctx: TurnContext, actor: Actor, text: str) -> list[Reply | cards.Card]:
         command = command_of(text) if text else ("menu", None)
+        if command is not None and command[0] in ("preview", "preview_end"):
+            return await self._preview_command(ctx, actor, command)
+        session = self.previews.active(actor.user_id)
+        if session is not None and _conversation_type(ctx.activity) == "personal":
+            # the person is walking a change's draft: their chat goes to its engine until it ends
+            if command is not None and command[0] == "menu":
+                return [session.engine.menu()]
+            if command is None or command[0] == "start":
+                event: Event = Start(flow_id=command[1]) if command else FreeText(text=text)
+                replies = await self._handle(actor, event, ctx.activity.id, session.engine)
+                return list(await self._after_preview(actor, replies))
         if is_shared(ctx) and (command is None or command[0] == "start"):
             # One check at a time: a check started here must not silently set aside the one the
             # person has going in their own chat; ask (privately) which they want.
@@ -244,6 +273,45 @@ class TeamsBot(ActivityHandler):
             return out
         return list(await self._handle(actor, FreeText(text=text), ctx.activity.id))
 
+    async def _preview_command(
+        self, ctx: TurnContext, actor: Actor, command: tuple[str, str | None]
+    ) -> list[Reply | cards.Card]:
+        """``preview CHANGE``: walk a change's draft (its author and the reviewers only, decided by
+        the core); ``preview end``: back to the published checks."""
+        if self.reviews is None:
+            return [Notice("Changes to the flow library are not reviewed in this installation.")]
+        if _conversation_type(ctx.activity) != "personal":
+            return [Notice("Previews are private: message me directly and say preview followed by the change id.")]
+        kind, change = command
+        if kind == "preview_end":
+            ended = self.previews.end(actor.user_id)
+            if ended is None:
+                return [Notice("You have no preview going. Say preview followed by a change id to start one.")]
+            return [Notice(ended_line(ended.change_id))]
+        if not change:
+            return [Notice("Say which change to preview: preview followed by its id (the review card shows it).")]
+        try:
+            engine = await self._call(self.reviews.preview, change, actor)
+        except PolicybotError as err:  # NotAllowed included: not the author or a reviewer, unknown change
+            return [Notice(str(err))]
+        session = self.previews.start(actor.user_id, engine, getattr(engine, "change_id", change))
+        return [session.engine.menu()]
+
+    async def _after_preview(self, actor: Actor, replies: list[Reply]) -> list[Reply]:
+        """Note which conversations the preview made (their clicks go to it), and end it at an
+        outcome or when the person stopped the check."""
+        session = self.previews.get(actor.user_id)
+        if session is None:
+            return replies
+        session.conversations.update(str(c) for c in (getattr(r, "conversation_id", None) for r in replies) if c)
+        finished = any(isinstance(r, Outcome) for r in replies)
+        if not finished and session.active and session.conversations:
+            finished = await self._call(session.engine.unfinished, actor) is None
+        if finished and session.active:
+            session.active = False
+            return [*replies, Notice(ended_line(session.change_id))]
+        return replies
+
     # ---- card clicks ------------------------------------------------------------------------
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:  # type: ignore[override]
@@ -270,7 +338,7 @@ class TeamsBot(ActivityHandler):
         refusal = _not_yours(result.replies)
         if refusal is not None:  # someone else's check: the clicker alone is told; the owner's card stays as it was
             return message_response(cards.notice_text(refusal))
-        if is_shared(ctx) and intent.action.verb not in act.CASE_VERBS.values():
+        if is_shared(ctx) and intent.action.verb not in act.NOTIFICATION_VERBS:
             # a shared card (the topic menu in a channel) stays as it is for everyone else
             if belongs_to_a_check(result.replies):
                 await self.private.send(ctx, result.replies, self._send)
@@ -283,26 +351,38 @@ class TeamsBot(ActivityHandler):
         return message_response(result.toast or "Done.")
 
     async def _click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
+        if action.verb in act.REVIEW_VERBS:
+            return await self._review_click(ctx, actor, action)
+        session = self.previews.for_click(actor.user_id, action.conversation_id)
+        if session is None or _conversation_type(ctx.activity) != "personal":
+            return await self._engine_click(ctx, actor, action, self.engine)
+        result = await self._engine_click(ctx, actor, action, session.engine)
+        return ClickResult(result.updated_card, await self._after_preview(actor, result.replies), result.toast)
+
+    async def _engine_click(
+        self, ctx: TurnContext, actor: Actor, action: act.CardAction, engine: Engine
+    ) -> ClickResult:
+        """A click on a check's card, handled by ``engine`` (the main one, or a person's preview)."""
         delivery = ctx.activity.id
         verb, shown = action.verb, action.shown
         if verb in act.CASE_VERBS.values():
             return await self._case_click(ctx, actor, action)
         if verb == act.MENU:
-            return ClickResult(None, [self.engine.menu()], toast="Here are the checks I know.")
+            return ClickResult(None, [engine.menu()], toast="Here are the checks I know.")
         if verb == act.START:
             start = Start(flow_id=action.flow_id) if action.flow_id else Start(text=action.text)
-            replies = await self._handle(actor, start, delivery)
-            title = shown.get("a") or self._flow_title(action.flow_id)
+            replies = await self._handle(actor, start, delivery, engine)
+            title = shown.get("a") or self._flow_title(action.flow_id, engine)
             return ClickResult(cards.answered_card(shown, f"✔ {title or 'Started'}"), replies)
         conversation_id = action.conversation_id
         assert conversation_id is not None
         if verb == act.RESUME:
-            replies = await self._call(self.engine.resume, actor, conversation_id)
+            replies = await self._call(engine.resume, actor, conversation_id)
             return ClickResult(None, replies, toast="Carrying on.")
         if verb == act.CHOOSE:
             assert action.state is not None and action.option is not None and action.turn is not None
             event: Event = Choose(conversation_id, action.state, action.option, action.turn)
-            replies = await self._handle(actor, event, delivery)
+            replies = await self._handle(actor, event, delivery, engine)
             moved_on = any(isinstance(r, Notice) and r.kind in (NoticeKind.STALE, NoticeKind.INVALID) for r in replies)
             status = (
                 "This question had already moved on; the current one is below."
@@ -311,32 +391,32 @@ class TeamsBot(ActivityHandler):
             )
             return ClickResult(cards.answered_card(shown, status), replies)
         if verb == act.BACK:
-            replies = await self._handle(actor, Back(conversation_id), delivery)
+            replies = await self._handle(actor, Back(conversation_id), delivery, engine)
             return ClickResult(cards.answered_card(shown, "↩ You went back to the previous question."), replies)
         if verb == act.CANCEL:
-            replies = await self._handle(actor, Cancel(conversation_id), delivery)
+            replies = await self._handle(actor, Cancel(conversation_id), delivery, engine)
             return ClickResult(cards.answered_card(shown, "Stopped. Nothing was sent to anyone."), replies)
         if verb == act.RESTART:
-            replies = await self._handle(actor, Restart(conversation_id), delivery)
+            replies = await self._handle(actor, Restart(conversation_id), delivery, engine)
             return ClickResult(None, replies, toast="Starting again.")
         if verb == act.ESCALATE:
-            replies = await self._handle(actor, ConfirmEscalation(conversation_id, action.text), delivery)
+            replies = await self._handle(actor, ConfirmEscalation(conversation_id, action.text), delivery, engine)
             sent = any(isinstance(r, EscalationSent) for r in replies) or _is_duplicate(replies)
-            updated = await self._outcome_card(actor, conversation_id, "sent") if sent else None
+            updated = await self._outcome_card(actor, conversation_id, "sent", engine) if sent else None
             rest: list[Reply] = [r for r in replies if not isinstance(r, EscalationSent)] if updated else replies
             return ClickResult(updated, rest)
         if verb == act.DECLINE:
-            replies = await self._handle(actor, DeclineEscalation(conversation_id), delivery)
-            updated = await self._outcome_card(actor, conversation_id, "declined")
+            replies = await self._handle(actor, DeclineEscalation(conversation_id), delivery, engine)
+            updated = await self._outcome_card(actor, conversation_id, "declined", engine)
             return ClickResult(updated, replies)
         return ClickResult(None, [Notice("That button does nothing any more.")])
 
-    def _flow_title(self, flow_id: str | None) -> str | None:
-        choice = self.engine.menu()
+    def _flow_title(self, flow_id: str | None, engine: Engine) -> str | None:
+        choice = engine.menu()
         return next((c.title for c in choice.candidates if c.flow_id == flow_id), None)
 
-    async def _outcome_card(self, actor: Actor, conversation_id: str, state: str) -> cards.Card | None:
-        current = await self._call(self.engine.resume, actor, conversation_id)
+    async def _outcome_card(self, actor: Actor, conversation_id: str, state: str, engine: Engine) -> cards.Card | None:
+        current = await self._call(engine.resume, actor, conversation_id)
         outcome = next((r for r in current if isinstance(r, Outcome)), None)
         return None if outcome is None else cards.outcome_card(outcome, escalation_state=state)
 
@@ -355,6 +435,46 @@ class TeamsBot(ActivityHandler):
         if name == "acknowledge":
             updated = _without_actions(updated, {"acknowledge"})
         if notification_id and previous is not None:
+            await self._call(self.storage.update_sent_card, notification_id, updated)
+        return ClickResult(updated, [])
+
+    async def _review_click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
+        """Approve or request changes, by the authenticated clicker (the core decides who may).
+        The same activity delivered again (Teams retries an invoke it got no answer to) gets the
+        first one's answer: the review is applied once."""
+        key = ctx.activity.id
+        if key:
+            earlier = self._review_clicks.get(key)
+            if earlier is not None:
+                return await asyncio.shield(earlier)
+            future: asyncio.Future[ClickResult] = asyncio.get_running_loop().create_future()
+            self._review_clicks[key] = future
+            while len(self._review_clicks) > REVIEW_CLICKS_REMEMBERED:
+                self._review_clicks.popitem(last=False)
+        try:
+            result = await self._apply_review(ctx, actor, action)
+        except BaseException as err:
+            if key:
+                self._review_clicks.pop(key, None)
+                future.set_exception(err)
+                future.exception()  # retrieved: a waiting repeat raises it, nobody else is told
+            raise
+        if key:
+            future.set_result(result)
+        return result
+
+    async def _apply_review(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
+        if self.reviews is None:
+            return ClickResult(None, [], toast="Changes to the flow library are not reviewed in this installation.")
+        assert action.case_id is not None
+        delivery = f"teams:{ctx.activity.id}" if ctx.activity.id else None
+        click = await self._call(self.reviews.review, actor, action.case_id, action.verb, action.text, delivery)
+        if not click.update_card:  # refused: only the clicker is told; the card stays as it was
+            return ClickResult(None, [Notice(click.text)] if ctx.activity.type != "invoke" else [], toast=click.text)
+        notification_id = _notification_id(ctx.activity)
+        sent = await self._call(self.storage.sent_card, notification_id) if notification_id else None
+        updated = cards.review_card_after(sent.card if sent is not None else None, click.text)
+        if notification_id and sent is not None:
             await self._call(self.storage.update_sent_card, notification_id, updated)
         return ClickResult(updated, [])
 
@@ -398,8 +518,10 @@ class TeamsBot(ActivityHandler):
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    async def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
-        return await self._call(self.engine.handle, actor, event, delivery_id=delivery_id)
+    async def _handle(
+        self, actor: Actor, event: Event, delivery_id: str | None, engine: Engine | None = None
+    ) -> list[Reply]:
+        return await self._call((engine or self.engine).handle, actor, event, delivery_id=delivery_id)
 
     async def _remember_person(self, ctx: TurnContext) -> None:
         """An install (by the person or by an admin for them) hands us their chat before they ever
@@ -549,6 +671,13 @@ async def _member_email(ctx: TurnContext, user_id: str) -> str | None:
         return None
     member = await getter(conversation, user_id)
     return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+
+
+def ended_line(change_id: str) -> str:
+    return (
+        f"Preview of change {change_id[:8]} ended. You're back to the published checks; "
+        f"say preview {change_id[:8]} to walk it again."
+    )
 
 
 def _is_execute(value: Any) -> bool:

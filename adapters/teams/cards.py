@@ -149,8 +149,12 @@ def preview(text: str) -> str:
 
 
 def summary_of(content: Card) -> str:
-    """The preview text for a card: its first text, so a case card reads "URGENT: …" in a
+    """The preview text for a card: its ``fallbackText`` when it has one (what a client that cannot
+    draw the card shows instead), else its first text, so a case card reads "URGENT: …" in a
     notification rather than Teams' "Sent a card"."""
+    fallback = content.get("fallbackText") if isinstance(content, dict) else None
+    if isinstance(fallback, str) and fallback.strip():
+        return preview(fallback)
     stack: list[Any] = [content]
     while stack:
         node = stack.pop(0)
@@ -315,9 +319,7 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
             {
                 "type": "Container",
                 "style": VERDICT_STYLES[o.verdict],
-                "items": [
-                    text_block(o.headline, size="Large", weight="Bolder", color=VERDICT_COLOURS[o.verdict])
-                ],
+                "items": [text_block(o.headline, size="Large", weight="Bolder", color=VERDICT_COLOURS[o.verdict])],
             },
             text_block(o.text),
         ]
@@ -483,7 +485,7 @@ def notice_text(notice: Notice) -> str:
 def resume_card(
     conversation_id: str, flow_title: str, question: str, *, start_new: tuple[str | None, str | None] | None = None
 ) -> Card:
-    """"Carry on where you left off?"; with ``start_new`` (a flow id or the words typed elsewhere),
+    """ "Carry on where you left off?"; with ``start_new`` (a flow id or the words typed elsewhere),
     the question asked before a check started in another chat would set this one aside."""
     actions = [execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive")]
     if start_new is not None:
@@ -620,3 +622,130 @@ def case_card_after(previous: Card | None, status: str, *, keep_actions: bool = 
 def _is_status(block: dict[str, Any]) -> bool:
     return block.get("id") == "status"
 
+
+# ---- flow library reviews (bot/publishing/notices.py) ------------------------------------------
+
+REVIEW_KINDS = ("change_submitted", "change_decided")
+REVIEW_BUTTON_TITLES = {"approve_change": "Approve", "request_changes": "Request changes"}
+REVIEW_PREVIEW = "Change waiting for your review: "
+DIFF_LINES = 120  # lines of the diff on a full card; a compact one shows fewer
+DIFF_LINES_COMPACT = 40
+DIFF_LINE_LIMIT = 300
+NBSP = "\u00a0"
+
+
+def notification_card(n: Notification) -> Card:
+    """The card for any notification the outbox delivers: a review request, its outcome, or a case."""
+    if n.kind == "change_submitted":
+        return review_card(n)
+    if n.kind == "change_decided":
+        return review_decided_card(n)
+    return case_card(n)
+
+
+def diff_block(text: str, change_id: str, max_lines: int) -> dict[str, Any]:
+    """The readable diff, laid out as written: one monospace line each, in RichTextBlocks (their
+    text runs are not read as markdown, so a "- " or "*" in a flow's text stays as typed) with
+    leading spaces kept as no-break spaces. Cut at ``max_lines`` with the command for the rest."""
+    lines = text.splitlines() or [" "]
+    pointer = f"policybot library diff {change_id[:8]}"
+    if len(lines) > max_lines:
+        lines = [*lines[: max_lines - 1], f"… (the whole diff: {pointer})"]
+    items: list[dict[str, Any]] = []
+    for line in lines:
+        shown = clip(line.rstrip(), DIFF_LINE_LIMIT) if line.strip() else ""
+        indent = len(line) - len(line.lstrip(" "))
+        shown = NBSP * indent + shown if shown else NBSP
+        items.append(
+            {
+                "type": "RichTextBlock",
+                "spacing": "None",
+                "inlines": [{"type": "TextRun", "text": shown, "fontType": "Monospace", "size": "Small"}],
+            }
+        )
+    return {"type": "Container", "style": "emphasis", "items": items}
+
+
+def _review_facts(n: Notification, compact: bool) -> list[dict[str, Any]]:
+    return [
+        {"title": clip(label, 80), "value": clip(value, 300 if compact else 1000)} for label, value in n.facts if value
+    ]
+
+
+def review_card(n: Notification) -> Card:
+    """ "A change to the flow library waits for your review": what changed, who sent it, and the two
+    buttons, Approve and Request changes (which asks why, required). The facts carry the change id,
+    so there is no "Case …" line; the preview text says what it is before the card is opened."""
+
+    def build(compact: bool) -> Card:
+        body: list[dict[str, Any]] = [
+            {
+                "type": "Container",
+                "style": "accent",
+                "items": [text_block(n.title, size="Medium", weight="Bolder")],
+            }
+        ]
+        facts = _review_facts(n, compact)
+        if facts:
+            body.append({"type": "FactSet", "facts": facts})
+        body.append(diff_block(n.text, n.case_id, DIFF_LINES_COMPACT if compact else DIFF_LINES))
+        buttons: list[dict[str, Any]] = []
+        for name in n.actions:
+            if name == "approve_change":
+                buttons.append(
+                    execute(
+                        REVIEW_BUTTON_TITLES[name], act.data(act.APPROVE_CHANGE, k=n.case_id, n=n.id), style="positive"
+                    )
+                )
+            elif name == "request_changes":
+                buttons.append(
+                    {
+                        "type": "Action.ShowCard",
+                        "title": REVIEW_BUTTON_TITLES[name],
+                        "card": {
+                            "type": "AdaptiveCard",
+                            "body": [
+                                {
+                                    "type": "Input.Text",
+                                    "id": act.REASON_INPUT,
+                                    "label": "What should the author change?",
+                                    "isMultiline": True,
+                                    "isRequired": True,
+                                    "errorMessage": "Say what should change, so the author knows",
+                                    "maxLength": act.REASON_MAX,
+                                }
+                            ],
+                            "actions": [
+                                execute("Send back to the author", act.data(act.REQUEST_CHANGES, k=n.case_id, n=n.id))
+                            ],
+                        },
+                    }
+                )
+        content = card(body, buttons)
+        names = dict(n.facts)
+        sender = names.get("Submitted by")
+        about = ", ".join(x for x in (names.get("Flows"), f"from {sender}" if sender else None) if x)
+        content["fallbackText"] = preview(REVIEW_PREVIEW + (about or n.title) + f" ({n.case_id[:8]})")
+        return content
+
+    return fitted(build)
+
+
+def review_decided_card(n: Notification) -> Card:
+    """To the author: their change was published, or sent back with the reviewer's reason."""
+    body: list[dict[str, Any]] = [
+        text_block(n.title, size="Medium", weight="Bolder"),
+        text_block(clip(n.text, PREVIEW_LIMIT)),
+    ]
+    facts = _review_facts(n, False)
+    if facts:
+        body.append({"type": "FactSet", "facts": facts})
+    return card(body)
+
+
+def review_card_after(previous: Card | None, status: str) -> Card:
+    """A review card after a reviewer's click: the change as it was shown, their result as its
+    status line, no buttons, and no "waiting for your review" preview text any more."""
+    updated = case_card_after(previous, status)
+    updated.pop("fallbackText", None)
+    return updated

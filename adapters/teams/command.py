@@ -45,6 +45,7 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     from adapters.teams.casedesk import TeamsCaseDesk
     from adapters.teams.config import from_environment
     from adapters.teams.notifier import TeamsNotifier
+    from adapters.teams.reviewdesk import TeamsReviewDesk
     from adapters.teams.storage import TeamsStorage
     from bot.cases.worker import Worker
     from bot.ops.health import OpsEndpoints
@@ -55,7 +56,8 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
         runtime = ctx.runtime(**graph_directory(ctx, config))
         storage = TeamsStorage(runtime.store.engine)
         desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
-        service = build_service(runtime.engine, storage, config, cases=desk)
+        reviews = TeamsReviewDesk.for_runtime(runtime)  # review buttons and `preview CHANGE`
+        service = build_service(runtime.engine, storage, config, cases=desk, reviews=reviews)
     except PolicybotError as err:
         raise click.ClickException(str(err)) from err
     configure_logging(secrets=[config.app_password] if config.app_password else [])  # JSON lines, secret masked

@@ -32,6 +32,7 @@ CASES_WORDS = {"my cases", "cases"}
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+_CHANGE_ID = re.compile(r"[0-9a-f]{4,32}")  # a change id or its first characters (bot/publishing)
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,20 @@ def clean_text(activity: Activity) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+PREVIEW_WORD = "preview"
+PREVIEW_END_WORDS = {"end", "stop", "off", "done"}
+
+
 def command_of(text: str) -> tuple[str, str | None] | None:
-    """("start", flow id) for a command-list entry, ("menu", None), ("cases", None), or None."""
+    """("start", flow id) for a command-list entry, ("menu", None), ("cases", None),
+    ("preview", change id or None), ("preview_end", None), or None."""
     folded = text.strip().lower().rstrip(".!")
+    words = folded.split()
+    if words and words[0] == PREVIEW_WORD and len(words) <= 2:
+        if len(words) == 2 and words[1] in PREVIEW_END_WORDS:
+            return "preview_end", None
+        if len(words) == 1 or _CHANGE_ID.fullmatch(words[1]):  # "preview this" is someone's situation
+            return "preview", words[1] if len(words) == 2 else None
     if folded in COMMAND_FLOWS:
         return "start", COMMAND_FLOWS[folded]
     if folded in MENU_WORDS:

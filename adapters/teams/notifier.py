@@ -86,7 +86,7 @@ class TeamsNotifier:
             await self.service.adapter.clients.close(this_loop_only=True)
 
     async def deliver_async(self, n: Notification) -> None:
-        content = cards.case_card(n)
+        content = cards.notification_card(n)
         try:
             if n.recipient.kind == "channel":
                 conversation_id, activity_id = await self._to_channel(n.recipient, content)

@@ -12,6 +12,7 @@ from adapters.http_limits import HTTPLimits
 from adapters.teams.app import TeamsService, build_service, create_app
 from adapters.teams.casedesk import TeamsCaseDesk
 from adapters.teams.config import LOCAL, TeamsConfig
+from adapters.teams.reviewdesk import TeamsReviewDesk
 from adapters.teams.storage import TeamsStorage
 from bot.ops.health import OpsEndpoints
 from bot.runtime import Runtime, build_runtime
@@ -67,7 +68,7 @@ def start_bot(
     config = TeamsConfig(mode=LOCAL, connector_timeout_seconds=3.0, turn_seconds=turn_seconds)
     storage = TeamsStorage(runtime.store.engine)
     desk = TeamsCaseDesk(runtime.cases) if runtime.cases is not None else None
-    service = build_service(runtime.engine, storage, config, cases=desk)
+    service = build_service(runtime.engine, storage, config, cases=desk, reviews=TeamsReviewDesk.for_runtime(runtime))
     server = BotServer(create_app(service, OpsEndpoints.for_runtime(runtime)), limits).start()
     return RunningBot(server, service, runtime, connector)
 

@@ -84,7 +84,47 @@ def every_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str
                 urgency=urgency,
             )
             test_all_cards.check_case_card(n, [])
+    for content in review_cards():
+        collecting(content)
     return collected
+
+
+def review_cards() -> list[dict[str, Any]]:
+    """The flow library's review cards: a short and an over-long diff (markdown-like characters
+    and indentation included), before and after each button, and the author's outcome card."""
+    change = "0123456789abcdef0123456789abcdef"
+    short = "== can-i-post.yaml (changed)\n  outcome 'go_ahead': advice\n    - Go ahead.\n    + Go *ahead*, _now_."
+    long = "\n".join(f"  line {i}: " + "words " * 30 for i in range(400))
+    out: list[dict[str, Any]] = []
+    for text in (short, long):
+        n = Notification(
+            id="n-review",
+            case_id=change,
+            kind="change_submitted",
+            recipient=Recipient(kind="person", key="jo", name="Jo Reviewer"),
+            title=f"A change to the flow library waits for your review ({change[:8]})",
+            text=text,
+            actions=["approve_change", "request_changes"],
+            facts=[
+                ("Submitted by", "Alex Author"),
+                ("Note", "clearer"),
+                ("Flows", "can-i-post"),
+                ("Change", "01234567"),
+            ],
+        )
+        content = cards.notification_card(n)
+        out += [content, cards.review_card_after(content, "Published as library version 2.")]
+    decided = Notification(
+        id="n-decided",
+        case_id=change,
+        kind="change_decided",
+        recipient=Recipient(kind="person", key="alex", name="Alex Author"),
+        title=f"Your change to the flow library ({change[:8]})",
+        text="Changes requested by jo: keep the old wording.",
+        facts=[("Flows", "can-i-post")],
+    )
+    out += [cards.notification_card(decided), cards.review_card_after(None, "Sent back to alex.")]
+    return out
 
 
 def test_the_official_adaptivecards_library_parses_every_card_without_a_warning(
