@@ -22,6 +22,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
@@ -122,7 +123,10 @@ class CaseService:
                 employee_key=employee.id if employee else None,
                 employee_name=employee_name,
                 employee_recipient=_dump_recipient(
-                    employee.recipient() if employee else _actor_recipient(draft.employee, employee_name)
+                    replace(
+                        employee.recipient() if employee else _actor_recipient(draft.employee, employee_name),
+                        language=draft.employee.language,  # progress reaches them in the language they used
+                    )
                 ),
                 platform=draft.employee.platform,
                 flow_id=draft.flow_id,
@@ -132,6 +136,7 @@ class CaseService:
                 verdict=draft.verdict.value,
                 advice=draft.advice,
                 summary=draft.summary,
+                translations=json.dumps(draft.translations, ensure_ascii=False) if draft.translations else None,
                 note=draft.note,
                 answers=json.dumps([{"question": a.question, "answer": a.answer} for a in draft.answers]),
                 citations=json.dumps(
@@ -447,7 +452,7 @@ class CaseService:
         }
         added: list[CaseRecipient] = []
         for resolution in resolutions:
-            recipient = _case_recipient(resolution, round_no, now)
+            recipient = _case_recipient(resolution, round_no, now, self.settings.default_language)
             if (recipient.kind, recipient.key) in existing:
                 continue
             existing.add((recipient.kind, recipient.key))
@@ -466,6 +471,7 @@ class CaseService:
                     teams_channel=recipient.teams_channel,
                     role=recipient.role,
                     note=recipient.note,
+                    language=recipient.language,
                     added_at=now,
                 )
             )
@@ -524,6 +530,7 @@ class CaseService:
                     teams_channel=r["teams_channel"],
                     role=r["role"],
                     note=r["note"],
+                    language=r["language"],
                 )
             )
         events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
@@ -566,7 +573,9 @@ def _dump_recipient(recipient: Recipient) -> str:
     return json.dumps(asdict(recipient), separators=(",", ":"))
 
 
-def _case_recipient(resolution: Resolution, round_no: int, now: datetime) -> CaseRecipient:
+def _case_recipient(resolution: Resolution, round_no: int, now: datetime, default_language: str) -> CaseRecipient:
+    """A recipient as recorded: a person in their directory language, anyone else (a team's
+    channel, a person with no language on file) in the organisation's default language."""
     r = resolution.recipient
     return CaseRecipient(
         kind=r.kind,
@@ -581,6 +590,7 @@ def _case_recipient(resolution: Resolution, round_no: int, now: datetime) -> Cas
         teams_channel=r.teams_channel,
         role=resolution.role,
         note=resolution.note,
+        language=r.language or default_language,
     )
 
 
@@ -625,6 +635,7 @@ def _case(
         closed_by=row["closed_by"],
         closed_by_name=row["closed_by_name"],
         resolution=row["resolution"],
+        translations=json.loads(row["translations"]) if row["translations"] else {},
         recipients=tuple(recipients),
         events=tuple(events),
         deliveries=tuple(deliveries),
