@@ -213,7 +213,6 @@ class Directory:
             "manager_name": manager.name if manager else None,
             "roles": list(person.roles),
             "platform": actor.platform,
-            "language": person.language,
         }
 
     # -- management chain and teams -----------------------------------------------------------

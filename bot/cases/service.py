@@ -430,7 +430,7 @@ class CaseService:
         for resolution in self.directory.team(self.settings, COMMS):
             if resolution.recipient == failed.recipient:
                 continue  # the comms route itself is what failed; the CLI shows it
-            to = _case_recipient(resolution, case.round, now)
+            to = _case_recipient(resolution, case.round, now, self.settings.default_language)
             self.outbox.enqueue(conn, self.compose.delivery_failed(case, to, failed, reason, attempts))
 
     # -- helpers -------------------------------------------------------------------------------------------
