@@ -24,12 +24,22 @@ from bot.conversation.events import Actor
 )
 @click.option("--name", default=None, help="Your display name (default: your login name).")
 @click.option("--email", default=None, help="Your work email, used to find you in the directory.")
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="The language to talk in, such as cy or en (default: your terminal's LANG; "
+    "the settings' languages say which are offered).",
+)
 @pass_cli
-def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None) -> None:
+def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None, language: str | None) -> None:
     """Talk to policybot in the terminal."""
     login = user_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
     runtime = ctx.runtime()
-    actor = Actor(user_id=f"console:{login}", display_name=name or login, email=email, platform="console")
+    locale = language or os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    actor = Actor(
+        user_id=f"console:{login}", display_name=name or login, email=email, platform="console", locale=locale
+    )
     deliver = None
     if runtime.cases is not None:
         worker = Worker(runtime, ConsoleNotifier())

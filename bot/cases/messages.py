@@ -15,7 +15,7 @@ from bot.cases.model import Case, CaseRecipient
 from bot.cases.notify import Notification, Recipient
 from bot.cases.working_hours import WorkingHours, describe_duration
 from bot.language.flow_model import Duration
-from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.catalog import in_words, interface
 from bot.language.i18n.languages import ENGLISH
 from bot.language.verdicts import Verdict
 
@@ -23,16 +23,6 @@ from bot.language.verdicts import Verdict
 # directory's ``language:``; the employee's is the language they used). The case's summary and
 # title are the ones rendered in that language when the case opened (``Case.words``); the
 # employee's note and any message between the two are passed on exactly as written.
-DURATIONS = (
-    N_("{n} working hour"),
-    N_("{n} working hours"),
-    N_("{n} hour"),
-    N_("{n} hours"),
-    N_("{n} day"),
-    N_("{n} days"),
-    N_("{n} minute"),
-    N_("{n} minutes"),
-)
 
 CASE_OPENED = "case_opened"
 REMINDER = "reminder"
@@ -53,15 +43,9 @@ def _id() -> str:
 def _names(names: list[str], language: str | None = None) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return interface(language)("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
+    _ = interface(language)
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
-
-def in_words(english: str, language: str | None) -> str:
-    """"4 working hours" in ``language`` (Welsh keeps the noun singular after a number: "4 awr waith")."""
-    if language in (None, ENGLISH):
-        return english
-    amount, _, unit = english.partition(" ")
-    return interface(language)("{n} " + unit).format(n=amount)
 
 
 class Composer:
@@ -101,7 +85,8 @@ class Composer:
         return facts
 
     def _urgent(self, case: Case, title: str, language: str | None = None) -> str:
-        return interface(language)("URGENT: {title}").format(title=title) if case.urgency == "urgent" else title
+        _ = interface(language)
+        return _("URGENT: {title}").format(title=title) if case.urgency == "urgent" else title
 
     # -- to the people a case is sent to -----------------------------------------------------
     def case_opened(self, case: Case, recipient: CaseRecipient) -> Notification:

@@ -157,25 +157,39 @@ def test_command(ctx: CliContext, paths: tuple[Path, ...], allow_gaps: bool) -> 
 @click.argument("flow_id")
 @click.option("--answer", "answers", multiple=True, help="An answer: the option's number or words. Repeat in order.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Walk it in this language (cy: Welsh), whether or not the settings offer it yet.",
+)
 @pass_cli
-def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool) -> None:
+def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool, language: str | None) -> None:
     """Walk a flow with the given answers and print where it ends (nothing is stored)."""
     from bot.conversation.engine import Engine
     from bot.conversation.events import Actor, FreeText, Start
-    from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
+    from bot.conversation.library import FlowLibrary
+    from bot.conversation.replies import LanguageSwitch, Notice, NoticeKind, Outcome, Question, Reply
     from bot.store import Store
 
     library = ctx.library
     library.get(flow_id)  # an unknown flow is an error with a "did you mean", not a silent menu
+    if language and language not in library.settings.languages:  # an author trying a translation
+        settings = library.settings.with_overrides({"languages": [*library.settings.languages, language]})
+        library = FlowLibrary(library.all(), library.registry, settings)
     store = Store("sqlite://")
     engine = Engine(library, store)
-    actor = Actor(user_id="cli", display_name="You")
-    replies = engine.handle(actor, Start(flow_id=flow_id))
+    actor = Actor(user_id="cli", display_name="You", locale=language)
+
+    def said(replies: list[Reply]) -> list[Reply]:
+        return [r for r in replies if not isinstance(r, LanguageSwitch)]  # no switch to press here
+
+    replies = said(engine.handle(actor, Start(flow_id=flow_id)))
     for answer in answers:
         current = replies[-1]
         if not isinstance(current, Question):
             raise PolicybotError(f"the flow had already finished before the answer '{answer}'")
-        replies = engine.handle(actor, FreeText(answer, current.conversation_id))
+        replies = said(engine.handle(actor, FreeText(answer, current.conversation_id)))
         invalid = [r for r in replies if isinstance(r, Notice) and r.kind is NoticeKind.INVALID]
         if invalid:
             options = "; ".join(f"{o.index + 1}. {o.label}" for o in current.options)
@@ -188,6 +202,7 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
                 {
                     "finished": True,
                     "state": last.state,
+                    "language": last.language,
                     "verdict": last.verdict.value,
                     "text": last.text,
                     "checklist": last.checklist,

@@ -200,9 +200,23 @@ class Engine:
 
         return retry_transient(read, "showing a conversation again")
 
-    def menu(self) -> FlowChoice:
-        """Every flow, for a person who has not said what the situation is."""
-        return self.presenter.menu()
+    def menu(self, actor: Actor | None = None) -> FlowChoice:
+        """Every flow, for a person who has not said what the situation is (in their language)."""
+        menu = self.presenter.menu()
+        if actor is None or not actor.language or actor.language == "en":
+            return menu
+        localised = self.speaking.localise(menu, actor.language)
+        assert isinstance(localised, FlowChoice)
+        return localised
+
+    def language_of(self, actor: Actor) -> str:
+        """The language the bot speaks to this person now (their choice, platform, or default)."""
+
+        def read() -> str:
+            with self.store.transaction() as conn:
+                return self.speaking.settle(conn, actor).language or "en"
+
+        return retry_transient(read, "reading a person's language")
 
     # -- dispatch ------------------------------------------------------------------------------
     def _dispatch(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:
@@ -310,7 +324,8 @@ class Engine:
 
     def _kept_notice(self, conn: Connection, kept: Conversation, actor: Actor) -> Notice:
         title = self.presenter.title(self._compiled(conn, kept), actor)
-        text = interface(actor.language)('Your check "{title}" is kept where you left it: type resume to carry on with it.')
+        _ = interface(actor.language)
+        text = _('Your check "{title}" is kept where you left it: type resume to carry on with it.')
         return Notice(text.format(title=title))
 
     # -- answering -------------------------------------------------------------------------------
@@ -559,7 +574,8 @@ class Engine:
         if conv.status == DONE:
             return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
         if conv.status == SET_ASIDE:
-            text = interface(actor.language)('Your check "{title}" is set aside: type resume to carry on with it.')
+            _ = interface(actor.language)
+            text = _('Your check "{title}" is set aside: type resume to carry on with it.')
             return [Notice(text.format(title=self.presenter.title(compiled, actor)))]
         return [Notice(N_("That conversation was stopped. Describe a situation to start a new one."))]
 

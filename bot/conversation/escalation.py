@@ -95,7 +95,8 @@ def escalation_context(recipients: list[str], language: str | None = None) -> di
     """
     if len(recipients) <= 1:
         return {"to": "".join(recipients)}
-    return {"to": interface(language)("{names} and {last}").format(names=", ".join(recipients[:-1]), last=recipients[-1])}
+    _ = interface(language)
+    return {"to": _("{names} and {last}").format(names=", ".join(recipients[:-1]), last=recipients[-1])}
 
 
 def default_summary(

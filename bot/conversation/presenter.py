@@ -27,7 +27,7 @@ from bot.conversation.replies import (
 )
 from bot.language.citations import Registry, readable_clause
 from bot.language.flow_model import State
-from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.catalog import N_, in_words, interface
 from bot.language.i18n.languages import ENGLISH
 from bot.language.templates import TemplateProblem, is_plain, render_for_employee
 from bot.store.records import Answer, Conversation
@@ -142,7 +142,7 @@ class Presenter:
                 required=state.escalate.required,
                 preview=self.summary(conv, actor, compiled, None),
                 target_names={t: settings.target_name(t, actor.language) for t in state.escalate.all_targets},
-                deadline=self.duration(wait.describe(), actor) if wait else None,
+                deadline=in_words(wait.describe(), actor.language) if wait else None,
                 recipients=self.recipients(actor, state.escalate.to),
             )
         correct, total = compiled.score(conv.answers)
@@ -163,13 +163,6 @@ class Presenter:
             language=actor.language or ENGLISH,
         )
 
-    def duration(self, english: str, actor: Actor) -> str:
-        """"4 working hours" in the person's language ("4 awr waith")."""
-        if actor.language in (None, ENGLISH):
-            return english
-        amount, _, unit = english.partition(" ")
-        return interface(actor.language)("{n} " + unit).format(n=amount)
-
     def summary(self, conv: Conversation, actor: Actor, compiled: CompiledFlow, note: str | None) -> str:
         """What a case's recipients read: the flow's own summary template, or the default one."""
         state = compiled.state(conv.state)
@@ -177,7 +170,8 @@ class Presenter:
         if state.escalate.summary:
             path = f"states.{state.name}.escalate.summary"
             text = self.said(path, state.escalate.summary, conv, actor, compiled)
-            return f"{text}\n{interface(actor.language)('Their note:')} {note}" if note else text
+            _ = interface(actor.language)
+            return f"{text}\n{_('Their note:')} {note}" if note else text
         user = self.people.describe(actor)
         answers = tuple(self.answer_view(a, conv, actor, compiled) for a in conv.answers)
         return default_summary(

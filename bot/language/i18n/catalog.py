@@ -72,3 +72,24 @@ def interface(language: str | None) -> Callable[[str], str]:
 def plural(language: str | None) -> Callable[[str, str, int], str]:
     """``ngettext`` for one language (Welsh has six plural forms; the catalogue knows them)."""
     return translations(language or ENGLISH).ngettext
+
+
+# How long, in words: the forms Duration.describe and describe_duration write, as messages.
+DURATIONS = (
+    N_("{n} working hour"),
+    N_("{n} working hours"),
+    N_("{n} hour"),
+    N_("{n} hours"),
+    N_("{n} day"),
+    N_("{n} days"),
+    N_("{n} minute"),
+    N_("{n} minutes"),
+)
+
+
+def in_words(english: str, language: str | None) -> str:
+    """"4 working hours" in ``language`` (Welsh keeps the noun singular after a number: "4 awr waith")."""
+    if language in (None, ENGLISH):
+        return english
+    amount, _, unit = english.partition(" ")
+    return interface(language)("{n} " + unit).format(n=amount)
