@@ -148,10 +148,10 @@ class ConsoleChat:
         if chosen is not None:
             self.show(self.send(SetLanguage(chosen, self.conversation_id)))
             return
-        if offer is not None and folded in ("switch", "switch to it", "start it"):
+        if offer is not None and folded in ("switch", "switch to it", "start it", "newid", self._("switch")):
             self.show(self.send(Start(flow_id=offer.flow_id)))
             return
-        if self.not_this is not None and line.lower() == NOT_THIS_WORDS:
+        if self.not_this is not None and folded in (NOT_THIS_WORDS, self._(NOT_THIS_WORDS)):
             self.show(self.send(Start(flow_id=self.not_this.candidates[0].flow_id)))
             return
         if self.menu is not None and line.isdigit() and 1 <= int(line) <= len(self.menu.candidates):

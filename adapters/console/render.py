@@ -40,7 +40,7 @@ VERDICT_STYLE = {
     Verdict.ACT: ("blue", "➜"),
 }
 NARROWEST = 30  # below this a terminal is not usable for reading advice; wrap as if it were this wide
-NOT_THIS_WORDS = "not this"
+NOT_THIS_WORDS = N_("not this")  # typed as shown, in English or in the reply's language
 # what a person types to switch language: each language's own name, as the switch shows it
 SWITCH_HINT = N_("type its name to switch")
 
@@ -165,7 +165,8 @@ def citation_lines(citations: Sequence[CitationView], width: int, language: str 
     for group in group_citations(citations):
         title = group.policy_title
         if language not in (None, "en") and sources.get(title) != language:
-            title += " " + interface(language)("(in {language})").format(language=_language_name(sources.get(title), language))
+            _ = interface(language)
+            title += " " + _("(in {language})").format(language=_language_name(sources.get(title), language))
         lines.append(wrap(title, width, "  "))
         for clause in group.clauses:
             text = f"{clause.label}: {clause.summary}" if clause.summary else clause.label

@@ -66,7 +66,7 @@ RULE_CHOICES: dict[str, tuple[Any, ...]] = {
 
 DEFAULTS: dict[str, Any] = {
     "org": {
-        "name": "Example Council",
+        "name": N_("Example Council"),
         "short_name": N_("the council"),
         "digital_team": N_("the digital communications team"),
         "intranet_policy_url": "",
