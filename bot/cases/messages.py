@@ -16,7 +16,7 @@ from bot.cases.notify import Notification, Recipient
 from bot.cases.working_hours import WorkingHours, describe_duration
 from bot.language.flow_model import Duration
 from bot.language.i18n.catalog import in_words, interface
-from bot.language.i18n.languages import ENGLISH
+from bot.language.i18n.languages import ENGLISH, join_names
 from bot.language.verdicts import Verdict
 
 # Each notification is written in its recipient's language (``Recipient.language``, from the
@@ -44,7 +44,8 @@ def _names(names: list[str], language: str | None = None) -> str:
     if len(names) <= 1:
         return "".join(names)
     _ = interface(language)
-    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
+    # Translators: the word that joins the last two names of a list ("A, B and C")
+    return join_names(names, language, _("and"))
 
 
 

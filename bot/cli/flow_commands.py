@@ -101,8 +101,13 @@ def validate_command(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     problems += [Problem(str(p), 1, "no such file or folder") for p in missing]
     if registry is not None and settings is not None:
         # every check that can run on what was read, in every file, broken or not
-        _, found = check_files([p for p in targets if p.exists()], registry, settings)
+        good, found = check_files([p for p in targets if p.exists()], registry, settings)
         problems += found
+        if len(settings.languages) > 1:  # every text in every language the settings switch on
+            from bot.language.i18n.flow_translations import registry_problems, translation_problems
+
+            problems += [p for flow in good for p in translation_problems(flow, settings)]
+            problems += registry_problems(registry, settings)
     unique = sorted(set(problems))
     for problem in unique:
         click.echo(str(problem))

@@ -34,6 +34,7 @@ BUILT_IN_COMMANDS = {
     "export-person": "bot.cli.data_commands:export_person_command",
     "coverage": "bot.cli.coverage_command:coverage_command",
     "routing-report": "bot.cli.routing_commands:routing_report_command",
+    "i18n": "bot.cli.i18n_commands:i18n_group",
 }
 
 

@@ -15,6 +15,7 @@ from bot.conversation.events import Actor
 from bot.conversation.replies import AnswerView, CitationView, group_citations
 from bot.language.flow_model import Duration
 from bot.language.i18n.catalog import interface
+from bot.language.i18n.languages import join_names
 from bot.language.verdicts import Verdict
 
 if TYPE_CHECKING:  # a type only: `policybot paths` reads this module and needs no database
@@ -96,7 +97,8 @@ def escalation_context(recipients: list[str], language: str | None = None) -> di
     if len(recipients) <= 1:
         return {"to": "".join(recipients)}
     _ = interface(language)
-    return {"to": _("{names} and {last}").format(names=", ".join(recipients[:-1]), last=recipients[-1])}
+    # Translators: the word that joins the last two names of a list ("A, B and C")
+    return {"to": join_names(recipients, language, _("and"))}
 
 
 def default_summary(

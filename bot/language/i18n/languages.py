@@ -15,12 +15,35 @@ WELSH = "cy"
 # Each language's name in that language: what the one-tap switch says.
 NAMES: dict[str, str] = {ENGLISH: "English", WELSH: "Cymraeg"}
 
+# Each language's name in English: what validate's messages to a comms officer say.
+ENGLISH_NAMES: dict[str, str] = {ENGLISH: "English", WELSH: "Welsh"}
+
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
 def name_of(language: str) -> str:
     """The language's own name for itself ("Cymraeg"), or its code for one we have no name for."""
     return NAMES.get(language, language)
+
+
+def english_name(language: str) -> str:
+    return ENGLISH_NAMES.get(language, language)
+
+
+def join_names(names: list[str], language: str | None, and_word: str) -> str:
+    """"A, B and C" in ``language``, where ``and_word`` is that language's "and".
+
+    Welsh "a" becomes "ac" before a vowel and joins "y" to "a'r" ("a'r tîm Cyfathrebu")."""
+    if len(names) <= 1:
+        return "".join(names)
+    last = names[-1]
+    joiner = f" {and_word} "
+    if language == WELSH and and_word == "a":
+        if last.startswith("y ") or last.startswith("yr "):
+            last, joiner = last.split(" ", 1)[1], " a’r "
+        elif last[:1].lower() in "aeiouwyâêîôûŵŷ":
+            joiner = " ac "
+    return ", ".join(names[:-1]) + joiner + last
 
 
 def language_of_locale(locale: str | None, offered: tuple[str, ...]) -> str | None:
