@@ -182,11 +182,18 @@ def import_folder(folder: Path, flows: list[Flow], registry: Registry, settings:
             if _unchanged(text, language, translated):
                 continue
             accepted[text.path] = translated
-        status = _status(path)
+        status = None if stem == CITATIONS else _status(path)
+        translated = any(language in t.translations for t in texts.values())
+        if status is not None and not accepted and (not translated or status == _flow_status(by_id.get(stem), language)):
+            status = None  # nothing new: the file is left exactly as it is
         if accepted or status:
-            write_translations(target, language, accepted, texts, status=None if stem == CITATIONS else status)
+            write_translations(target, language, accepted, texts, status=status)
         result.written[str(target)] = len(accepted)
     return result
+
+
+def _flow_status(flow: Flow | None, language: str) -> str | None:
+    return None if flow is None else flow.translation_status.get(language)
 
 
 def _current(translated: str, text: FlowText) -> Any:
