@@ -37,7 +37,9 @@ def flows_command(ctx: CliContext, as_json: bool) -> None:
         return
     width = max((len(f.id) for f in flows), default=0)
     for f in flows:
-        click.echo(f"{f.id.ljust(width)}  {f.title}")
+        drafts = sorted(code for code, status in f.translation_status.items() if status == "draft")
+        note = f"  [{', '.join(drafts)}: draft translation]" if drafts else ""
+        click.echo(f"{f.id.ljust(width)}  {f.title}{note}")
 
 
 @click.command("route")
