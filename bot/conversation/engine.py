@@ -118,7 +118,7 @@ class Engine:
                     return self._set_language(conn, actor, event)
                 replies = self._dispatch(conn, actor, event)
                 if isinstance(event, Start | FreeText) and self.speaking.several:
-                    actor = self.speaking.settle(conn, actor)  # a first message in Welsh switches to Welsh
+                    actor = self.speaking.after_words(conn, actor, replies)  # first words in Welsh switch to Welsh
                 return self.speaking.finish(replies, actor)
         except StaleConversation:
             conversation_id = getattr(event, "conversation_id", None)

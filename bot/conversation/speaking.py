@@ -21,7 +21,17 @@ from sqlalchemy import Connection
 
 from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
-from bot.conversation.replies import ChoiceKind, FlowCandidate, FlowChoice, LanguageChoice, LanguageSwitch, Notice, Reply
+from bot.conversation.replies import (
+    ChoiceKind,
+    FlowCandidate,
+    FlowChoice,
+    LanguageChoice,
+    LanguageSwitch,
+    Notice,
+    Outcome,
+    Question,
+    Reply,
+)
 from bot.language.i18n.catalog import interface
 from bot.language.i18n.languages import ENGLISH, language_of_locale, name_of
 from bot.store.languages import choose_language, chosen_language
@@ -47,6 +57,14 @@ class Speaking:
         if chosen in self.offered:
             return replace(actor, language=chosen)
         return replace(actor, language=language_of_locale(actor.locale, self.offered) or self.default)
+
+    def after_words(self, conn: Connection, actor: Actor, replies: list[Reply]) -> Actor:
+        """The actor after a turn of typed words, which may have switched the language: the
+        language of the question or outcome shown, else the person's choice as now stored."""
+        for reply in replies:
+            if isinstance(reply, Question | Outcome):
+                return actor if reply.language == actor.language else replace(actor, language=reply.language)
+        return self.settle(conn, actor)
 
     def offers(self, language: str) -> bool:
         return language in self.offered

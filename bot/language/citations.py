@@ -13,6 +13,7 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ _READABLE_CY = (
 )
 
 
+@lru_cache(maxsize=4096)
 def readable_clause(clause: str, language: str | None = None) -> str:
     """A clause as a person reads it: "heading 'Use of Social Media at work', must, bullet 5"
     becomes "'Use of Social Media at work', what you must do, point 5"; "paragraph 27" stays.

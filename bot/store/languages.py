@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, String, Table, insert, select, update
+from sqlalchemy import Column, Connection, String, Table, bindparam, insert, select, update
 
 from bot.store.personal_data import PersonalData, declare
 from bot.store.schema import UTCDateTime, metadata
@@ -26,10 +26,14 @@ person_languages = Table(
 declare(PersonalData("person_languages", person=("user_id",), at="chosen_at"))
 
 
+# Built once: this is read on every turn of a bot that speaks several languages (docs/benchmarks.md).
+_CHOSEN = select(person_languages.c.language).where(person_languages.c.user_id == bindparam("b_user"))
+
+
 def chosen_language(conn: Connection, user_id: str) -> str | None:
     """The language this person chose, or None when they never chose one."""
-    row = conn.execute(select(person_languages.c.language).where(person_languages.c.user_id == user_id)).first()
-    return None if row is None else str(row[0])
+    found = conn.execute(_CHOSEN, {"b_user": user_id}).scalar()
+    return None if found is None else str(found)
 
 
 def choose_language(conn: Connection, user_id: str, language: str, now: datetime) -> None:
