@@ -227,7 +227,10 @@ class ConsoleChat:
                 text = _("This should go to {names}. This is exactly what would be sent:").format(names=names)
                 self.say(click.style(wrap(text, self.width), bold=True))
                 self.say(preview(offer.preview, self.width))
-                if self._prompt(_("Send it to {names} now? [y/N]").format(names=names)).strip().lower() in YES_WORDS[1:]:
+                if (
+                    self._prompt(_("Send it to {names} now? [y/N]").format(names=names)).strip().lower()
+                    in YES_WORDS[1:]
+                ):
                     note = self._prompt(_("A short note for them (Enter for none):")).strip()
                     self.show(self.send(ConfirmEscalation(outcome.conversation_id, note or None)))
                 else:

@@ -17,7 +17,11 @@ from bot.cases.notify import Notification
 from bot.language.i18n.catalog import N_, interface
 
 # the buttons as the recipient reads them, in their language
-ACTION_LABELS = {"acknowledge": N_("Acknowledge"), "resolve": N_("Resolve"), "message_employee": N_("Message the employee")}
+ACTION_LABELS = {
+    "acknowledge": N_("Acknowledge"),
+    "resolve": N_("Resolve"),
+    "message_employee": N_("Message the employee"),
+}
 
 
 class ConsoleNotifier:

@@ -48,7 +48,6 @@ def _names(names: list[str], language: str | None = None) -> str:
     return join_names(names, language, _("and"))
 
 
-
 class Composer:
     """Builds notifications; knows the org's timezone so deadlines read as local times."""
 
@@ -70,7 +69,9 @@ class Composer:
             return ""
         return in_words(describe_duration(Duration(case.deadline_seconds, case.deadline_working_hours)), language)
 
-    def _facts(self, case: Case, recipient: CaseRecipient | None = None, language: str | None = None) -> list[tuple[str, str]]:
+    def _facts(
+        self, case: Case, recipient: CaseRecipient | None = None, language: str | None = None
+    ) -> list[tuple[str, str]]:
         _ = interface(language)
         _summary, title = case.words(language)
         facts = [
@@ -99,7 +100,9 @@ class Composer:
             case_id=case.id,
             kind=CASE_OPENED,
             recipient=recipient.recipient(),
-            title=self._urgent(case, _("{name} needs you: {title}").format(name=case.employee_name, title=title), language),
+            title=self._urgent(
+                case, _("{name} needs you: {title}").format(name=case.employee_name, title=title), language
+            ),
             text=summary,
             actions=list(ACT_ACTIONS),
             facts=self._facts(case, recipient, language),
@@ -179,9 +182,9 @@ class Composer:
             kind=RE_ESCALATED,
             recipient=case.employee_recipient,
             title=_("Your case has been passed on"),
-            text=_('Nobody picked up your case about "{title}" within {waited}, so it has now also gone to {names}.').format(
-                title=title, waited=self.deadline_text(case, language), names=_names(added, language)
-            ),
+            text=_(
+                'Nobody picked up your case about "{title}" within {waited}, so it has now also gone to {names}.'
+            ).format(title=title, waited=self.deadline_text(case, language), names=_names(added, language)),
             facts=[(_("Case"), case.short_id)],
             urgency=case.urgency,
         )
@@ -250,7 +253,9 @@ class Composer:
         text = _(
             "policybot could not deliver a message to {recipient} about {name}'s case ({title}) after {attempts} "
             "attempt(s). The last error was: {reason}\nPlease make sure they know, or deal with the case yourselves."
-        ).format(recipient=failed.recipient.name, name=case.employee_name, title=title, attempts=attempts, reason=reason)
+        ).format(
+            recipient=failed.recipient.name, name=case.employee_name, title=title, attempts=attempts, reason=reason
+        )
         if failed.kind in (CASE_OPENED, REMINDER, RE_ESCALATED):
             text += "\n\n" + _("What they should have received:") + f"\n{summary}"
         return Notification(

@@ -35,7 +35,6 @@ from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
 from bot.conversation.opening import Opener, is_routing_choice, new_situation
 from bot.conversation.presenter import Presenter
-from bot.conversation.speaking import Speaking
 from bot.conversation.replies import (
     Explanation,
     Feedback,
@@ -46,6 +45,7 @@ from bot.conversation.replies import (
     SwitchOffer,
     Unfinished,
 )
+from bot.conversation.speaking import Speaking
 from bot.conversation.typed_answers import command_for, not_an_answer, read_answer
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
@@ -115,7 +115,8 @@ class Engine:
                 ):
                     return self.speaking.finish(self._repeat(conn, actor, event), actor)
                 if isinstance(event, SetLanguage):
-                    return self._set_language(conn, actor, event)
+                    actor, replies = self._set_language(conn, actor, event)
+                    return self.speaking.finish(replies, actor)
                 replies = self._dispatch(conn, actor, event)
                 if isinstance(event, Start | FreeText) and self.speaking.several:
                     actor = self.speaking.after_words(conn, actor, replies)  # first words in Welsh switch to Welsh
@@ -133,11 +134,11 @@ class Engine:
                 )
                 return self.speaking.finish([notice, *self._current(conn, actor, conversation_id)], actor)
 
-    def _set_language(self, conn: Connection, actor: Actor, event: SetLanguage) -> list[Reply]:
+    def _set_language(self, conn: Connection, actor: Actor, event: SetLanguage) -> tuple[Actor, list[Reply]]:
         """The switch was pressed: remember the language, and show where the person is in it at once."""
         if not self.speaking.offers(event.language):
             notice = Notice(N_("That language is not switched on here."), NoticeKind.INVALID)
-            return self.speaking.finish([notice, *self._current(conn, actor, event.conversation_id)], actor)
+            return actor, [notice, *self._current(conn, actor, event.conversation_id)]
         actor = self.speaking.choose(conn, actor, event.language, self.clock.now())
         notice = Notice(N_("I will speak English from now on."))
         conversation_id = event.conversation_id
@@ -145,7 +146,7 @@ class Engine:
             active = self.store.active_conversation(conn, actor.user_id)
             conversation_id = active.id if active is not None else None
         current = self._current(conn, actor, conversation_id) if conversation_id else []
-        return self.speaking.finish([notice, *current], actor)
+        return actor, [notice, *current]
 
     def _repeat(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:
         """A delivery already applied once: never silence, but where the person stands now.
@@ -184,7 +185,9 @@ class Engine:
             actor = self.speaking.settle(conn, actor)
             state = compiled.state(conv.state)
             ask = f"states.{state.name}.ask"
-            question = self.presenter.said(ask, state.ask or "", conv, actor, compiled) if state.kind == QUESTION else ""
+            question = ""
+            if state.kind == QUESTION:
+                question = self.presenter.said(ask, state.ask or "", conv, actor, compiled)
             return Unfinished(conv.id, conv.flow_id, self.presenter.title(compiled, actor), question, len(conv.answers))
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
@@ -224,6 +227,8 @@ class Engine:
             return self._start(conn, actor, event)
         if isinstance(event, FreeText):
             return self._free_text(conn, actor, event)
+        if isinstance(event, SetLanguage):  # handled before dispatch; here only for completeness
+            return self._set_language(conn, actor, event)[1]
         conv = self.store.load_conversation(conn, event.conversation_id)
         if conv is not None and conv.user_id != actor.user_id:
             return [self._not_yours(conv, actor)]
@@ -373,7 +378,8 @@ class Engine:
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
         base = f"states.{state.name}.options"
-        labels = [self.presenter.said(f"{base}.{i}.label", o.label, conv, actor, compiled) for i, o in enumerate(state.options)]
+        said = self.presenter.said
+        labels = [said(f"{base}.{i}.label", o.label, conv, actor, compiled) for i, o in enumerate(state.options)]
         reading = read_answer(text, labels)
         if reading.index is None and actor.language not in (None, "en"):  # the English words work too
             english = read_answer(text, [self.presenter.english(o.label, conv, actor, compiled) for o in state.options])

@@ -116,6 +116,4 @@ class SetLanguage:
     conversation_id: str | None = None
 
 
-Event = (
-    Start | Choose | FreeText | Back | Restart | Why | Cancel | ConfirmEscalation | DeclineEscalation | SetLanguage
-)
+Event = Start | Choose | FreeText | Back | Restart | Why | Cancel | ConfirmEscalation | DeclineEscalation | SetLanguage

@@ -124,7 +124,10 @@ class Presenter:
 
     def _label_in(self, state: State, english: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
         for index, option in enumerate(state.options):
-            if option.label.strip() == english or (not is_plain(option.label) and self.english(option.label, conv, actor, compiled) == english):
+            same = option.label.strip() == english
+            if not same and not is_plain(option.label):  # a label that is a template: compare it filled in
+                same = self.english(option.label, conv, actor, compiled) == english
+            if same:
                 return self.said(f"states.{state.name}.options.{index}.label", option.label, conv, actor, compiled)
         return english
 
@@ -250,7 +253,8 @@ class Presenter:
             return answer.label
         for index, option in enumerate(state.options):
             if option.label.strip() == answer.label and is_plain(option.label):
-                return compiled.flow.text_in(f"states.{state.name}.options.{index}.label", option.label, language).strip()
+                path = f"states.{state.name}.options.{index}.label"
+                return compiled.flow.text_in(path, option.label, language).strip()
         return answer.label
 
     def checklist(self, state: State, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> list[str]:

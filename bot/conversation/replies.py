@@ -260,9 +260,9 @@ class SwitchOffer:
     @property
     def text(self) -> str:
         _ = interface(self.language)
-        return _('That sounds like a different situation: "{title}". Your check "{current}" is kept either way.').format(
-            title=self.flow_title, current=self.current_title
-        )
+        return _(
+            'That sounds like a different situation: "{title}". Your check "{current}" is kept either way.'
+        ).format(title=self.flow_title, current=self.current_title)
 
 
 @dataclass(frozen=True)

@@ -119,14 +119,14 @@ def not_an_answer(reading: Reading, labels: list[str], language: str | None = No
     if reading.suggestions:
         close = either.join(f"{i + 1}. {labels[i]}" for i in reading.suggestions)
         numbers = either.join(str(i + 1) for i in reading.suggestions)
-        return Notice(_("Did you mean: {close}? Type {numbers} to answer.").format(close=close, numbers=numbers), NoticeKind.INVALID)
+        text = _("Did you mean: {close}? Type {numbers} to answer.").format(close=close, numbers=numbers)
+        return Notice(text, NoticeKind.INVALID)
     numbers = ", ".join(f"{i + 1}" for i in range(len(labels)))
-    return Notice(
-        _("Please answer with one of the options ({numbers}) or its words. You can also type back, restart, why or stop.").format(
-            numbers=numbers
-        ),
-        NoticeKind.INVALID,
-    )
+    text = _(
+        "Please answer with one of the options ({numbers}) or its words. "
+        "You can also type back, restart, why or stop."
+    ).format(numbers=numbers)
+    return Notice(text, NoticeKind.INVALID)
 
 
 def _yes_or_no(typed: str, labels: list[str]) -> Reading | None:

@@ -188,7 +188,9 @@ def _load_policies(raw: LineDict, file: str, problems: list[Problem]) -> dict[st
         title = _text(entry, "title", where, file, line, problems)
         language = entry.get("language", ENGLISH)
         if not (isinstance(language, str) and LANGUAGE_CODE.match(language)):
-            problems.append(Problem(file, entry.line_of("language"), f"'language' in {where} should be a code like en or cy"))
+            problems.append(
+                Problem(file, entry.line_of("language"), f"'language' in {where} should be a code like en or cy")
+            )
             language = ENGLISH
         if fname is not None and (Path(fname).name != fname or fname in (".", "..")):
             message = f"'file' in {where} must be a bare file name in the policy folder"
@@ -268,7 +270,9 @@ def _split_summary(entry: LineDict, file: str, problems: list[Problem]) -> FlowT
         if code != ENGLISH and LANGUAGE_CODE.match(code) and isinstance(text, str)
     }
     unknown = [k for k in value if not LANGUAGE_CODE.match(k.removesuffix("_of"))]
-    problems += [Problem(file, value.line_of(k), f"'{k}' is not a language code: write en, cy and cy_of") for k in unknown]
+    problems += [
+        Problem(file, value.line_of(k), f"'{k}' is not a language code: write en, cy and cy_of") for k in unknown
+    ]
     return FlowText("summary", english, value.line_of(ENGLISH), translations, template=False)
 
 

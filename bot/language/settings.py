@@ -176,7 +176,11 @@ SETTINGS_SCHEMA: dict[str, Any] = {
             "type": "array",
             "minItems": 1,
             "uniqueItems": True,
-            "items": {"type": "string", "pattern": LANGUAGE_CODE.pattern, "description": "a language code like en or cy"},
+            "items": {
+                "type": "string",
+                "pattern": LANGUAGE_CODE.pattern,
+                "description": "a language code like en or cy",
+            },
         },
         "default_language": {"type": "string", "pattern": LANGUAGE_CODE.pattern},
         "translations": {
@@ -279,7 +283,10 @@ class Settings:
         if language and language != ENGLISH:
             own = self.data.get("translations", {}).get(language, {}).get("org", {})
             _ = interface(language)
-            org = {key: own.get(key) or (_(value) if isinstance(value, str) and value else value) for key, value in org.items()}
+            org = {
+                key: own.get(key) or (_(value) if isinstance(value, str) and value else value)
+                for key, value in org.items()
+            }
         org["rules"] = self.rules
         org["contacts"] = {target: self.target_name(target, language) for target in self.targets}
         return org
@@ -376,7 +383,9 @@ def _language_problems(raw: dict[str, Any], file: str) -> list[Problem]:
     offered = languages if isinstance(languages, list) else [ENGLISH]
     problems = []
     if isinstance(languages, LineList) and ENGLISH not in languages:
-        problems.append(Problem(file, raw.line_of("languages"), "'languages' must include en: every flow is written in English"))
+        problems.append(
+            Problem(file, raw.line_of("languages"), "'languages' must include en: every flow is written in English")
+        )
     default = raw.get("default_language")
     if isinstance(default, str) and default not in offered:
         message = f"'default_language' is '{default}', which is not in 'languages' ({', '.join(map(str, offered))})"

@@ -39,9 +39,7 @@ def chosen_language(conn: Connection, user_id: str) -> str | None:
 def choose_language(conn: Connection, user_id: str, language: str, now: datetime) -> None:
     """Remember the person's choice (the latest choice wins)."""
     done = conn.execute(
-        update(person_languages)
-        .where(person_languages.c.user_id == user_id)
-        .values(language=language, chosen_at=now)
+        update(person_languages).where(person_languages.c.user_id == user_id).values(language=language, chosen_at=now)
     )
     if not done.rowcount:
         conn.execute(insert(person_languages).values(user_id=user_id, language=language, chosen_at=now))

@@ -46,7 +46,12 @@ BASELINE = "0001"
 
 # Modules that add tables to ``bot.store.schema.metadata``: imported before comparing or creating,
 # so a table is never missed because its module happened not to be imported yet.
-TABLE_MODULES: tuple[str, ...] = ("bot.store.schema", "bot.cases.tables", "bot.store.routing_log", "bot.store.languages")
+TABLE_MODULES: tuple[str, ...] = (
+    "bot.store.schema",
+    "bot.cases.tables",
+    "bot.store.routing_log",
+    "bot.store.languages",
+)
 
 # Tables the migrations create that are defined outside the core's metadata: slack_sdk's OAuth
 # installation and state stores, and the Teams adapter's own tables (the core never imports an

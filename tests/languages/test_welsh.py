@@ -99,12 +99,12 @@ def test_the_switch_is_on_every_reply_set_and_redraws_the_question_at_once(tmp_p
     question = replies[-2]
     assert isinstance(question, Question) and question.text == "Where was the post made?"
     redrawn = rt.engine.handle(tess, SetLanguage("cy", question.conversation_id))
-    again = [r for r in redrawn if isinstance(r, Question)][0]
+    again = next(r for r in redrawn if isinstance(r, Question))
     assert again.text == "Ble cafodd y post ei wneud?" and again.turn == question.turn and again.language == "cy"
     assert isinstance(redrawn[-1], LanguageSwitch) and redrawn[-1].current == "cy"
     # an answer given in Welsh is stored as the English, and the next question is Welsh
     after = rt.engine.handle(tess, Choose(question.conversation_id, "where", 2, again.turn))
-    nxt = [r for r in after if isinstance(r, Question)][0]
+    nxt = next(r for r in after if isinstance(r, Question))
     assert nxt.text.startswith("Ydy’r post am y cyngor")
     with rt.store.transaction() as conn:
         stored = rt.store.load_conversation(conn, question.conversation_id)
@@ -122,22 +122,22 @@ def test_a_first_message_in_welsh_routes_and_the_conversation_runs_in_welsh(tmp_
     # the next click, with nothing on it about language, is answered in Welsh too
     q = questions[0]
     more = rt.engine.handle(someone, Choose(q.conversation_id, q.state, 0, q.turn))
-    assert [r for r in more if isinstance(r, Question)][0].text == "Ydy’r post yn dal ar-lein?"
+    assert next(r for r in more if isinstance(r, Question)).text == "Ydy’r post yn dal ar-lein?"
 
 
 def test_answers_are_compared_in_english_whatever_language_they_were_given_in(tmp_path: Path) -> None:
     rt = runtime(tmp_path)
     tess = Actor(user_id="console:tess", email="tess@example.gov.uk", locale="cy")
-    first = [r for r in rt.engine.handle(tess, Start(flow_id="legal-threat")) if isinstance(r, Question)][0]
+    first = next(r for r in rt.engine.handle(tess, Start(flow_id="legal-threat")) if isinstance(r, Question))
     replies: list = [first]
     for option in (2, 0, 0, 0):  # someone else's page / about work / still up / manager reachable
         q = [r for r in replies if isinstance(r, Question)][-1]
         replies = rt.engine.handle(tess, Choose(q.conversation_id, q.state, option, q.turn))
-    outcome = [r for r in replies if isinstance(r, Outcome)][0]
+    outcome = next(r for r in replies if isinstance(r, Outcome))
     # the Welsh advice took the branch for a post on someone else's page, still up
     assert outcome.text.startswith("Dilëwch eich post neu’ch sylw nawr")
     assert "Dai Jones" in outcome.text  # the manager by name, from the directory
-    assert [a.answer for a in outcome.answers][0] == "Ar dudalen, grŵp neu wefan rhywun arall"
+    assert next(a.answer for a in outcome.answers) == "Ar dudalen, grŵp neu wefan rhywun arall"
 
 
 def test_a_manager_whose_directory_entry_says_welsh_receives_the_case_in_welsh(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_a_manager_whose_directory_entry_says_welsh_receives_the_case_in_welsh(t
     for option in (0, 0, 0):  # council account / still up / manager reachable: opens the case at once
         q = [r for r in replies if isinstance(r, Question)][-1]
         replies = rt.engine.handle(tess, Choose(q.conversation_id, q.state, option, q.turn))
-    outcome = [r for r in replies if isinstance(r, Outcome)][0]
+    outcome = next(r for r in replies if isinstance(r, Outcome))
     assert outcome.case_id is not None and outcome.language == "en"
     sent: list[Notification] = []
     from bot.cases.worker import Worker
@@ -178,7 +178,7 @@ def test_a_welsh_employee_note_is_passed_on_as_written(tmp_path: Path) -> None:
     for option in (1, 1):  # personal account / nothing to do with work: offered, not required
         q = [r for r in replies if isinstance(r, Question)][-1]
         replies = rt.engine.handle(tess, Choose(q.conversation_id, q.state, option, q.turn))
-    outcome = [r for r in replies if isinstance(r, Outcome)][0]
+    outcome = next(r for r in replies if isinstance(r, Outcome))
     assert outcome.escalation is not None and not outcome.escalation.required
     from bot.conversation.events import ConfirmEscalation
 
@@ -225,15 +225,21 @@ states:
 def _validate(tmp_path: Path, folder: Path) -> list[str]:
     settings = tmp_path / "policybot.yaml"
     settings.write_text(BILINGUAL, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--settings", str(settings), "--flows", str(folder), "validate", str(folder / "tiny.yaml")])
+    result = CliRunner().invoke(
+        cli, ["--settings", str(settings), "--flows", str(folder), "validate", str(folder / "tiny.yaml")]
+    )
     return [line for line in result.output.splitlines() if "tiny.yaml" in line]
 
 
 def test_validate_reports_a_missing_translation_with_its_file_and_line(tmp_path: Path) -> None:
-    folder = _flow_with(tmp_path, "      en: Is it fine?\n      cy: Ydy e’n iawn?\n      cy_of: " + digest("Is it fine?"))
+    folder = _flow_with(
+        tmp_path, "      en: Is it fine?\n      cy: Ydy e’n iawn?\n      cy_of: " + digest("Is it fine?")
+    )
     found = _validate(tmp_path, folder)
     # the option label is the one text with no Welsh: line 15 of the file
-    assert found == [f"{folder / 'tiny.yaml'}:15: no Welsh (cy) for this text yet: add 'cy:' beside the English (docs/languages.md)"]
+    assert found == [
+        f"{folder / 'tiny.yaml'}:15: no Welsh (cy) for this text yet: add 'cy:' beside the English (docs/languages.md)"
+    ]
 
 
 def test_validate_reports_a_stale_translation_at_the_welsh_line(tmp_path: Path) -> None:
@@ -307,6 +313,7 @@ def test_export_and_import_round_trip_loses_nothing(tmp_path: Path) -> None:
     # exported again, the PO files say exactly the same
     assert runner.invoke(cli, ["--flows", str(folder), "i18n", "export", "--lang", "cy", str(second)]).exit_code == 0
     for po in sorted(first.glob("*.po")):
+
         def body(p: Path) -> list[str]:
             return [line for line in p.read_text(encoding="utf-8").splitlines() if "POT-Creation-Date" not in line]
 
@@ -320,24 +327,34 @@ def test_import_refuses_a_message_whose_english_has_changed(tmp_path: Path) -> N
     folder = tmp_path / "flows"
     shutil.copytree(FLOWS, folder)
     flow = folder / "legal-threat.yaml"
-    flow.write_text(flow.read_text(encoding="utf-8").replace("Where was the post made?", "Where was it posted?"), encoding="utf-8")
+    flow.write_text(
+        flow.read_text(encoding="utf-8").replace("Where was the post made?", "Where was it posted?"), encoding="utf-8"
+    )
     result = runner.invoke(cli, ["--flows", str(folder), "i18n", "import", str(po)])
     assert result.exit_code == 1
     assert "legal-threat.po:" in result.output and "'states.where.ask': its English has changed" in result.output
 
 
 def test_run_in_welsh_gives_the_welsh_outcome(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["run", "legal-threat", "--lang", "cy", "--answer", "1", "--answer", "1", "--answer", "1", "--json"])
+    result = CliRunner().invoke(
+        cli, ["run", "legal-threat", "--lang", "cy", "--answer", "1", "--answer", "1", "--answer", "1", "--json"]
+    )
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.output)
     assert outcome["language"] == "cy" and outcome["state"] == "act_official"
     assert outcome["text"].startswith("Tynnwch y post i lawr nawr, cyn i chi wneud unrhyw beth arall.")
     assert "y tîm Cyfathrebu a’r Gwasanaethau Cyfreithiol" in outcome["text"]
-    english = json.loads(CliRunner().invoke(cli, ["run", "legal-threat", "--answer", "1", "--answer", "1", "--answer", "1", "--json"]).output)
+    english = json.loads(
+        CliRunner()
+        .invoke(cli, ["run", "legal-threat", "--answer", "1", "--answer", "1", "--answer", "1", "--json"])
+        .output
+    )
     assert english["text"].startswith("Take the post down now") and english["state"] == outcome["state"]
 
 
-@pytest.mark.parametrize("locale, expected", [("cy-GB", "cy"), ("cy_GB.UTF-8", "cy"), ("en-US", "en"), (None, "en"), ("fr-FR", "en")])
+@pytest.mark.parametrize(
+    "locale, expected", [("cy-GB", "cy"), ("cy_GB.UTF-8", "cy"), ("en-US", "en"), (None, "en"), ("fr-FR", "en")]
+)
 def test_the_platform_locale_picks_the_language(tmp_path: Path, locale: str | None, expected: str) -> None:
     rt = runtime(tmp_path)
     assert rt.engine.language_of(Actor(user_id=f"slack:T:{locale}", locale=locale)) == expected
@@ -347,4 +364,4 @@ def test_with_one_language_nothing_changes(tmp_path: Path) -> None:
     rt = build_runtime(None, f"sqlite:///{tmp_path / 'bot.db'}")
     replies = rt.engine.handle(Actor(user_id="x", locale="cy-GB"), Start(flow_id="legal-threat"))
     assert not any(isinstance(r, LanguageSwitch) for r in replies)
-    assert [r for r in replies if isinstance(r, Question)][0].text == "Where was the post made?"
+    assert next(r for r in replies if isinstance(r, Question)).text == "Where was the post made?"

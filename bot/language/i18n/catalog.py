@@ -29,7 +29,7 @@ DOMAIN = "policybot"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel extracts
+def N_(message: str) -> str:
     """Mark a module-level constant for translation; translate it where it is shown."""
     return message
 
@@ -40,7 +40,9 @@ def catalog_path(language: str) -> Path:
 
 def available() -> tuple[str, ...]:
     """English and every language with a catalogue shipped."""
-    found = sorted(p.name for p in LOCALE_DIR.iterdir() if catalog_path(p.name).is_file()) if LOCALE_DIR.is_dir() else []
+    found = (
+        sorted(p.name for p in LOCALE_DIR.iterdir() if catalog_path(p.name).is_file()) if LOCALE_DIR.is_dir() else []
+    )
     return (ENGLISH, *found)
 
 
@@ -88,7 +90,7 @@ DURATIONS = (
 
 
 def in_words(english: str, language: str | None) -> str:
-    """"4 working hours" in ``language`` (Welsh keeps the noun singular after a number: "4 awr waith")."""
+    """ "4 working hours" in ``language`` (Welsh keeps the noun singular after a number: "4 awr waith")."""
     if language in (None, ENGLISH):
         return english
     amount, _, unit = english.partition(" ")

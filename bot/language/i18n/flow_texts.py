@@ -152,7 +152,9 @@ def _shape_problems(value: LineDict, filename: str) -> list[Problem]:
     for code, text in value.items():
         if code.endswith(SOURCE_SUFFIX) and LANGUAGE_CODE.match(code.removesuffix(SOURCE_SUFFIX)):
             if code.removesuffix(SOURCE_SUFFIX) not in value:
-                problems.append(Problem(filename, value.line_of(code), f"'{code}' is here but there is no '{code[:-3]}:' text"))
+                problems.append(
+                    Problem(filename, value.line_of(code), f"'{code}' is here but there is no '{code[:-3]}:' text")
+                )
             continue
         if not LANGUAGE_CODE.match(code):
             message = f"'{code}' is not a language code: write en, cy, and cy_of for the Welsh's fingerprint"
@@ -167,7 +169,9 @@ def _statuses(data: LineDict, filename: str) -> tuple[dict[str, str], list[Probl
     if raw is None:
         return {}, []
     if not isinstance(raw, LineDict):
-        return {}, [Problem(filename, data.line_of(STATUS_KEY), f"'{STATUS_KEY}' should map languages to draft or reviewed")]
+        return {}, [
+            Problem(filename, data.line_of(STATUS_KEY), f"'{STATUS_KEY}' should map languages to draft or reviewed")
+        ]
     status: dict[str, str] = {}
     problems = []
     for code, value in raw.items():

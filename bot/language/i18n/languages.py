@@ -31,7 +31,7 @@ def english_name(language: str) -> str:
 
 
 def join_names(names: list[str], language: str | None, and_word: str) -> str:
-    """"A, B and C" in ``language``, where ``and_word`` is that language's "and".
+    """ "A, B and C" in ``language``, where ``and_word`` is that language's "and".
 
     Welsh "a" becomes "ac" before a vowel and joins "y" to "a'r" ("a'r tîm Cyfathrebu")."""
     if len(names) <= 1:

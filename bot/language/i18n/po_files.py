@@ -52,10 +52,20 @@ def registry_catalog(registry: Registry, language: str) -> Catalog:
     catalog = _catalog(language)
     for citation in registry.citations.values():
         if citation.summary_text is not None:
-            text = FlowText(citation.id, citation.summary, citation.summary_text.line,
-                            citation.summary_text.translations, template=False)
-            _add(catalog, text, language, f"{registry.path.name}:{text.line}",
-                 note=f"The summary of {citation.policy.title}, {citation.clause}. The quote stays in English.")
+            text = FlowText(
+                citation.id,
+                citation.summary,
+                citation.summary_text.line,
+                citation.summary_text.translations,
+                template=False,
+            )
+            _add(
+                catalog,
+                text,
+                language,
+                f"{registry.path.name}:{text.line}",
+                note=f"The summary of {citation.policy.title}, {citation.clause}. The quote stays in English.",
+            )
     return catalog
 
 
@@ -148,8 +158,13 @@ def import_folder(folder: Path, flows: list[Flow], registry: Registry, settings:
         stem = path.stem
         if stem == CITATIONS:
             texts = {
-                c.id: FlowText(c.id, c.summary, c.summary_text.line if c.summary_text else c.line,
-                               c.summary_text.translations if c.summary_text else {}, template=False)
+                c.id: FlowText(
+                    c.id,
+                    c.summary,
+                    c.summary_text.line if c.summary_text else c.line,
+                    c.summary_text.translations if c.summary_text else {},
+                    template=False,
+                )
                 for c in registry.citations.values()
             }
             target = registry.path
@@ -183,8 +198,12 @@ def import_folder(folder: Path, flows: list[Flow], registry: Registry, settings:
                 continue
             accepted[text.path] = translated
         status = None if stem == CITATIONS else _status(path)
-        translated = any(language in t.translations for t in texts.values())
-        if status is not None and not accepted and (not translated or status == _flow_status(by_id.get(stem), language)):
+        has_any = any(language in t.translations for t in texts.values())
+        if (
+            status is not None
+            and not accepted
+            and (not has_any or status == _flow_status(by_id.get(stem), language))
+        ):
             status = None  # nothing new: the file is left exactly as it is
         if accepted or status:
             write_translations(target, language, accepted, texts, status=status)
@@ -281,7 +300,7 @@ def _styled(text: str, english: Any) -> Any:
         return LiteralScalarString(text)
     if isinstance(english, FoldedScalarString) or len(text) > WRAP or "\n" in text:
         folded = FoldedScalarString(text)
-        folded.fold_pos = _fold_positions(text)  # type: ignore[attr-defined]
+        folded.fold_pos = _fold_positions(text)
         return folded
     return text
 
