@@ -205,18 +205,18 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
     last = replies[-1]
     if isinstance(last, Outcome):
         if as_json:
-            _dump(
-                {
-                    "finished": True,
-                    "state": last.state,
-                    "language": last.language,
-                    "verdict": last.verdict.value,
-                    "text": last.text,
-                    "checklist": last.checklist,
-                    "cite": [c.id for c in last.citations],
-                    "escalate": ([*last.escalation.targets, *last.escalation.then] if last.escalation else []),
-                }
-            )
+            finished = {
+                "finished": True,
+                "state": last.state,
+                "verdict": last.verdict.value,
+                "text": last.text,
+                "checklist": last.checklist,
+                "cite": [c.id for c in last.citations],
+                "escalate": ([*last.escalation.targets, *last.escalation.then] if last.escalation else []),
+            }
+            if language:  # only with --lang, so the contract's output is unchanged without it
+                finished["language"] = last.language
+            _dump(finished)
             return
         click.echo(f"{last.headline.upper()} ({last.state})\n{last.text}")
         for item in last.checklist:
