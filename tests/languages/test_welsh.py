@@ -82,8 +82,9 @@ def test_a_legal_threat_in_welsh_in_the_terminal_switching_to_english_and_back(t
     assert "GWEITHREDWCH NAWR" in welsh_end
     assert "Tynnwch y post i lawr nawr, cyn i chi wneud unrhyw beth arall." in welsh_end
     assert "Beth i’w wneud:" in welsh_end and "Cadwch unrhyw lythyr, e-bost neu neges" in welsh_end
-    # the policy quote's language is named; the summary is the registry's (English until translated)
+    # the policy's language is named (its quote stays in English); the summary is in Welsh
     assert "Nottinghamshire County Council" in welsh_end and "(yn Saesneg)" in welsh_end
+    assert "paragraff 27: Os cewch eich bygwth â chamau cyfreithiol oherwydd post" in welsh_end
     assert "Hwyl." in welsh_end
     # the choice is remembered: a new turn is Welsh without any locale
     assert rt.engine.language_of(Actor(user_id="console:tess")) == "cy"
