@@ -430,7 +430,7 @@ class CaseService:
         for resolution in self.directory.team(self.settings, COMMS):
             if resolution.recipient == failed.recipient:
                 continue  # the comms route itself is what failed; the CLI shows it
-            to = _case_recipient(resolution, case.round, now, self.settings.default_language)
+            to = _case_recipient(resolution, case.round, now, self.settings)
             self.outbox.enqueue(conn, self.compose.delivery_failed(case, to, failed, reason, attempts))
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -452,7 +452,7 @@ class CaseService:
         }
         added: list[CaseRecipient] = []
         for resolution in resolutions:
-            recipient = _case_recipient(resolution, round_no, now, self.settings.default_language)
+            recipient = _case_recipient(resolution, round_no, now, self.settings)
             if (recipient.kind, recipient.key) in existing:
                 continue
             existing.add((recipient.kind, recipient.key))
@@ -573,9 +573,9 @@ def _dump_recipient(recipient: Recipient) -> str:
     return json.dumps(asdict(recipient), separators=(",", ":"))
 
 
-def _case_recipient(resolution: Resolution, round_no: int, now: datetime, default_language: str) -> CaseRecipient:
-    """A recipient as recorded: a person in their directory language, anyone else (a team's
-    channel, a person with no language on file) in the organisation's default language."""
+def _case_recipient(resolution: Resolution, round_no: int, now: datetime, settings: Settings) -> CaseRecipient:
+    """A recipient as recorded: a person in their directory language when the settings offer it,
+    anyone else (a team's channel, a person with no language on file) in the default language."""
     r = resolution.recipient
     return CaseRecipient(
         kind=r.kind,
@@ -590,7 +590,7 @@ def _case_recipient(resolution: Resolution, round_no: int, now: datetime, defaul
         teams_channel=r.teams_channel,
         role=resolution.role,
         note=resolution.note,
-        language=r.language or default_language,
+        language=r.language if r.language in settings.languages else settings.default_language,
     )
 
 
