@@ -5,6 +5,7 @@ Plain Python (perf_counter), no test framework. Run from the repository root:
 
     .venv/bin/python bench/bench_engine.py            # full run, about a minute
     .venv/bin/python bench/bench_engine.py --quick    # smaller counts, a few seconds
+    .venv/bin/python bench/bench_engine.py --languages en,cy --speak cy   # two languages, in Welsh
 
 Write the figures it prints into docs/benchmarks.md.
 """
@@ -20,6 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from bot.store.records import ACTIVE, DONE, Answer, Conversation
 
 FLOW_ID = "legal-threat"
 ACTOR = Actor(user_id="bench", display_name="Bench Person")
+SPEAK: str | None = None  # --speak: the person's platform language (their turns are in it)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -69,11 +72,12 @@ def bench_step(library: FlowLibrary, repeat: int) -> tuple[float, float]:
     conv = Conversation(id="c", user_id="bench", platform="console", flow_id=flow.id, flow_version=flow.version,
                         state=flow.start, status=ACTIVE, version=1, created_at=now, updated_at=now)
     first = flow.states[flow.start]
+    actor = replace(ACTOR, language=SPEAK or "en")  # as the engine settles it for the turn
 
     def step() -> None:
         nxt = compiled.settle(compiled.choose(first.name, 0), {})
         moved = conv.moved(state=nxt, answers=(Answer(first.name, 0, first.options[0].label, first.ask or ""),))
-        engine.presenter.question(moved, ACTOR, compiled)
+        engine.presenter.question(moved, actor, compiled)
 
     timed(step, 200)
     return percentiles(timed(step, repeat))
@@ -106,9 +110,8 @@ def bench_turn(library: FlowLibrary, folder: Path, repeat: int) -> tuple[float, 
     engine = Engine(library, Store(f"sqlite:///{folder / 'turns.db'}"))
     samples = []
     for i in range(repeat):
-        actor = Actor(user_id=f"user{i % 50}")
-        q = engine.handle(actor, Start(flow_id=FLOW_ID))[-1]
-        assert isinstance(q, Question)
+        actor = Actor(user_id=f"user{i % 50}", locale=SPEAK)
+        q = [r for r in engine.handle(actor, Start(flow_id=FLOW_ID)) if isinstance(r, Question)][-1]
         start = time.perf_counter()
         engine.handle(actor, Choose(q.conversation_id, q.state, 0, q.turn))
         samples.append(time.perf_counter() - start)
@@ -206,11 +209,17 @@ def bench_bytes_and_memory(library: FlowLibrary, folder: Path, sizes: list[int])
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
+    parser.add_argument("--languages", default="en", help="the languages the settings offer, such as en,cy")
+    parser.add_argument("--speak", default=None, help="the person's platform language, such as cy")
     args = parser.parse_args()
+    global SPEAK
+    SPEAK = args.speak
     repeat = 2000 if args.quick else 20000
     sizes = [1000, 5000] if args.quick else [1000, 10000, 100000]
-    library = FlowLibrary.load(default_flows_dir(), load_settings(None))
-    print(f"python {sys.version.split()[0]}, flows loaded: {len(library.all())}, flow benchmarked: {FLOW_ID}")
+    settings = load_settings(None).with_overrides({"languages": args.languages.split(",")})
+    library = FlowLibrary.load(default_flows_dir(), settings)
+    print(f"python {sys.version.split()[0]}, flows loaded: {len(library.all())}, flow benchmarked: {FLOW_ID}, "
+          f"languages: {args.languages}, speaking: {SPEAK or 'en'}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         median, p99 = bench_step(library, repeat)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 
@@ -22,6 +23,7 @@ from bot.conversation.events import (
     DeclineEscalation,
     Event,
     FreeText,
+    SetLanguage,
     Start,
 )
 from bot.conversation.replies import (
@@ -29,23 +31,27 @@ from bot.conversation.replies import (
     EscalationSent,
     Explanation,
     FlowChoice,
+    LanguageSwitch,
     Outcome,
     Question,
     Reply,
     SwitchOffer,
 )
 from bot.conversation.typed_answers import command_for
+from bot.language.i18n.catalog import N_, interface
 
-LEAVE_WORDS = {"quit", "exit", "bye", ":q"}
+LEAVE_WORDS = {"quit", "exit", "bye", ":q", "hwyl"}
 INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (128 + SIGINT)
-WELCOME = (
+WELCOME = N_(
     "policybot — social media policy help. Describe your situation in a few words "
     '(for example: "someone threatened to sue me over my tweet"), or type list to see every topic.'
 )
-RESUME_HINT = (
+RESUME_HINT = N_(
     "Press Enter to carry on, n to start something else (it stays saved), "
     '"stop this check" to end it, or quit to leave.'
 )
+MENU_WORDS = ("list", "menu", "help", "topics", "rhestr", "help", "pynciau")
+YES_WORDS = ("", "y", "yes", "i", "ie", "ydw")
 
 
 def _read_line(prompt: str) -> str:
@@ -82,11 +88,16 @@ class ConsoleChat:
         self.switch: SwitchOffer | None = None
         self.question: Question | None = None  # the last question shown, shown again after "why"
         self.not_this: FlowChoice | None = None  # "Understood: ..." above the current flow, if routed
+        self.languages: LanguageSwitch | None = None  # the last language switch shown
+        self.language = engine.language_of(actor)  # the language of the terminal's own words
+
+    def _(self, message: str) -> str:
+        return interface(self.language)(message)
 
     def run(self) -> int:
         """Talk until the person leaves; the exit status (130 after Ctrl-C, else 0)."""
         try:
-            self.say(wrap(WELCOME, self.width))
+            self.say(wrap(self._(WELCOME), self.width))
             if self._offer_resume():
                 self._talk()
         except EOFError:
@@ -112,16 +123,12 @@ class ConsoleChat:
         unfinished = self.engine.unfinished(self.actor)
         if unfinished is None:
             return True
-        self.say(
-            wrap(
-                f'You have an unfinished check: "{unfinished.flow_title}" ({unfinished.answered} answered so far).',
-                self.width,
-            )
-        )
-        self.say(click.style(wrap(RESUME_HINT, self.width), dim=True))
-        answer = self.ask("Carry on with it? [Y/n]").strip()
+        waiting = self._('You have an unfinished check: "{title}" ({answered} answered so far).')
+        self.say(wrap(waiting.format(title=unfinished.flow_title, answered=unfinished.answered), self.width))
+        self.say(click.style(wrap(self._(RESUME_HINT), self.width), dim=True))
+        answer = self.ask(self._("Carry on with it? [Y/n]")).strip()
         folded = answer.lower()
-        if folded in ("", "y", "yes"):
+        if folded in YES_WORDS:
             self.show(self.engine.resume(self.actor, unfinished.conversation_id))
         elif folded in LEAVE_WORDS:
             return False
@@ -134,13 +141,17 @@ class ConsoleChat:
     def _handle_line(self, line: str) -> None:
         offer, self.switch = self.switch, None
         folded = line.lower()
-        if folded in ("list", "menu", "help", "topics"):
-            self.show([self.engine.menu()])
+        if folded in MENU_WORDS:
+            self.show([self.engine.menu(replace(self.actor, language=self.language))])
             return
-        if offer is not None and folded in ("switch", "switch to it", "start it"):
+        chosen = self._language_named(folded)
+        if chosen is not None:
+            self.show(self.send(SetLanguage(chosen, self.conversation_id)))
+            return
+        if offer is not None and folded in ("switch", "switch to it", "start it", "newid", self._("switch")):
             self.show(self.send(Start(flow_id=offer.flow_id)))
             return
-        if self.not_this is not None and line.lower() == NOT_THIS_WORDS:
+        if self.not_this is not None and folded in (NOT_THIS_WORDS, self._(NOT_THIS_WORDS)):
             self.show(self.send(Start(flow_id=self.not_this.candidates[0].flow_id)))
             return
         if self.menu is not None and line.isdigit() and 1 <= int(line) <= len(self.menu.candidates):
@@ -151,19 +162,33 @@ class ConsoleChat:
             return
         self.show(self.send(FreeText(line, self.conversation_id)))
 
+    def _language_named(self, folded: str) -> str | None:
+        """The language a typed word names on the last switch shown ("cymraeg", "english")."""
+        if self.languages is None:
+            return None
+        for choice in self.languages.choices:
+            if folded in (choice.label.lower(), choice.language):
+                return choice.language
+        return None
+
     def send(self, event: Event) -> list[Reply]:
         return self.engine.handle(self.actor, event)
 
     def show(self, replies: list[Reply]) -> None:
         for reply in replies:
-            self.say(render(reply, self.width))
+            if isinstance(reply, LanguageSwitch):
+                self.languages = reply
+                self.language = reply.current
+            elif isinstance(reply, Question | Outcome):
+                self.language = reply.language
+            self.say(render(reply, self.width, self.language))
             self.say("")
             if isinstance(reply, FlowChoice) and reply.kind is ChoiceKind.NOT_THIS:
                 self.not_this = reply
             elif isinstance(reply, FlowChoice):
                 self.menu = reply
                 self.not_this = None
-                hint = "Type the number of the closest topic, or describe it differently."
+                hint = self._("Type the number of the closest topic, or describe it differently.")
                 self.say(click.style(wrap(hint, self.width), dim=True))
             elif isinstance(reply, SwitchOffer):
                 self.switch = reply
@@ -192,25 +217,31 @@ class ConsoleChat:
 
     def _after_outcome(self, outcome: Outcome) -> None:
         offer = outcome.escalation
+        _ = interface(outcome.language)
         if offer is not None and outcome.case_id is None:
             names = ", ".join(offer.first_names)
             if offer.required:
-                text = f"Escalations are not switched on here: contact {names} yourself now."
+                text = _("Escalations are not switched on here: contact {names} yourself now.").format(names=names)
                 self.say(click.style(wrap(text, self.width), fg="red"))
             else:
-                text = f"This should go to {names}. This is exactly what would be sent:"
+                text = _("This should go to {names}. This is exactly what would be sent:").format(names=names)
                 self.say(click.style(wrap(text, self.width), bold=True))
                 self.say(preview(offer.preview, self.width))
-                if self._prompt(f"Send it to {names} now? [y/N]").strip().lower() in ("y", "yes"):
-                    note = self._prompt("A short note for them (Enter for none):").strip()
+                if (
+                    self._prompt(_("Send it to {names} now? [y/N]").format(names=names)).strip().lower()
+                    in YES_WORDS[1:]
+                ):
+                    note = self._prompt(_("A short note for them (Enter for none):")).strip()
                     self.show(self.send(ConfirmEscalation(outcome.conversation_id, note or None)))
                 else:
                     self.show(self.send(DeclineEscalation(outcome.conversation_id)))
         waiting = self.engine.unfinished(self.actor)
         if waiting is not None:
-            text = f'Your check "{waiting.flow_title}" is still waiting: type resume to carry on with it.'
+            text = _('Your check "{title}" is still waiting: type resume to carry on with it.').format(
+                title=waiting.flow_title
+            )
             self.say(click.style(wrap(text, self.width), fg="cyan"))
-        hint = "Describe another situation, type list for all topics, or quit."
+        hint = _("Describe another situation, type list for all topics, or quit.")
         self.say(click.style(wrap(hint, self.width), dim=True))
 
     def _prompt(self, question: str) -> str:
@@ -222,6 +253,6 @@ class ConsoleChat:
 
     def _leave(self) -> None:
         if self.conversation_id is not None or self.engine.unfinished(self.actor) is not None:
-            self.say("Bye. Your answers are saved: run policybot chat again to carry on.")
+            self.say(self._("Bye. Your answers are saved: run policybot chat again to carry on."))
         else:
-            self.say("Bye.")
+            self.say(self._("Bye."))

@@ -30,12 +30,24 @@ from bot.conversation.events import Actor
     default=None,
     help="Try a submitted change before it is published (its author and the reviewers; --user is your directory id).",
 )
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="The language to talk in, such as cy or en (default: your terminal's LANG; "
+    "the settings' languages say which are offered).",
+)
 @pass_cli
-def chat(ctx: CliContext, user_id: str | None, name: str | None, email: str | None, change: str | None) -> None:
+def chat(
+    ctx: CliContext, user_id: str | None, name: str | None, email: str | None, change: str | None, language: str | None
+) -> None:
     """Talk to policybot in the terminal."""
     login = user_id or os.environ.get("POLICYBOT_USER") or getpass.getuser()
     runtime = ctx.runtime(live_reload=change is None)
-    actor = Actor(user_id=f"console:{login}", display_name=name or login, email=email, platform="console")
+    locale = language or os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+    actor = Actor(
+        user_id=f"console:{login}", display_name=name or login, email=email, platform="console", locale=locale
+    )
     if change is not None:
         engine = runtime.preview(change, person=login)
         click.secho(engine.mark.strip(), fg="yellow", bold=True)

@@ -14,13 +14,15 @@ import click
 
 from adapters.console.render import terminal_width, wrap
 from bot.cases.notify import Notification
+from bot.language.i18n.catalog import N_, interface
 
+# the buttons as the recipient reads them, in their language
 ACTION_LABELS = {
-    "acknowledge": "Acknowledge",
-    "resolve": "Resolve",
-    "message_employee": "Message the employee",
-    "approve_change": "Approve",
-    "request_changes": "Request changes",
+    "acknowledge": N_("Acknowledge"),
+    "resolve": N_("Resolve"),
+    "message_employee": N_("Message the employee"),
+    "approve_change": N_("Approve"),
+    "request_changes": N_("Request changes"),
 }
 REVIEW_KINDS = ("change_submitted", "change_decided")  # bot/publishing/notices.py
 
@@ -67,7 +69,9 @@ def render_notification(n: Notification, width: int = 80) -> str:
     for label, value in n.facts:
         lines.append(wrap(f"{label}: {value}", width, "  ", "    "))
     if n.actions:
-        lines.append(wrap("Buttons: " + " ".join(f"[{ACTION_LABELS.get(a, a)}]" for a in n.actions), width))
+        _ = interface(n.recipient.language)
+        labels = " ".join(f"[{_(ACTION_LABELS[a]) if a in ACTION_LABELS else a}]" for a in n.actions)
+        lines.append(wrap("Buttons: " + labels, width))
         ack = f"(policybot cases ack {n.case_id[:8]} --as <your directory id>)"
         lines.append(click.style(wrap(ack, width, "  "), dim=True))
     lines.append(click.style(rule, fg="magenta"))

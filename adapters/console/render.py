@@ -21,6 +21,7 @@ from bot.conversation.replies import (
     Explanation,
     Feedback,
     FlowChoice,
+    LanguageSwitch,
     Notice,
     NoticeKind,
     Outcome,
@@ -30,6 +31,7 @@ from bot.conversation.replies import (
     Verdict,
     group_citations,
 )
+from bot.language.i18n.catalog import N_, interface
 
 VERDICT_STYLE = {
     Verdict.GO: ("green", "✔"),
@@ -38,7 +40,9 @@ VERDICT_STYLE = {
     Verdict.ACT: ("blue", "➜"),
 }
 NARROWEST = 30  # below this a terminal is not usable for reading advice; wrap as if it were this wide
-NOT_THIS_WORDS = "not this"
+NOT_THIS_WORDS = N_("not this")  # typed as shown, in English or in the reply's language
+# what a person types to switch language: each language's own name, as the switch shows it
+SWITCH_HINT = N_("type its name to switch")
 
 
 def terminal_width() -> int:
@@ -70,25 +74,32 @@ def listed(marker: str, text: str, width: int, indent: str = "  ") -> str:
     return wrap(text, width, lead, " " * len(lead))
 
 
-def render(reply: Reply, width: int | None = None) -> str:
+def render(reply: Reply, width: int | None = None, language: str | None = None) -> str:
+    """One reply as terminal text; ``language`` is the language of the terminal's own words where
+    the reply does not carry one (a question and an outcome do)."""
     width = width or terminal_width()
+    _ = interface(language)
     if isinstance(reply, Question):
         return render_question(reply, width)
     if isinstance(reply, Outcome):
         return render_outcome(reply, width)
+    if isinstance(reply, LanguageSwitch):  # every language named in itself, Welsh first
+        names = " / ".join(f"[{c.label}]" if c.current else c.label for c in reply.choices)
+        return click.style(wrap(f"🌐 {names} ({_(SWITCH_HINT)})", width), dim=True)
     if isinstance(reply, FlowChoice):
         if reply.kind is ChoiceKind.NOT_THIS:  # one quiet line above the flow's first question
-            return click.style(wrap(f"✔ {reply.prompt} (Not this? Type: {NOT_THIS_WORDS})", width), dim=True)
+            line = _("✔ {prompt} (Not this? Type: {words})").format(prompt=reply.prompt, words=_(NOT_THIS_WORDS))
+            return click.style(wrap(line, width), dim=True)
         lines = [click.style(wrap(reply.prompt, width), bold=True)]
         lines += [listed(f"{i}.", c.title, width) for i, c in enumerate(reply.candidates, 1)]
         return "\n".join(lines)
     if isinstance(reply, Explanation):
         if not reply.citations:
-            return wrap("No policy paragraph is attached to this question.", width)
-        return "Why this is asked:\n" + citation_lines(reply.citations, width)
+            return wrap(_("No policy paragraph is attached to this question."), width)
+        return _("Why this is asked:") + "\n" + citation_lines(reply.citations, width)
     if isinstance(reply, Feedback):
         colour = {True: "green", False: "red", None: "cyan"}[reply.correct]
-        prefix = {True: "Right. ", False: "Not quite. ", None: ""}[reply.correct]
+        prefix = {True: _("Right.") + " ", False: _("Not quite.") + " ", None: ""}[reply.correct]
         return click.style(wrap(prefix + reply.text, width), fg=colour)
     if isinstance(reply, Notice):
         notice_colour = {NoticeKind.ERROR: "red", NoticeKind.INVALID: "yellow", NoticeKind.STALE: "yellow"}
@@ -96,17 +107,25 @@ def render(reply: Reply, width: int | None = None) -> str:
     if isinstance(reply, EscalationSent):
         return click.style(wrap(reply.text, width), fg="blue")
     if isinstance(reply, SwitchOffer):
-        hint = f'Type switch to start it, or answer the question below to carry on with "{reply.current_title}".'
+        _ = interface(reply.language)
+        hint = _('Type switch to start it, or answer the question below to carry on with "{title}".').format(
+            title=reply.current_title
+        )
         return "\n".join([click.style(wrap(reply.text, width), fg="cyan"), click.style(wrap(hint, width), dim=True)])
     return wrap(str(reply), width)
 
 
 def question_hint(q: Question) -> str:
-    return "Type a number or the words. Also: why, restart, stop, quit" + (", back" if q.can_go_back else "")
+    _ = interface(q.language)
+    if q.can_go_back:
+        return _("Type a number or the words. Also: why, restart, stop, quit, back")
+    return _("Type a number or the words. Also: why, restart, stop, quit")
 
 
 def render_question(q: Question, width: int) -> str:
-    lines = [click.style(wrap(f"{q.flow_title} — question {q.step} of up to {q.max_steps}", width), dim=True)]
+    _ = interface(q.language)
+    step = _("{title} — question {step} of up to {steps}").format(title=q.flow_title, step=q.step, steps=q.max_steps)
+    lines = [click.style(wrap(step, width), dim=True)]
     if q.intro:
         lines += [wrap(q.intro, width), ""]
     lines.append(click.style(wrap(q.text, width), bold=True))
@@ -116,35 +135,48 @@ def render_question(q: Question, width: int) -> str:
 
 
 def render_outcome(o: Outcome, width: int) -> str:
+    _ = interface(o.language)
     colour, mark = VERDICT_STYLE[o.verdict]
     headline = click.style(f" {mark} {o.headline.upper()} ", fg="white", bg=colour, bold=True)
     lines = [headline, wrap(o.text, width)]
     if o.checklist:
         lines.append("")
-        lines.append(click.style("What to do:", bold=True))
+        lines.append(click.style(_("What to do:"), bold=True))
         lines += [listed("[ ]", item, width) for item in o.checklist]
     if o.score is not None:
-        lines.append(click.style(f"\nYou scored {o.score.correct} out of {o.score.total}.", bold=True))
+        scored = _("You scored {correct} out of {total}.").format(correct=o.score.correct, total=o.score.total)
+        lines.append(click.style("\n" + scored, bold=True))
     if o.citations:
         lines.append("")
-        lines.append(click.style("Based on:", bold=True))
-        lines.append(citation_lines(o.citations, width))
+        lines.append(click.style(_("Based on:"), bold=True))
+        lines.append(citation_lines(o.citations, width, o.language))
     if o.escalation is not None and o.case_id is not None:
         names = ", ".join(o.sent_to or o.escalation.first_names)
-        sent = wrap(f"This has been sent to {names} (case {o.case_id[:8]}).", width)
+        sent = wrap(_("This has been sent to {names} (case {case}).").format(names=names, case=o.case_id[:8]), width)
         lines.append(click.style("\n" + sent, fg="blue"))
     return "\n".join(lines)
 
 
-def citation_lines(citations: Sequence[CitationView], width: int) -> str:
-    """Each policy once (its title names the council), then each of its clauses once."""
+def citation_lines(citations: Sequence[CitationView], width: int, language: str | None = None) -> str:
+    """Each policy once (its title names the council), then each of its clauses once. A reader of
+    another language is told the policy's own language, which its quotes stay in."""
     lines = []
+    sources = {c.policy_title: c.source_language for c in citations}
     for group in group_citations(citations):
-        lines.append(wrap(group.policy_title, width, "  "))
+        title = group.policy_title
+        if language not in (None, "en") and sources.get(title) != language:
+            _ = interface(language)
+            title += " " + _("(in {language})").format(language=_language_name(sources.get(title), language))
+        lines.append(wrap(title, width, "  "))
         for clause in group.clauses:
             text = f"{clause.label}: {clause.summary}" if clause.summary else clause.label
             lines.append(listed("•", text, width, indent="    "))
     return "\n".join(lines)
+
+
+def _language_name(code: str | None, reader: str | None) -> str:
+    """A language's name as a reader of ``reader`` says it ("Saesneg" for English, in Welsh)."""
+    return interface(reader)({"en": N_("English"), "cy": N_("Welsh")}.get(code or "en", code or "en"))
 
 
 def preview(text: str, width: int) -> str:

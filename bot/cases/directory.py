@@ -45,7 +45,7 @@ LINE_MANAGER = "line_manager"
 COMMS = "comms"
 # The directory role whose members act for a team target when the settings name no other.
 DEFAULT_TARGET_ROLES = {"comms": "comms", "legal": "legal", "hr": "hr", "safeguarding": "safeguarding_lead"}
-FIELDS = ("id", "name", "email", "slack_id", "teams_id", "manager", "roles")
+FIELDS = ("id", "name", "email", "slack_id", "teams_id", "manager", "roles", "language")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 _ROLE_SEPARATORS = re.compile(r"[;|]")
 
@@ -66,6 +66,11 @@ PERSON_SCHEMA: dict[str, Any] = {
         "teams_id": {"type": "string", "minLength": 1},
         "manager": _ID_SCHEMA,
         "roles": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "language": {
+            "type": "string",
+            "pattern": "^[a-z]{2,3}$",
+            "description": "the language their cases reach them in: en or cy",
+        },
     },
 }
 DIRECTORY_SCHEMA: dict[str, Any] = {
@@ -98,6 +103,7 @@ class Person:
     teams_id: str | None = None
     manager: str | None = None
     roles: tuple[str, ...] = ()
+    language: str | None = None  # the language cases reach them in (docs/languages.md)
     line: int = field(default=0, compare=False)
 
     @property
@@ -107,7 +113,13 @@ class Person:
 
     def recipient(self) -> Recipient:
         return Recipient(
-            kind="person", key=self.id, name=self.name, email=self.email, slack_id=self.slack_id, teams_id=self.teams_id
+            kind="person",
+            key=self.id,
+            name=self.name,
+            email=self.email,
+            slack_id=self.slack_id,
+            teams_id=self.teams_id,
+            language=self.language,
         )
 
 
@@ -326,6 +338,7 @@ def _person(values: dict[str, Any], line: int) -> Person:
         teams_id=_text(values.get("teams_id")),
         manager=_text(values.get("manager")),
         roles=roles,
+        language=(_text(values.get("language")) or "").lower() or None,
         line=line,
     )
 

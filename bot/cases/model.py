@@ -44,6 +44,7 @@ class CaseRecipient:
     teams_channel: str | None = None
     role: str | None = None  # for a channel: the directory role whose members may act for it
     note: str | None = None  # why this recipient, when not the one the flow asked for
+    language: str | None = None  # the language their notifications are written in
 
     def recipient(self) -> Recipient:
         return Recipient(
@@ -55,6 +56,7 @@ class CaseRecipient:
             teams_id=self.teams_id,
             slack_channel=self.slack_channel,
             teams_channel=self.teams_channel,
+            language=self.language,
         )
 
 
@@ -140,6 +142,14 @@ class Case:
     recipients: tuple[CaseRecipient, ...] = ()
     events: tuple[CaseEvent, ...] = ()
     deliveries: tuple[DeliveryState, ...] = field(default=())
+    # The case's words in each language the bot speaks, rendered from the same answers when it
+    # opened: {"cy": {"summary": ..., "flow_title": ...}}; a recipient reads their own language.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def words(self, language: str | None) -> tuple[str, str]:
+        """(summary, flow title) in ``language`` when the case has them, else as first written."""
+        found = self.translations.get(language or "") or {}
+        return found.get("summary", self.summary), found.get("flow_title", self.flow_title)
 
     @property
     def short_id(self) -> str:

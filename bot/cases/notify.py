@@ -30,6 +30,7 @@ class Recipient:
     teams_id: str | None = None
     slack_channel: str | None = None
     teams_channel: str | None = None
+    language: str | None = None  # what the notification is written in: en, cy (None: English)
 
 
 @dataclass(frozen=True)

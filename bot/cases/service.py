@@ -22,6 +22,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
@@ -122,7 +123,10 @@ class CaseService:
                 employee_key=employee.id if employee else None,
                 employee_name=employee_name,
                 employee_recipient=_dump_recipient(
-                    employee.recipient() if employee else _actor_recipient(draft.employee, employee_name)
+                    replace(
+                        employee.recipient() if employee else _actor_recipient(draft.employee, employee_name),
+                        language=draft.employee.language,  # progress reaches them in the language they used
+                    )
                 ),
                 platform=draft.employee.platform,
                 flow_id=draft.flow_id,
@@ -132,6 +136,7 @@ class CaseService:
                 verdict=draft.verdict.value,
                 advice=draft.advice,
                 summary=draft.summary,
+                translations=json.dumps(draft.translations, ensure_ascii=False) if draft.translations else None,
                 note=draft.note,
                 answers=json.dumps([{"question": a.question, "answer": a.answer} for a in draft.answers]),
                 citations=json.dumps(
@@ -432,7 +437,7 @@ class CaseService:
         for resolution in self.directory.team(self.settings, COMMS):
             if resolution.recipient == failed.recipient:
                 continue  # the comms route itself is what failed; the CLI shows it
-            to = _case_recipient(resolution, case.round, now)
+            to = _case_recipient(resolution, case.round, now, self.settings)
             self.outbox.enqueue(conn, self.compose.delivery_failed(case, to, failed, reason, attempts))
 
     # -- helpers -------------------------------------------------------------------------------------------
@@ -454,7 +459,7 @@ class CaseService:
         }
         added: list[CaseRecipient] = []
         for resolution in resolutions:
-            recipient = _case_recipient(resolution, round_no, now)
+            recipient = _case_recipient(resolution, round_no, now, self.settings)
             if (recipient.kind, recipient.key) in existing:
                 continue
             existing.add((recipient.kind, recipient.key))
@@ -473,6 +478,7 @@ class CaseService:
                     teams_channel=recipient.teams_channel,
                     role=recipient.role,
                     note=recipient.note,
+                    language=recipient.language,
                     added_at=now,
                 )
             )
@@ -531,6 +537,7 @@ class CaseService:
                     teams_channel=r["teams_channel"],
                     role=r["role"],
                     note=r["note"],
+                    language=r["language"],
                 )
             )
         events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
@@ -573,7 +580,9 @@ def _dump_recipient(recipient: Recipient) -> str:
     return json.dumps(asdict(recipient), separators=(",", ":"))
 
 
-def _case_recipient(resolution: Resolution, round_no: int, now: datetime) -> CaseRecipient:
+def _case_recipient(resolution: Resolution, round_no: int, now: datetime, settings: Settings) -> CaseRecipient:
+    """A recipient as recorded: a person in their directory language when the settings offer it,
+    anyone else (a team's channel, a person with no language on file) in the default language."""
     r = resolution.recipient
     return CaseRecipient(
         kind=r.kind,
@@ -588,6 +597,7 @@ def _case_recipient(resolution: Resolution, round_no: int, now: datetime) -> Cas
         teams_channel=r.teams_channel,
         role=resolution.role,
         note=resolution.note,
+        language=r.language if r.language in settings.languages else settings.default_language,
     )
 
 
@@ -632,6 +642,7 @@ def _case(
         closed_by=row["closed_by"],
         closed_by_name=row["closed_by_name"],
         resolution=row["resolution"],
+        translations=json.loads(row["translations"]) if row["translations"] else {},
         recipients=tuple(recipients),
         events=tuple(events),
         deliveries=tuple(deliveries),

@@ -52,6 +52,7 @@ cases = Table(
     Column("closed_by", String(200), nullable=True),
     Column("closed_by_name", String(200), nullable=True),
     Column("resolution", Text, nullable=True),
+    Column("translations", Text, nullable=True),  # JSON {language: {summary, flow_title}} (docs/languages.md)
     Index("ix_cases_state", "state"),
     Index("ix_cases_employee", "employee_user_id"),
     Index("ix_cases_created", "created_at"),
@@ -70,6 +71,7 @@ declare(
             "note",
             "answers",
             "resolution",
+            "translations",
         ),
         not_personal=("flow_title",),
         at="closed_at",
@@ -94,6 +96,7 @@ case_recipients = Table(
     Column("teams_channel", String(400), nullable=True),
     Column("role", String(100), nullable=True),  # for a channel: the directory role that may act for it
     Column("note", Text, nullable=True),  # why this recipient, when not the one the flow asked for
+    Column("language", String(8), nullable=True),  # the language their notifications are written in
     Column("added_at", UTCDateTime(), nullable=False),
     UniqueConstraint("case_id", "kind", "key", name="uq_case_recipient"),
     Index("ix_case_recipients_key", "kind", "key"),

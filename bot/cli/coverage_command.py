@@ -31,10 +31,17 @@ def coverage_command(ctx: CliContext, as_json: bool) -> None:
             "(`policybot validate` shows where)",
             err=True,
         )
+    from bot.language.i18n.status import format_states, translation_states
+
+    languages = [code for code in ctx.settings.languages if code != "en"]
+    states = translation_states(flows, languages)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        data = report.to_json()
+        if states:  # how far each flow is translated, and whether it is still a draft
+            data["translations"] = [s.to_json() for s in states]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        click.echo(format_text(report, registry))
+        click.echo("\n".join([format_text(report, registry), *format_states(states)]))
 
 
 COMMANDS = [coverage_command]

@@ -37,7 +37,9 @@ def flows_command(ctx: CliContext, as_json: bool) -> None:
         return
     width = max((len(f.id) for f in flows), default=0)
     for f in flows:
-        click.echo(f"{f.id.ljust(width)}  {f.title}")
+        drafts = sorted(code for code, status in f.translation_status.items() if status == "draft")
+        note = f"  [{', '.join(drafts)}: draft translation]" if drafts else ""
+        click.echo(f"{f.id.ljust(width)}  {f.title}{note}")
 
 
 @click.command("route")
@@ -101,8 +103,13 @@ def validate_command(ctx: CliContext, paths: tuple[Path, ...]) -> None:
     problems += [Problem(str(p), 1, "no such file or folder") for p in missing]
     if registry is not None and settings is not None:
         # every check that can run on what was read, in every file, broken or not
-        _, found = check_files([p for p in targets if p.exists()], registry, settings)
+        good, found = check_files([p for p in targets if p.exists()], registry, settings)
         problems += found
+        if len(settings.languages) > 1:  # every text in every language the settings switch on
+            from bot.language.i18n.flow_translations import registry_problems, translation_problems
+
+            problems += [p for flow in good for p in translation_problems(flow, settings)]
+            problems += registry_problems(registry, settings)
     unique = sorted(set(problems))
     for problem in unique:
         click.echo(str(problem))
@@ -157,25 +164,39 @@ def test_command(ctx: CliContext, paths: tuple[Path, ...], allow_gaps: bool) -> 
 @click.argument("flow_id")
 @click.option("--answer", "answers", multiple=True, help="An answer: the option's number or words. Repeat in order.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Walk it in this language (cy: Welsh), whether or not the settings offer it yet.",
+)
 @pass_cli
-def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool) -> None:
+def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json: bool, language: str | None) -> None:
     """Walk a flow with the given answers and print where it ends (nothing is stored)."""
     from bot.conversation.engine import Engine
     from bot.conversation.events import Actor, FreeText, Start
-    from bot.conversation.replies import Notice, NoticeKind, Outcome, Question
+    from bot.conversation.library import FlowLibrary
+    from bot.conversation.replies import LanguageSwitch, Notice, NoticeKind, Outcome, Question, Reply
     from bot.store import Store
 
     library = ctx.library
     library.get(flow_id)  # an unknown flow is an error with a "did you mean", not a silent menu
+    if language and language not in library.settings.languages:  # an author trying a translation
+        settings = library.settings.with_overrides({"languages": [*library.settings.languages, language]})
+        library = FlowLibrary(library.all(), library.registry, settings)
     store = Store("sqlite://")
     engine = Engine(library, store)
-    actor = Actor(user_id="cli", display_name="You")
-    replies = engine.handle(actor, Start(flow_id=flow_id))
+    actor = Actor(user_id="cli", display_name="You", locale=language)
+
+    def said(replies: list[Reply]) -> list[Reply]:
+        return [r for r in replies if not isinstance(r, LanguageSwitch)]  # no switch to press here
+
+    replies = said(engine.handle(actor, Start(flow_id=flow_id)))
     for answer in answers:
         current = replies[-1]
         if not isinstance(current, Question):
             raise PolicybotError(f"the flow had already finished before the answer '{answer}'")
-        replies = engine.handle(actor, FreeText(answer, current.conversation_id))
+        replies = said(engine.handle(actor, FreeText(answer, current.conversation_id)))
         invalid = [r for r in replies if isinstance(r, Notice) and r.kind is NoticeKind.INVALID]
         if invalid:
             options = "; ".join(f"{o.index + 1}. {o.label}" for o in current.options)
@@ -184,17 +205,18 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
     last = replies[-1]
     if isinstance(last, Outcome):
         if as_json:
-            _dump(
-                {
-                    "finished": True,
-                    "state": last.state,
-                    "verdict": last.verdict.value,
-                    "text": last.text,
-                    "checklist": last.checklist,
-                    "cite": [c.id for c in last.citations],
-                    "escalate": ([*last.escalation.targets, *last.escalation.then] if last.escalation else []),
-                }
-            )
+            finished = {
+                "finished": True,
+                "state": last.state,
+                "verdict": last.verdict.value,
+                "text": last.text,
+                "checklist": last.checklist,
+                "cite": [c.id for c in last.citations],
+                "escalate": ([*last.escalation.targets, *last.escalation.then] if last.escalation else []),
+            }
+            if language:  # only with --lang, so the contract's output is unchanged without it
+                finished["language"] = last.language
+            _dump(finished)
             return
         click.echo(f"{last.headline.upper()} ({last.state})\n{last.text}")
         for item in last.checklist:

@@ -36,6 +36,7 @@ BUILT_IN_COMMANDS = {
     "routing-report": "bot.cli.routing_commands:routing_report_command",
     "policy": "bot.cli.policy_commands:policy_group",
     "library": "bot.cli.library_commands:library_group",
+    "i18n": "bot.cli.i18n_commands:i18n_group",
 }
 
 

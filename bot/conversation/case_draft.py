@@ -6,6 +6,8 @@ to bot.cases through the CaseOpener port.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.conversation.escalation import CaseDraft
 from bot.conversation.events import Actor
 from bot.conversation.machine import CompiledFlow
@@ -43,4 +45,23 @@ def draft_case(
         urgency=state.escalate.urgency,
         summary=presenter.summary(conv, actor, compiled, note),
         note=note,
+        translations=_in_other_languages(presenter, conv, actor, compiled, note),
     )
+
+
+def _in_other_languages(
+    presenter: Presenter, conv: Conversation, actor: Actor, compiled: CompiledFlow, note: str | None
+) -> dict[str, dict[str, str]]:
+    """The summary and title in every language the bot speaks, so that each recipient reads the
+    case in their own (docs/languages.md). The employee's note is passed on as they wrote it."""
+    offered = presenter.library.settings.languages
+    if len(offered) < 2:
+        return {}
+    words = {}
+    for language in offered:
+        reader = replace(actor, language=language)
+        words[language] = {
+            "summary": presenter.summary(conv, reader, compiled, note),
+            "flow_title": presenter.title(compiled, reader),
+        }
+    return words

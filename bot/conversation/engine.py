@@ -27,6 +27,7 @@ from bot.conversation.events import (
     Event,
     FreeText,
     Restart,
+    SetLanguage,
     Start,
     Why,
 )
@@ -44,10 +45,12 @@ from bot.conversation.replies import (
     SwitchOffer,
     Unfinished,
 )
+from bot.conversation.speaking import Speaking
 from bot.conversation.typed_answers import command_for, not_an_answer, read_answer
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
+from bot.language.i18n.catalog import N_, interface
 from bot.store import Store
 from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Answer, Conversation
 from bot.store.transient import retry_transient
@@ -74,6 +77,7 @@ class Engine:
         self.presenter = Presenter(library, self.people, cases)
         self.escalating = Escalating(store, self.presenter, self.clock, cases)
         self.opener = Opener(self.presenter, self.clock)
+        self.speaking = Speaking(library)
 
     @property
     def registry(self) -> Registry:
@@ -106,20 +110,44 @@ class Engine:
     def _handle(self, actor: Actor, event: Event, delivery_id: str | None) -> list[Reply]:
         try:
             with self.store.transaction() as conn:
+                actor = self.speaking.settle(conn, actor)
                 if delivery_id and not self.store.claim_delivery(
                     conn, f"{actor.platform}:{delivery_id}", self.clock.now()
                 ):
-                    return self._repeat(conn, actor, event)
-                return self._dispatch(conn, actor, event)
+                    return self.speaking.finish(self._repeat(conn, actor, event), actor)
+                if isinstance(event, SetLanguage):
+                    actor, replies = self._set_language(conn, actor, event)
+                    return self.speaking.finish(replies, actor)
+                replies = self._dispatch(conn, actor, event)
+                if isinstance(event, Start | FreeText) and self.speaking.several:
+                    actor = self.speaking.after_words(conn, actor, replies)  # first words in Welsh switch to Welsh
+                return self.speaking.finish(replies, actor)
         except StaleConversation:
             conversation_id = getattr(event, "conversation_id", None)
             with self.store.transaction() as conn:
+                actor = self.speaking.settle(conn, actor)
                 notice = Notice(
-                    "Someone (or another window) answered this at the same moment, so your click "
-                    "was not applied. Here is where the conversation is now.",
+                    N_(
+                        "Someone (or another window) answered this at the same moment, so your click "
+                        "was not applied. Here is where the conversation is now."
+                    ),
                     NoticeKind.STALE,
                 )
-                return [notice, *self._current(conn, actor, conversation_id)]
+                return self.speaking.finish([notice, *self._current(conn, actor, conversation_id)], actor)
+
+    def _set_language(self, conn: Connection, actor: Actor, event: SetLanguage) -> tuple[Actor, list[Reply]]:
+        """The switch was pressed: remember the language, and show where the person is in it at once."""
+        if not self.speaking.offers(event.language):
+            notice = Notice(N_("That language is not switched on here."), NoticeKind.INVALID)
+            return actor, [notice, *self._current(conn, actor, event.conversation_id)]
+        actor = self.speaking.choose(conn, actor, event.language, self.clock.now())
+        notice = Notice(N_("I will speak English from now on."))
+        conversation_id = event.conversation_id
+        if conversation_id is None:
+            active = self.store.active_conversation(conn, actor.user_id)
+            conversation_id = active.id if active is not None else None
+        current = self._current(conn, actor, conversation_id) if conversation_id else []
+        return actor, [notice, *current]
 
     def _repeat(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:
         """A delivery already applied once: never silence, but where the person stands now.
@@ -128,7 +156,7 @@ class Engine:
         died, the platform failed), so the repeat shows the conversation's current question or
         outcome, with where its case went. Every adapter renders these replies as they are.
         """
-        notice = Notice("That was already done. Here is where you are now.", NoticeKind.DUPLICATE)
+        notice = Notice(N_("That was already done. Here is where you are now."), NoticeKind.DUPLICATE)
         conversation_id = getattr(event, "conversation_id", None)
         conv = self._owned(conn, actor, conversation_id)
         if conv is None:
@@ -156,27 +184,46 @@ class Engine:
                 compiled = self._compiled(conn, conv)
             except PolicybotError:
                 return None
+            actor = self.speaking.settle(conn, actor)
             state = compiled.state(conv.state)
-            question = self.presenter.text(state.ask or "", conv, actor, compiled) if state.kind == QUESTION else ""
-            return Unfinished(conv.id, conv.flow_id, compiled.flow.title, question, len(conv.answers))
+            ask = f"states.{state.name}.ask"
+            question = ""
+            if state.kind == QUESTION:
+                question = self.presenter.said(ask, state.ask or "", conv, actor, compiled)
+            return Unfinished(conv.id, conv.flow_id, self.presenter.title(compiled, actor), question, len(conv.answers))
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
         """Show the current question of a conversation again; a set-aside check is taken up again."""
 
         def read() -> list[Reply]:
             with self.store.transaction() as conn:
-                conv = self._owned(conn, actor, conversation_id)
+                speaker = self.speaking.settle(conn, actor)
+                conv = self._owned(conn, speaker, conversation_id)
                 if conv is not None and conv.status == SET_ASIDE:
-                    return self._take_up(conn, actor, conv)
-                return self._current(conn, actor, conversation_id)
+                    return self.speaking.finish(self._take_up(conn, speaker, conv), speaker)
+                return self.speaking.finish(self._current(conn, speaker, conversation_id), speaker)
 
         with self.library.pin():
             return retry_transient(read, "showing a conversation again")
 
-    def menu(self) -> FlowChoice:
-        """Every flow, for a person who has not said what the situation is."""
+    def menu(self, actor: Actor | None = None) -> FlowChoice:
+        """Every flow, for a person who has not said what the situation is (in their language)."""
         with self.library.pin():
-            return self.presenter.menu()
+            menu = self.presenter.menu()
+        if actor is None or not actor.language or actor.language == "en":
+            return menu
+        localised = self.speaking.localise(menu, actor.language)
+        assert isinstance(localised, FlowChoice)
+        return localised
+
+    def language_of(self, actor: Actor) -> str:
+        """The language the bot speaks to this person now (their choice, platform, or default)."""
+
+        def read() -> str:
+            with self.store.transaction() as conn:
+                return self.speaking.settle(conn, actor).language or "en"
+
+        return retry_transient(read, "reading a person's language")
 
     # -- dispatch ------------------------------------------------------------------------------
     def _dispatch(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:
@@ -184,13 +231,15 @@ class Engine:
             return self._start(conn, actor, event)
         if isinstance(event, FreeText):
             return self._free_text(conn, actor, event)
+        if isinstance(event, SetLanguage):  # handled before dispatch; here only for completeness
+            return self._set_language(conn, actor, event)[1]
         conv = self.store.load_conversation(conn, event.conversation_id)
         if conv is not None and conv.user_id != actor.user_id:
-            return [self._not_yours(conv)]
+            return [self._not_yours(conv, actor)]
         if conv is None:
             return [
                 Notice(
-                    "That conversation has ended or is not yours. Say what the situation is to start again.",
+                    N_("That conversation has ended or is not yours. Say what the situation is to start again."),
                     NoticeKind.STALE,
                 )
             ]
@@ -210,16 +259,22 @@ class Engine:
             return self.escalating.decline(conn, conv)
         raise PolicybotError(f"unknown event {event!r}")
 
-    def _not_yours(self, conv: Conversation) -> Notice:
+    def _not_yours(self, conv: Conversation, actor: Actor) -> Notice:
         """A click on someone else's check (a Teams group chat, a forwarded card): answered to the
         clicker alone, and nothing about the owner's conversation changes or is redrawn."""
+        _ = interface(actor.language)
         owner = self.presenter.owner_name(conv)
-        whose = f"belongs to {owner}" if owner else "belongs to someone else"
-        return Notice(
-            f"This check {whose}, so your click was not applied. "
-            "To check a situation of your own, tell me what it is.",
-            NoticeKind.NOT_YOURS,
-        )
+        if owner:
+            text = _(
+                "This check belongs to {owner}, so your click was not applied. "
+                "To check a situation of your own, tell me what it is."
+            ).format(owner=owner)
+        else:
+            text = _(
+                "This check belongs to someone else, so your click was not applied. "
+                "To check a situation of your own, tell me what it is."
+            )
+        return Notice(text, NoticeKind.NOT_YOURS)
 
     def _owned(self, conn: Connection, actor: Actor, conversation_id: str | None) -> Conversation | None:
         if not conversation_id:
@@ -244,6 +299,8 @@ class Engine:
         if not text:
             return [self.menu()]
         opening = self.opener.open(conn, actor, text)
+        if opening.language != actor.language and self.speaking.first_words(conn, actor, opening.language):
+            actor = self.speaking.choose(conn, actor, opening.language, self.clock.now())
         if opening.flow is not None:  # "Understood: ... Not this?" goes before the first question
             return [*opening.replies, *self._begin(conn, actor, opening.flow)]
         return opening.replies
@@ -271,19 +328,21 @@ class Engine:
         self.store.record(conn, conv, "start", now)
         replies = self._arrive(conn, actor, conv, compiled, new=True)
         if kept is not None:
-            replies.insert(0, self._kept_notice(conn, kept))
+            replies.insert(0, self._kept_notice(conn, kept, actor))
         return replies
 
-    def _kept_notice(self, conn: Connection, kept: Conversation) -> Notice:
-        title = self._compiled(conn, kept).flow.title
-        return Notice(f'Your check "{title}" is kept where you left it: type resume to carry on with it.')
+    def _kept_notice(self, conn: Connection, kept: Conversation, actor: Actor) -> Notice:
+        title = self.presenter.title(self._compiled(conn, kept), actor)
+        _ = interface(actor.language)
+        text = _('Your check "{title}" is kept where you left it: type resume to carry on with it.')
+        return Notice(text.format(title=title))
 
     # -- answering -------------------------------------------------------------------------------
     def _choose(self, conn: Connection, actor: Actor, conv: Conversation, event: Choose) -> list[Reply]:
         if conv.status != ACTIVE or conv.state != event.state or conv.version != event.turn:
             return [
                 Notice(
-                    "That button belongs to an earlier question, so I ignored it. Here is where we are now.",
+                    N_("That button belongs to an earlier question, so I ignored it. Here is where we are now."),
                     NoticeKind.STALE,
                 ),
                 *self._current(conn, actor, conv.id),
@@ -292,7 +351,7 @@ class Engine:
         state = compiled.state(conv.state)
         if state.kind != QUESTION or not 0 <= event.option < len(state.options):
             return [
-                Notice("That is not one of the options for this question.", NoticeKind.INVALID),
+                Notice(N_("That is not one of the options for this question."), NoticeKind.INVALID),
                 *self._current(conn, actor, conv.id),
             ]
         return self._answer(conn, actor, conv, compiled, state, event.option)
@@ -322,21 +381,32 @@ class Engine:
             return self._start(conn, actor, Start(text=text))
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
-        labels = [self.presenter.text(o.label, conv, actor, compiled) for o in state.options]
+        base = f"states.{state.name}.options"
+        said = self.presenter.said
+        labels = [said(f"{base}.{i}.label", o.label, conv, actor, compiled) for i, o in enumerate(state.options)]
         reading = read_answer(text, labels)
+        if reading.index is None and actor.language not in (None, "en"):  # the English words work too
+            english = read_answer(text, [self.presenter.english(o.label, conv, actor, compiled) for o in state.options])
+            reading = english if english.index is not None else reading
         if reading.index is not None:
             return self._answer(conn, actor, conv, compiled, state, reading.index)
         other = new_situation(text, self.presenter)
         if other is not None and other.id != conv.flow_id:
-            offer = SwitchOffer(conv.id, compiled.flow.title, other.id, other.title)
+            offer = SwitchOffer(
+                conv.id,
+                self.presenter.title(compiled, actor),
+                other.id,
+                other.text_in("title", other.title, actor.language),
+                actor.language or "en",
+            )
             return [offer, *self._current(conn, actor, conv.id)]
-        return [not_an_answer(reading, labels), *self._current(conn, actor, conv.id)]
+        return [not_an_answer(reading, labels, actor.language), *self._current(conn, actor, conv.id)]
 
     def _resume_set_aside(self, conn: Connection, actor: Actor, current: Conversation | None) -> list[Reply]:
         """"resume": take up the check set aside most recently (the current one stays, set aside)."""
         kept = self.store.set_aside_conversation(conn, actor.user_id)
         if kept is None:
-            notice = Notice("There is no check set aside to carry on with.", NoticeKind.INFO)
+            notice = Notice(N_("There is no check set aside to carry on with."), NoticeKind.INFO)
             return [notice, *self._current(conn, actor, current.id)] if current is not None else [notice]
         return self._take_up(conn, actor, kept)
 
@@ -349,7 +419,7 @@ class Engine:
         self.store.record(conn, conv, "resume", now)
         replies: list[Reply] = [self.presenter.question(conv, actor, self._compiled(conn, conv))]
         if other is not None:
-            replies.insert(0, self._kept_notice(conn, other))
+            replies.insert(0, self._kept_notice(conn, other, actor))
         return replies
 
     def _is_label(self, conn: Connection, conv: Conversation, actor: Actor, text: str) -> bool:
@@ -357,7 +427,12 @@ class Engine:
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
         wanted = text.casefold()
-        return any(self.presenter.text(o.label, conv, actor, compiled).casefold() == wanted for o in state.options)
+        base = f"states.{state.name}.options"
+        return any(
+            self.presenter.said(f"{base}.{i}.label", o.label, conv, actor, compiled).casefold() == wanted
+            or self.presenter.english(o.label, conv, actor, compiled).casefold() == wanted
+            for i, o in enumerate(state.options)
+        )
 
     def _answer(
         self, conn: Connection, actor: Actor, conv: Conversation, compiled: CompiledFlow, state: State, index: int
@@ -367,8 +442,9 @@ class Engine:
         answer = Answer(
             state=state.name,
             option=index,
-            label=self.presenter.text(option.label, conv, actor, compiled),
-            question=self.presenter.text(state.ask or "", conv, actor, compiled),
+            # stored as the English (conditions compare it; each reader sees their own language)
+            label=self.presenter.english(option.label, conv, actor, compiled),
+            question=self.presenter.english(state.ask or "", conv, actor, compiled),
         )
         answered = conv.moved(answers=(*conv.answers, answer), updated_at=now)
         conv = replace(
@@ -379,7 +455,9 @@ class Engine:
         )
         replies: list[Reply] = []
         if option.feedback:
-            replies.append(Feedback(self.presenter.text(option.feedback, conv, actor, compiled), option.correct))
+            path = f"states.{state.name}.options.{index}.feedback"
+            feedback = self.presenter.said(path, option.feedback, conv, actor, compiled)
+            replies.append(Feedback(feedback, option.correct))
         self.store.record(conn, replace(conv, state=state.name), "answer", now, answer.label)
         return replies + self._arrive(conn, actor, conv, compiled)
 
@@ -417,14 +495,16 @@ class Engine:
         compiled = self._compiled(conn, conv)
         if not conv.answers:
             return [
-                Notice("This is the first question, so there is nothing to go back to.", NoticeKind.INFO),
+                Notice(N_("This is the first question, so there is nothing to go back to."), NoticeKind.INFO),
                 *self._current(conn, actor, conv.id),
             ]
         if conv.case_id is not None:
             return [
                 Notice(
-                    "An escalation has already been sent from this answer, so it can't be changed. "
-                    "Start a new check if the situation has changed.",
+                    N_(
+                        "An escalation has already been sent from this answer, so it can't be changed. "
+                        "Start a new check if the situation has changed."
+                    ),
                     NoticeKind.INFO,
                 )
             ]
@@ -483,16 +563,16 @@ class Engine:
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
         compiled = self._compiled(conn, conv)
         state = compiled.state(conv.state)
-        return Explanation(conv.id, self.presenter.citations(state.cite or compiled.flow.cite))
+        return Explanation(conv.id, self.presenter.citations(state.cite or compiled.flow.cite, actor.language))
 
     def _cancel(self, conn: Connection, conv: Conversation) -> list[Reply]:
         if conv.status != ACTIVE:
-            return [Notice("That conversation has already finished.", NoticeKind.INFO)]
+            return [Notice(N_("That conversation has already finished."), NoticeKind.INFO)]
         now = self.clock.now()
         conv = conv.moved(status=ABANDONED, updated_at=now)
         self.store.save_conversation(conn, conv)
         self.store.record(conn, conv, "cancel", now)
-        return [Notice("Stopped. Nothing was sent to anyone. Describe a situation any time to start again.")]
+        return [Notice(N_("Stopped. Nothing was sent to anyone. Describe a situation any time to start again."))]
 
     def _current(self, conn: Connection, actor: Actor, conversation_id: str | None) -> list[Reply]:
         conv = self._owned(conn, actor, conversation_id)
@@ -504,8 +584,10 @@ class Engine:
         if conv.status == DONE:
             return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
         if conv.status == SET_ASIDE:
-            return [Notice(f'Your check "{compiled.flow.title}" is set aside: type resume to carry on with it.')]
-        return [Notice("That conversation was stopped. Describe a situation to start a new one.")]
+            _ = interface(actor.language)
+            text = _('Your check "{title}" is set aside: type resume to carry on with it.')
+            return [Notice(text.format(title=self.presenter.title(compiled, actor)))]
+        return [Notice(N_("That conversation was stopped. Describe a situation to start a new one."))]
 
     def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:
         """The machine for the conversation's own flow version, even if the file has changed since."""

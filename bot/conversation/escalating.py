@@ -18,6 +18,7 @@ from bot.conversation.events import Actor
 from bot.conversation.machine import CompiledFlow
 from bot.conversation.presenter import Presenter
 from bot.conversation.replies import EscalationSent, Notice, NoticeKind, Outcome, Reply
+from bot.language.i18n.catalog import N_, interface
 from bot.store import Store
 from bot.store.records import DONE, Conversation
 
@@ -52,16 +53,19 @@ class Escalating:
         """The person pressed Send (with or without a note): open the case, once."""
         state = compiled.state(conv.state)
         if conv.status != DONE or state.escalate is None:
-            return [Notice("There is nothing to send from this conversation.", NoticeKind.INVALID)]
+            return [Notice(N_("There is nothing to send from this conversation."), NoticeKind.INVALID)]
         if conv.case_id is not None:
-            return [Notice("This has already been sent.", NoticeKind.DUPLICATE)]
+            return [Notice(N_("This has already been sent."), NoticeKind.DUPLICATE)]
         settings = self.presenter.library.settings
+        _ = interface(actor.language)
         if self.cases is None:
-            names = ", ".join(settings.target_name(t) for t in state.escalate.to)
+            names = ", ".join(settings.target_name(t, actor.language) for t in state.escalate.to)
             return [
                 Notice(
-                    f"Escalations are not switched on in this installation. Please contact {names} "
-                    "yourself, and show them this advice.",
+                    _(
+                        "Escalations are not switched on in this installation. Please contact {names} "
+                        "yourself, and show them this advice."
+                    ).format(names=names),
                     NoticeKind.ERROR,
                 )
             ]
@@ -70,11 +74,12 @@ class Escalating:
         conv = conv.moved(case_id=case_id, updated_at=now)
         self.store.save_conversation(conn, conv)
         self.store.record(conn, conv, "escalate", now, ",".join(state.escalate.to))
-        names = ", ".join(self.cases.first_recipients(conn, case_id)) or ", ".join(
-            settings.target_name(t) for t in state.escalate.to
-        )
-        return [EscalationSent(conv.id, case_id, f"Sent to {names}. You will be told when they pick it up.")]
+        names = ", ".join(
+            self.presenter.name_in(n, actor.language) for n in self.cases.first_recipients(conn, case_id)
+        ) or ", ".join(settings.target_name(t, actor.language) for t in state.escalate.to)
+        text = _("Sent to {names}. You will be told when they pick it up.").format(names=names)
+        return [EscalationSent(conv.id, case_id, text)]
 
     def decline(self, conn: Connection, conv: Conversation) -> list[Reply]:
         self.store.record(conn, conv, "escalation_declined", self.clock.now())
-        return [Notice("Nothing was sent. If you change your mind, type restart to go through it again.")]
+        return [Notice(N_("Nothing was sent. If you change your mind, type restart to go through it again."))]

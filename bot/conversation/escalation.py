@@ -8,12 +8,14 @@ re-escalation, acknowledgement) lives behind that port.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.conversation.events import Actor
 from bot.conversation.replies import AnswerView, CitationView, group_citations
 from bot.language.flow_model import Duration
+from bot.language.i18n.catalog import interface
+from bot.language.i18n.languages import join_names
 from bot.language.verdicts import Verdict
 
 if TYPE_CHECKING:  # a type only: `policybot paths` reads this module and needs no database
@@ -40,6 +42,9 @@ class CaseDraft:
     urgency: str
     summary: str
     note: str | None = None
+    # The summary and title in each other language the bot speaks, rendered from the same answers
+    # (the note stays as the employee wrote it): {"cy": {"summary": ..., "flow_title": ...}}.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class CaseOpener(Protocol):
@@ -82,7 +87,7 @@ class NoDirectory:
         }
 
 
-def escalation_context(recipients: list[str]) -> dict[str, Any]:
+def escalation_context(recipients: list[str], language: str | None = None) -> dict[str, Any]:
     """What templates see as ``escalation``: ``to``, who this outcome's case goes to first, in
     words ("Dev Patel", "the Communications team and Legal Services"); "" where none escalates.
 
@@ -91,7 +96,9 @@ def escalation_context(recipients: list[str]) -> dict[str, Any]:
     """
     if len(recipients) <= 1:
         return {"to": "".join(recipients)}
-    return {"to": ", ".join(recipients[:-1]) + " and " + recipients[-1]}
+    _ = interface(language)
+    # Translators: the word that joins the last two names of a list ("A, B and C")
+    return {"to": join_names(recipients, language, _("and"))}
 
 
 def default_summary(
@@ -101,16 +108,23 @@ def default_summary(
     answers: tuple[AnswerView, ...],
     citations: tuple[CitationView, ...],
     note: str | None,
+    language: str | None = None,
 ) -> str:
-    """The text a recipient gets when the flow gives no summary template of its own."""
-    lines = [f'{employee_name} used the policy check "{flow_title}" and was told: {verdict.headline}.']
+    """The text a recipient gets when the flow gives no summary template of its own (``answers``
+    and ``citations`` already in ``language``; the note stays as the employee wrote it)."""
+    _ = interface(language)
+    lines = [
+        _('{name} used the policy check "{title}" and was told: {verdict}.').format(
+            name=employee_name, title=flow_title, verdict=verdict.headline_in(language)
+        )
+    ]
     if answers:
-        lines.append("Their answers:")
+        lines.append(_("Their answers:"))
         lines += [f"- {a.question} {a.answer}" for a in answers]
     if citations:
         # each policy named once, each clause once
         cited = [f"{g.policy_title}, {', '.join(c.label for c in g.clauses)}" for g in group_citations(citations)]
-        lines.append("Policy: " + "; ".join(cited))
+        lines.append(_("Policy:") + " " + "; ".join(cited))
     if note:
-        lines.append(f"Their note: {note}")
+        lines.append(_("Their note:") + f" {note}")
     return "\n".join(lines)

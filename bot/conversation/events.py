@@ -22,6 +22,12 @@ class Actor:
     display_name: str = ""
     email: str | None = None
     platform: str = "console"
+    # The person's language as their platform gives it (Slack's users.info locale, the Teams
+    # activity's locale, the terminal's LANG): "cy-GB", "en_GB.UTF-8". Adapters fill it in.
+    locale: str | None = None
+    # The language the bot speaks to them in this turn (en, cy): set by the engine from their own
+    # choice, else ``locale``, else the organisation's default. Adapters leave it empty.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,4 +104,16 @@ class DeclineEscalation:
     conversation_id: str
 
 
-Event = Start | Choose | FreeText | Back | Restart | Why | Cancel | ConfirmEscalation | DeclineEscalation
+@dataclass(frozen=True)
+class SetLanguage:
+    """The one-tap language switch ("Cymraeg" / "English"): speak ``language`` from now on.
+
+    Remembered for the person; the current question (or outcome) is shown again at once in the
+    new language. ``conversation_id`` is the conversation the switch was pressed under, if any.
+    """
+
+    language: str
+    conversation_id: str | None = None
+
+
+Event = Start | Choose | FreeText | Back | Restart | Why | Cancel | ConfirmEscalation | DeclineEscalation | SetLanguage

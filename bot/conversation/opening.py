@@ -24,7 +24,7 @@ decision and what the person did next is written to the routing log (bot.store.r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import Connection
@@ -35,6 +35,7 @@ from bot.conversation.presenter import MENU_PROMPT, Presenter
 from bot.conversation.replies import ChoiceKind, FlowCandidate, FlowChoice, Notice, Reply
 from bot.conversation.router import Match, Routing, understand
 from bot.language.flow_model import Flow
+from bot.language.i18n.catalog import N_
 from bot.store import routing_log as log
 from bot.store.routing_log import RoutingLog
 
@@ -53,17 +54,18 @@ CHOICE_PREFIX = "routing:"  # flow ids never contain a colon, so these cannot cl
 SOMETHING_ELSE = "routing:other"
 NOT_THIS = "routing:not-this"
 ABOUT_PREFIX = "routing:about:"
-SOMETHING_ELSE_LABEL = "Something else"
-NOT_THIS_LABEL = "Not this"
-NOT_THIS_PROMPT = "Which of these is it, then?"
-EVERYTHING_LABEL = "Show me every topic"
-CLARIFY_PROMPT = "I'm not sure I've understood. What is it mainly about?"
+# In English here; bot.conversation.speaking shows them in the person's language (the catalogue).
+SOMETHING_ELSE_LABEL = N_("Something else")
+NOT_THIS_LABEL = N_("Not this")
+NOT_THIS_PROMPT = N_("Which of these is it, then?")
+EVERYTHING_LABEL = N_("Show me every topic")
+CLARIFY_PROMPT = N_("I'm not sure I've understood. What is it mainly about?")
 TOPICS = {  # the values of a flow's ``about:`` (bot/flow.schema.json), in the order asked
-    "risk": "Someone at risk, or a threat of legal action",
-    "post": "A post or comment: mine, a colleague's or the public's",
-    "people": "A person: a friend request, a reference, a group",
-    "account": "A council page or account I run",
-    "rules": "Learning the rules",
+    "risk": N_("Someone at risk, or a threat of legal action"),
+    "post": N_("A post or comment: mine, a colleague's or the public's"),
+    "people": N_("A person: a friend request, a reference, a group"),
+    "account": N_("A council page or account I run"),
+    "rules": N_("Learning the rules"),
 }
 
 CONFIDENT_KIND, UNSURE_KIND, NO_IDEA_KIND = "confident", "unsure", "no_idea"
@@ -77,6 +79,7 @@ class Opening:
     flow: Flow | None = None
     replies: list[Reply] = field(default_factory=list)
     confidence: str = NO_IDEA_KIND
+    language: str = "en"  # the language the words were in ("cy" for Welsh), as the router read them
 
 
 def is_routing_choice(flow_id: str) -> bool:
@@ -150,7 +153,10 @@ def clarifying_question(routing: Routing, flows: Sequence[Flow]) -> FlowChoice |
 def not_this(routing: Routing) -> FlowChoice:
     """The confident answer's one line: which situation was understood, and one tap to say it is not."""
     title = routing.matches[0].flow.title
-    return FlowChoice(f"Understood: {title}.", [FlowCandidate(NOT_THIS, NOT_THIS_LABEL, 0.0)], ChoiceKind.NOT_THIS)
+    flow = routing.matches[0].flow
+    return FlowChoice(
+        f"Understood: {title}.", [FlowCandidate(NOT_THIS, NOT_THIS_LABEL, 0.0)], ChoiceKind.NOT_THIS, subject=flow.id
+    )
 
 
 def next_best(routing: Routing, flows: Sequence[Flow], started: str) -> FlowChoice:
@@ -201,7 +207,7 @@ class Opener:
         """The first words of a conversation: start a flow, offer the likely few, or ask."""
         flows = self.presenter.library.all()
         routing = understand(text, flows)
-        opening = decide(routing, flows)
+        opening = replace(decide(routing, flows), language=routing.language)
         self._remember(conn, actor, routing, opening)
         return opening
 
@@ -216,7 +222,7 @@ class Opener:
             return [about_choice(topic, routing, flows)]
         if choice == NOT_THIS and routing is not None and decision is not None and decision.guess:
             return [next_best(routing, flows, decision.guess)]
-        notice = Notice("Here is everything I can help with. You can also describe it again in other words.")
+        notice = Notice(N_("Here is everything I can help with. You can also describe it again in other words."))
         return [notice, self.presenter.menu()]
 
     def picked(self, conn: Connection, actor: Actor, flow_id: str) -> None:

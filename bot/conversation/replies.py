@@ -11,9 +11,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.language.i18n.catalog import N_, interface
 from bot.language.verdicts import Verdict
 
-QUIZ_FINISHED = "Finished"  # the headline of a quiz's ending (see Outcome.headline)
+QUIZ_FINISHED = N_("Finished")  # the headline of a quiz's ending (see Outcome.headline)
+
+# The words of the buttons every adapter draws beside the replies, as catalogue messages: an
+# adapter shows ``interface(reply.language)(BACK)`` and so on (docs/languages.md).
+BACK = N_("Back")
+WHY = N_("Why?")
+START_AGAIN = N_("Start again")
+STOP = N_("Stop")
+SEND = N_("Send")
+DONT_SEND = N_("Don't send")
+NOTE = N_("A short note for them (optional)")
+PROGRESS = N_("Question {step} of up to {steps}")
+BASED_ON = N_("Based on")
+WHAT_TO_DO = N_("What to do")
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,7 @@ class CitationView:
     summary: str
     quote: str
     label: str = ""  # the clause in words a reader follows ("'…', what you must do, point 5")
+    source_language: str = "en"  # the language of the policy, and so of ``quote`` (never translated)
 
     @property
     def where(self) -> str:
@@ -104,6 +119,7 @@ class Question:
     intro: str | None = None  # a card shown before the question (onboarding, context)
     can_go_back: bool = False
     citations: list[CitationView] = field(default_factory=list)
+    language: str = "en"  # what the texts are written in; the adapter's own words follow it
 
 
 @dataclass(frozen=True)
@@ -150,12 +166,13 @@ class Outcome:
     score: Score | None = None
     case_id: str | None = None  # set when a required escalation opened a case
     sent_to: list[str] = field(default_factory=list)  # who that case went to, by name
+    language: str = "en"  # what the texts are written in; the adapter's own words follow it
 
     @property
     def headline(self) -> str:
-        """The banner over the answer. A quiz's ending shows that it is finished: a verdict there
-        ("Go ahead") would read as advice about something the person asked."""
-        return QUIZ_FINISHED if self.score is not None else self.verdict.headline
+        """The banner over the answer, in the outcome's language. A quiz's ending shows that it is
+        finished: a verdict there ("Go ahead") would read as advice about something the person asked."""
+        return interface(self.language)(QUIZ_FINISHED if self.score is not None else self.verdict.headline)
 
 
 @dataclass(frozen=True)
@@ -191,6 +208,7 @@ class FlowChoice:
     prompt: str
     candidates: list[FlowCandidate]
     kind: ChoiceKind = ChoiceKind.MENU
+    subject: str | None = None  # the flow the prompt names ("Understood: …"), to name it in any language
 
 
 @dataclass(frozen=True)
@@ -237,13 +255,35 @@ class SwitchOffer:
     current_title: str
     flow_id: str  # the situation the text sounds like
     flow_title: str
+    language: str = "en"
 
     @property
     def text(self) -> str:
-        return (
-            f'That sounds like a different situation: "{self.flow_title}". '
-            f'Your check "{self.current_title}" is kept either way.'
-        )
+        _ = interface(self.language)
+        return _(
+            'That sounds like a different situation: "{title}". Your check "{current}" is kept either way.'
+        ).format(title=self.flow_title, current=self.current_title)
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """One language of the switch, named in itself ("Cymraeg", "English")."""
+
+    language: str
+    label: str
+    current: bool  # the language the replies above are in: shown as chosen, not as a button
+
+
+@dataclass(frozen=True)
+class LanguageSwitch:
+    """The one-tap language switch, at the end of every reply set when the bot speaks several
+    languages. Adapters draw each choice that is not ``current`` as a button whose press is
+    ``SetLanguage(choice.language, conversation_id)``; the choices come Welsh first, so Welsh is
+    never the harder choice. Nothing else about it is for the adapter to decide."""
+
+    current: str
+    choices: list[LanguageChoice]
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,4 +297,6 @@ class Unfinished:
     answered: int
 
 
-Reply = Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent | SwitchOffer
+Reply = (
+    Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent | SwitchOffer | LanguageSwitch
+)

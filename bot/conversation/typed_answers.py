@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, utils
 
 from bot.conversation.replies import Notice, NoticeKind
+from bot.language.i18n.catalog import interface
 
 # Words typed at any step that act as commands rather than answers.
 COMMAND_WORDS: dict[str, str] = {
@@ -33,6 +34,17 @@ COMMAND_WORDS: dict[str, str] = {
     "exit": "cancel",
     "resume": "resume",
     "carry on": "resume",
+    # the same in Welsh, so a person speaking Cymraeg can type them too
+    "nôl": "back",
+    "yn ôl": "back",
+    "ailddechrau": "restart",
+    "dechrau eto": "restart",
+    "pam": "why",
+    "pam?": "why",
+    "stopio": "cancel",
+    "gadael": "cancel",
+    "parhau": "resume",
+    "ailgydio": "resume",
 }
 WORD_MATCH = 80  # rapidfuzz ratio for one typed word to count as a word of the label ("clinet" ~ "client")
 SUGGEST_AT_MOST = 2  # options offered back for a near miss; more is a list to read, not a suggestion
@@ -100,18 +112,21 @@ def read_answer(text: str, labels: list[str]) -> Reading:
     return Reading(suggestions=tuple(near[:SUGGEST_AT_MOST]))
 
 
-def not_an_answer(reading: Reading, labels: list[str]) -> Notice:
+def not_an_answer(reading: Reading, labels: list[str], language: str | None = None) -> Notice:
     """Why typed text was not taken as an answer, naming the closest options by number."""
+    _ = interface(language)
+    either = _(" or ")
     if reading.suggestions:
-        close = " or ".join(f"{i + 1}. {labels[i]}" for i in reading.suggestions)
-        numbers = " or ".join(str(i + 1) for i in reading.suggestions)
-        return Notice(f"Did you mean: {close}? Type {numbers} to answer.", NoticeKind.INVALID)
+        close = either.join(f"{i + 1}. {labels[i]}" for i in reading.suggestions)
+        numbers = either.join(str(i + 1) for i in reading.suggestions)
+        text = _("Did you mean: {close}? Type {numbers} to answer.").format(close=close, numbers=numbers)
+        return Notice(text, NoticeKind.INVALID)
     numbers = ", ".join(f"{i + 1}" for i in range(len(labels)))
-    return Notice(
-        f"Please answer with one of the options ({numbers}) or its words. "
-        "You can also type back, restart, why or stop.",
-        NoticeKind.INVALID,
-    )
+    text = _(
+        "Please answer with one of the options ({numbers}) or its words. "
+        "You can also type back, restart, why or stop."
+    ).format(numbers=numbers)
+    return Notice(text, NoticeKind.INVALID)
 
 
 def _yes_or_no(typed: str, labels: list[str]) -> Reading | None:

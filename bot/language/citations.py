@@ -13,16 +13,19 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bot.errors import FileProblems, PolicybotError, Problem
+from bot.language.i18n.flow_texts import FlowText, Translation
+from bot.language.i18n.languages import ENGLISH, LANGUAGE_CODE
 from bot.language.yamlload import LineDict, load_yaml_file
 
 AUDIENCES = ("employee", "manager", "comms")
 _ID = re.compile(r"[a-z0-9][a-z0-9.-]*")
 _TOP_KEYS = ("policies", "citations")
-_POLICY_KEYS = ("file", "title")
+_POLICY_KEYS = ("file", "title", "language")
 _REQUIRED = ("policy", "clause", "quote", "summary", "audience")
 _OPTIONAL = ("verbatim",)
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
@@ -36,6 +39,7 @@ class Policy:
     file: str
     title: str
     line: int = field(default=0, compare=False)
+    language: str = ENGLISH  # the language the policy is written in: its quotes stay in it
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,17 @@ class Citation:
     audience: str
     verbatim: str | None
     line: int
+    # the summary with its translations and lines (a summary may be {en, cy, cy_of}, like a flow text)
+    summary_text: FlowText | None = field(default=None, compare=False)
+
+    def summary_in(self, language: str | None) -> str:
+        """The summary in ``language`` when a current translation exists, else in English.
+
+        The quote is never translated here: until a council imports its policy in another
+        language, the quote is shown in the language the policy is written in."""
+        if not language or language == ENGLISH or self.summary_text is None:
+            return self.summary
+        return self.summary_text.current(language) or self.summary
 
 
 @dataclass(frozen=True)
@@ -91,14 +106,30 @@ _READABLE = (
 )
 
 
-def readable_clause(clause: str) -> str:
+# The same words in Welsh, for a reader who has chosen Cymraeg (headings stay as the policy has them).
+_READABLE_CY = (
+    (re.compile(r"^heading (['‘’\"“”])"), r"\1"),
+    (re.compile(r", (?:you )?must not, "), ", yr hyn na ddylech ei wneud, "),
+    (re.compile(r", (?:you )?must, "), ", yr hyn y mae'n rhaid i chi ei wneud, "),
+    (re.compile(r", (?:you )?should, "), ", yr hyn y dylech ei wneud, "),
+    (re.compile(r"\bsub-bullets?\b"), "is-bwynt"),
+    (re.compile(r"\bbullets?\b"), "pwynt"),
+    (re.compile(r"\bparagraphs?\b"), "paragraff"),
+    (re.compile(r"\bsections?\b"), "adran"),
+    (re.compile(r"\bheading\b"), "pennawd"),
+    (re.compile(r"\band\b"), "a"),
+)
+
+
+@lru_cache(maxsize=4096)
+def readable_clause(clause: str, language: str | None = None) -> str:
     """A clause as a person reads it: "heading 'Use of Social Media at work', must, bullet 5"
     becomes "'Use of Social Media at work', what you must do, point 5"; "paragraph 27" stays.
 
     The registry keeps its own precise wording (coverage reports and reviewers use it); this is
     only what employees and case recipients are shown.
     """
-    for pattern, replacement in _READABLE:
+    for pattern, replacement in _READABLE_CY if language == "cy" else _READABLE:
         clause = pattern.sub(replacement, clause)
     return clause
 
@@ -155,12 +186,18 @@ def _load_policies(raw: LineDict, file: str, problems: list[Problem]) -> dict[st
         problems.extend(_unknown_keys(entry, _POLICY_KEYS, where, file))
         fname = _text(entry, "file", where, file, line, problems)
         title = _text(entry, "title", where, file, line, problems)
+        language = entry.get("language", ENGLISH)
+        if not (isinstance(language, str) and LANGUAGE_CODE.match(language)):
+            problems.append(
+                Problem(file, entry.line_of("language"), f"'language' in {where} should be a code like en or cy")
+            )
+            language = ENGLISH
         if fname is not None and (Path(fname).name != fname or fname in (".", "..")):
             message = f"'file' in {where} must be a bare file name in the policy folder"
             problems.append(Problem(file, entry.line_of("file"), message))
             fname = None
         if fname is not None and title is not None:
-            policies[key] = Policy(key, fname, title, line)
+            policies[key] = Policy(key, fname, title, line, language)
     return policies
 
 
@@ -180,6 +217,7 @@ def _load_citation(
     if entry is None:
         return None
     problems.extend(_unknown_keys(entry, _REQUIRED + _OPTIONAL, where, file))
+    summary_text = _split_summary(entry, file, problems)
     fields = {key: _text(entry, key, where, file, line, problems) for key in _REQUIRED}
     policy_key, audience = fields["policy"], fields["audience"]
     if policy_key is not None and policy_key not in policies:
@@ -212,7 +250,35 @@ def _load_citation(
         audience=audience,
         verbatim=verbatim,
         line=line,
+        summary_text=summary_text,
     )
+
+
+def _split_summary(entry: LineDict, file: str, problems: list[Problem]) -> FlowText | None:
+    """A summary with translations beside it ({en, cy, cy_of}): its English put back in place."""
+    value = entry.get("summary")
+    line = entry.line_of("summary")
+    if isinstance(value, str):
+        return FlowText("summary", value.strip(), line, template=False)
+    if not isinstance(value, LineDict) or not isinstance(value.get(ENGLISH), str):
+        return None
+    english = str(value[ENGLISH]).strip()
+    entry["summary"] = english
+    translations = {
+        code: Translation(str(text).strip(), _source_of(value, code), value.line_of(code))
+        for code, text in value.items()
+        if code != ENGLISH and LANGUAGE_CODE.match(code) and isinstance(text, str)
+    }
+    unknown = [k for k in value if not LANGUAGE_CODE.match(k.removesuffix("_of"))]
+    problems += [
+        Problem(file, value.line_of(k), f"'{k}' is not a language code: write en, cy and cy_of") for k in unknown
+    ]
+    return FlowText("summary", english, value.line_of(ENGLISH), translations, template=False)
+
+
+def _source_of(value: LineDict, code: str) -> str | None:
+    source = value.get(code + "_of")
+    return str(source) if isinstance(source, str | int) else None
 
 
 def load_registry(path: Path) -> Registry:

@@ -26,6 +26,7 @@ from bot.language.flow_model import (
     Option,
     State,
 )
+from bot.language.i18n.flow_texts import split_translations
 from bot.language.loose_states import loose_state, raw_successors
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.verdicts import Verdict
@@ -77,10 +78,19 @@ def flow_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
+def _checked_schema() -> dict[str, Any]:
+    """The schema the loader checks with: a text is a string here, because the translations beside
+    a text are taken out first (bot.language.i18n.flow_texts) and their shape checked there."""
+    schema = dict(flow_schema())
+    schema["$defs"] = dict(schema["$defs"]) | {"text": {"type": "string"}}
+    return schema
+
+
+@lru_cache(maxsize=1)
 def _top_schema() -> dict[str, Any]:
     """The flow schema with states checked only as mappings: each state is checked on its own
     against the schema of its kind, which gives far clearer messages than one big oneOf."""
-    schema = flow_schema()
+    schema = _checked_schema()
     top = dict(schema)
     top["properties"] = dict(schema["properties"])
     top["properties"]["states"] = {"type": "object", "minProperties": 1,
@@ -90,7 +100,7 @@ def _top_schema() -> dict[str, Any]:
 
 @lru_cache(maxsize=3)
 def _state_schema(kind: str) -> dict[str, Any]:
-    schema = flow_schema()
+    schema = _checked_schema()
     return dict(schema["$defs"][kind]) | {"$defs": schema["$defs"]}
 
 
@@ -138,8 +148,9 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
                 )
             ]
         )
+    texts, translation_status, text_problems = split_translations(data, filename)
     top_schema = _top_schema()
-    problems = duplicates + schema_problems(data, top_schema, filename)
+    problems = duplicates + text_problems + schema_problems(data, top_schema, filename)
     states: dict[str, State] = {}
     unparsed: dict[str, UnparsedState] = {}
     raw_states = data.get("states")
@@ -197,6 +208,8 @@ def parse_flow(text: str, filename: str, *, check_file_name: bool = True) -> Flo
         negatives=_pairs(data, "negatives"),
         about=_texts(data, "about"),
         always_offer=data.get("always_offer") is True,
+        texts=texts,
+        translation_status=translation_status,
     )
     if problems:
         raise FlowProblems(problems, flow, unparsed)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.language.i18n.flow_texts import FlowText
 from bot.language.templates import evaluate
 from bot.language.verdicts import Verdict
 
@@ -160,6 +161,23 @@ class Flow:
     negatives: dict[str, str] = field(default_factory=dict)
     about: tuple[str, ...] = ()  # topics for the clarifying question: post, people, account, risk, rules
     always_offer: bool = False  # never buried: offered whenever it scores anywhere near the top
+    # Every person-facing text by its path ("states.where.ask"), with its translations and lines
+    # (bot.language.i18n.flow_texts), and each language's translation status (draft or reviewed).
+    texts: dict[str, FlowText] = field(default_factory=dict)
+    translation_status: dict[str, str] = field(default_factory=dict)
+
+    def text_in(self, path: str, english: str, language: str | None) -> str:
+        """The text at ``path`` in ``language``: its current translation, else the English.
+
+        ``english`` is what the state holds; a translation is used only while it was written
+        from that same English (not stale), so a person never reads advice the English no
+        longer gives."""
+        if not language or language == "en":
+            return english
+        found = self.texts.get(path)
+        if found is None or found.english != english:
+            return english
+        return found.current(language) or english
 
     @property
     def outcomes(self) -> list[State]:

@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.errors import FileProblems, Problem
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.languages import ENGLISH, LANGUAGE_CODE, offered_order
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.yamlload import LineDict, LineList, load_yaml_file
 
@@ -64,12 +66,12 @@ RULE_CHOICES: dict[str, tuple[Any, ...]] = {
 
 DEFAULTS: dict[str, Any] = {
     "org": {
-        "name": "Example Council",
-        "short_name": "the council",
-        "digital_team": "the digital communications team",
+        "name": N_("Example Council"),
+        "short_name": N_("the council"),
+        "digital_team": N_("the digital communications team"),
         "intranet_policy_url": "",
         # The wording Appendix B (002) suggests; Devon (000, section 1) suggests a similar sentence.
-        "disclaimer": "The views I express here are mine alone and do not reflect the views of my employer.",
+        "disclaimer": N_("The views I express here are mine alone and do not reflect the views of my employer."),
         # How to start a request for a new council account (flow new-account): an email address, a
         # form's web address or a short sentence. Nottinghamshire 50: "email econtent@nottscc.gov.uk".
         # Empty: the bot tells people to ask the digital team for the request form.
@@ -86,11 +88,11 @@ DEFAULTS: dict[str, Any] = {
         "children_as_contacts": "clients_and_families",
     },
     "escalation": {
-        "line_manager": {"name": "your line manager"},
-        "comms": {"name": "the Communications team"},
-        "legal": {"name": "Legal Services"},
-        "hr": {"name": "HR"},
-        "safeguarding": {"name": "the safeguarding lead"},
+        "line_manager": {"name": N_("your line manager")},
+        "comms": {"name": N_("the Communications team")},
+        "legal": {"name": N_("Legal Services")},
+        "hr": {"name": N_("HR")},
+        "safeguarding": {"name": N_("the safeguarding lead")},
     },
     "working_hours": {
         "days": ["mon", "tue", "wed", "thu", "fri"],
@@ -101,6 +103,13 @@ DEFAULTS: dict[str, Any] = {
     },
     "directory": None,
     "database_url": None,
+    # The languages the bot speaks (docs/languages.md): English always, Welsh with ``cy``. The
+    # default is for a person whose platform says no language the bot speaks.
+    "languages": ["en"],
+    "default_language": "en",
+    # Per language, the org's own words and team names in that language (a default name needs
+    # none: its translation is in the interface catalogue).
+    "translations": {},
     "retention_days": 90,
     # Case delivery and chasing (bot/cases/outbox.py, bot/cases/): see docs/escalations.md.
     "cases": {
@@ -172,6 +181,29 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         },
         "directory": {"type": ["string", "null"]},
         "database_url": {"type": ["string", "null"]},
+        "languages": {
+            "type": "array",
+            "minItems": 1,
+            "uniqueItems": True,
+            "items": {
+                "type": "string",
+                "pattern": LANGUAGE_CODE.pattern,
+                "description": "a language code like en or cy",
+            },
+        },
+        "default_language": {"type": "string", "pattern": LANGUAGE_CODE.pattern},
+        "translations": {
+            "type": "object",
+            "propertyNames": {"pattern": LANGUAGE_CODE.pattern},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "org": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "escalation": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        },
         "retention_days": {"type": "integer", "minimum": 1},
         # The web studio (adapters/studio, docs/studio.md): who else is in the comms team.
         "studio": {
@@ -235,8 +267,22 @@ class Settings:
         """Escalation target name -> contact (name, email, slack_channel, teams_channel)."""
         return {k: dict(v) for k, v in self.data["escalation"].items()}
 
-    def target_name(self, target: str) -> str:
-        return str(self.targets.get(target, {}).get("name", target.replace("_", " ")))
+    def target_name(self, target: str, language: str | None = None) -> str:
+        """A target's name, in ``language`` when the settings or the catalogue have it."""
+        name = str(self.targets.get(target, {}).get("name", target.replace("_", " ")))
+        if not language or language == ENGLISH:
+            return name
+        own = self.data.get("translations", {}).get(language, {}).get("escalation", {}).get(target)
+        return str(own) if own else interface(language)(name)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages offered, in the order they are offered (Welsh first when it is on)."""
+        return offered_order(tuple(self.data.get("languages") or [ENGLISH]))
+
+    @property
+    def default_language(self) -> str:
+        return str(self.data.get("default_language") or ENGLISH)
 
     @property
     def cases(self) -> dict[str, Any]:
@@ -270,11 +316,19 @@ class Settings:
     def database_url(self) -> str | None:
         return self.data.get("database_url")
 
-    def template_org(self) -> dict[str, Any]:
-        """What flow templates see as ``org``: the org block plus ``rules`` and target names."""
+    def template_org(self, language: str | None = None) -> dict[str, Any]:
+        """What flow templates see as ``org``: the org block plus ``rules`` and target names,
+        in ``language`` where the settings or the interface catalogue translate them."""
         org = self.org
+        if language and language != ENGLISH:
+            own = self.data.get("translations", {}).get(language, {}).get("org", {})
+            _ = interface(language)
+            org = {
+                key: own.get(key) or (_(value) if isinstance(value, str) and value else value)
+                for key, value in org.items()
+            }
         org["rules"] = self.rules
-        org["contacts"] = {target: self.target_name(target) for target in self.targets}
+        org["contacts"] = {target: self.target_name(target, language) for target in self.targets}
         return org
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
@@ -315,7 +369,11 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = {}
     if not isinstance(raw, dict):
         raise FileProblems([Problem(str(path), 1, "the settings file should be a mapping of keys to values")])
-    problems = schema_problems(raw, SETTINGS_SCHEMA, str(path)) + _working_hours_problems(raw, str(path))
+    problems = (
+        schema_problems(raw, SETTINGS_SCHEMA, str(path))
+        + _working_hours_problems(raw, str(path))
+        + _language_problems(raw, str(path))
+    )
     if problems:
         raise FileProblems(problems)
     return Settings(_merge(DEFAULTS, _plain(raw)), path)
@@ -354,6 +412,24 @@ def _working_hours_problems(raw: dict[str, Any], file: str) -> list[Problem]:
     if clocks and _minutes(end) <= _minutes(start):
         line = block.line_of("end") if "end" in block else block.line_of("start")
         problems.append(Problem(file, line, f"'end' ({end}) must be later than 'start' ({start})"))
+    return problems
+
+
+def _language_problems(raw: dict[str, Any], file: str) -> list[Problem]:
+    """English must be offered (every flow is written in it) and the default must be offered."""
+    if not isinstance(raw, LineDict):
+        return []
+    languages = raw.get("languages")
+    offered = languages if isinstance(languages, list) else [ENGLISH]
+    problems = []
+    if isinstance(languages, LineList) and ENGLISH not in languages:
+        problems.append(
+            Problem(file, raw.line_of("languages"), "'languages' must include en: every flow is written in English")
+        )
+    default = raw.get("default_language")
+    if isinstance(default, str) and default not in offered:
+        message = f"'default_language' is '{default}', which is not in 'languages' ({', '.join(map(str, offered))})"
+        problems.append(Problem(file, raw.line_of("default_language"), message))
     return problems
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 
+from bot.language.i18n.catalog import N_, interface
 from bot.language.template_limits import (
     ALLOWED_FILTERS,
     FOLDED_NODES,
@@ -75,11 +76,11 @@ _ENV = PolicybotSandbox()
 
 # What the employee reads when a text of the flow passes a limit as it is filled in: the flow is at
 # fault, not them, and the log line (``template_limit_hit``) tells the comms team which text.
-LIMIT_APOLOGY = (
+LIMIT_APOLOGY = N_(
     "Sorry: part of this advice could not be shown, because the flow's text is too big to fill in. "
     "The problem has been logged for the communications team; ask them if you need this advice now."
 )
-CONDITION_APOLOGY = (
+CONDITION_APOLOGY = N_(
     "Sorry: I could not work out the next step, because this check's flow has a text too big to work out. "
     "Your earlier answers are kept. The problem has been logged for the communications team; "
     "ask them if you need this advice now."
@@ -174,14 +175,15 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     return text
 
 
-def render_for_employee(source: str, context: Mapping[str, Any], where: str) -> str:
-    """``render``, but a text that passes a limit becomes LIMIT_APOLOGY and one log line (``where``
-    names the flow, version and state), so the employee gets a polite reply and the turn goes on."""
+def render_for_employee(source: str, context: Mapping[str, Any], where: str, language: str | None = None) -> str:
+    """``render``, but a text that passes a limit becomes LIMIT_APOLOGY (in ``language``) and one
+    log line (``where`` names the flow, version and state), so the employee gets a polite reply and
+    the turn goes on."""
     try:
         return render(source, context)
     except TemplateLimit as err:
         report_limit(err, where)
-        return LIMIT_APOLOGY
+        return interface(language)(LIMIT_APOLOGY)
 
 
 def evaluate_for_employee(expression: str, context: Mapping[str, Any], where: str) -> bool:

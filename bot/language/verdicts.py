@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.language.i18n.catalog import N_, interface
+
 
 class Verdict(StrEnum):
     """The closed set of answers a flow can give."""
@@ -19,12 +21,16 @@ class Verdict(StrEnum):
 
     @property
     def headline(self) -> str:
+        """In English; ``headline_in`` for another language."""
         return VERDICT_HEADLINES[self]
+
+    def headline_in(self, language: str | None) -> str:
+        return interface(language)(VERDICT_HEADLINES[self])
 
 
 VERDICT_HEADLINES = {
-    Verdict.GO: "Go ahead",
-    Verdict.CARE: "Go ahead, with care",
-    Verdict.STOP: "Don't",
-    Verdict.ACT: "Act now",
+    Verdict.GO: N_("Go ahead"),
+    Verdict.CARE: N_("Go ahead, with care"),
+    Verdict.STOP: N_("Don't"),
+    Verdict.ACT: N_("Act now"),
 }

@@ -82,8 +82,8 @@ class PreviewEngine(Engine):
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
         return mark_replies(super().resume(actor, conversation_id), self.mark)
 
-    def menu(self) -> FlowChoice:
-        choice = super().menu()
+    def menu(self, actor: Actor | None = None) -> FlowChoice:
+        choice = super().menu(actor)
         return dataclasses.replace(choice, prompt=self.mark + choice.prompt)
 
 

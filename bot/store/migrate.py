@@ -53,6 +53,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bot.store.routing_log",
     "bot.store.policy_sources",
     "bot.publishing.tables",
+    "bot.store.languages",
 )
 
 # Tables the migrations create that are defined outside the core's metadata: slack_sdk's OAuth

@@ -169,7 +169,13 @@ def test_purge_deletes_what_is_past_retention_and_keeps_open_cases(org: Org) -> 
         "delivery_keys": 1,
         "routing_messages": 0,
         # no Teams here; the flow library's reviews and review notifications go with their change
-        "other_tables": {"library_outbox": 0, "library_reviews": 0, "teams_references": 0, "teams_sent_cards": 0},
+        "other_tables": {
+            "library_outbox": 0,
+            "library_reviews": 0,
+            "person_languages": 0,
+            "teams_references": 0,
+            "teams_sent_cards": 0,
+        },
         "inbound_events": 1,
     }
     assert dry["kept_open_cases"] == 1
