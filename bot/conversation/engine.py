@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -33,7 +32,8 @@ from bot.conversation.events import (
 )
 from bot.conversation.library import FlowLibrary
 from bot.conversation.machine import CompiledFlow
-from bot.conversation.opening import Opener, is_routing_choice, new_situation
+from bot.conversation.one_at_a_time import OneAtATime
+from bot.conversation.opening import Opener, is_routing_choice
 from bot.conversation.presenter import Presenter
 from bot.conversation.replies import (
     Explanation,
@@ -42,15 +42,15 @@ from bot.conversation.replies import (
     Notice,
     NoticeKind,
     Reply,
-    SwitchOffer,
     Unfinished,
 )
 from bot.conversation.speaking import Speaking
-from bot.conversation.typed_answers import command_for, not_an_answer, read_answer
+from bot.conversation.standing import Standing
+from bot.conversation.typed_text import TypedText
 from bot.errors import PolicybotError, StaleConversation, UnknownFlow
 from bot.language.citations import Registry
 from bot.language.flow_model import OUTCOME, QUESTION, Flow, State
-from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.catalog import N_
 from bot.store import Store
 from bot.store.records import ABANDONED, ACTIVE, DONE, SET_ASIDE, Answer, Conversation
 from bot.store.transient import retry_transient
@@ -78,6 +78,9 @@ class Engine:
         self.escalating = Escalating(store, self.presenter, self.clock, cases)
         self.opener = Opener(self.presenter, self.clock)
         self.speaking = Speaking(library)
+        self.standing = Standing(store, library, self.presenter, self.escalating, self.menu)
+        self.one_at_a_time = OneAtATime(store, self.clock, self.presenter, self.standing)
+        self.typed = TypedText(store, self.presenter, self.standing)
 
     @property
     def registry(self) -> Registry:
@@ -114,7 +117,7 @@ class Engine:
                 if delivery_id and not self.store.claim_delivery(
                     conn, f"{actor.platform}:{delivery_id}", self.clock.now()
                 ):
-                    return self.speaking.finish(self._repeat(conn, actor, event), actor)
+                    return self.speaking.finish(self.standing.repeat(conn, actor, event), actor)
                 if isinstance(event, SetLanguage):
                     actor, replies = self._set_language(conn, actor, event)
                     return self.speaking.finish(replies, actor)
@@ -133,39 +136,21 @@ class Engine:
                     ),
                     NoticeKind.STALE,
                 )
-                return self.speaking.finish([notice, *self._current(conn, actor, conversation_id)], actor)
+                return self.speaking.finish([notice, *self.standing.current(conn, actor, conversation_id)], actor)
 
     def _set_language(self, conn: Connection, actor: Actor, event: SetLanguage) -> tuple[Actor, list[Reply]]:
         """The switch was pressed: remember the language, and show where the person is in it at once."""
         if not self.speaking.offers(event.language):
             notice = Notice(N_("That language is not switched on here."), NoticeKind.INVALID)
-            return actor, [notice, *self._current(conn, actor, event.conversation_id)]
+            return actor, [notice, *self.standing.current(conn, actor, event.conversation_id)]
         actor = self.speaking.choose(conn, actor, event.language, self.clock.now())
         notice = Notice(N_("I will speak English from now on."))
         conversation_id = event.conversation_id
         if conversation_id is None:
             active = self.store.active_conversation(conn, actor.user_id)
             conversation_id = active.id if active is not None else None
-        current = self._current(conn, actor, conversation_id) if conversation_id else []
+        current = self.standing.current(conn, actor, conversation_id) if conversation_id else []
         return actor, [notice, *current]
-
-    def _repeat(self, conn: Connection, actor: Actor, event: Event) -> list[Reply]:
-        """A delivery already applied once: never silence, but where the person stands now.
-
-        The first delivery may have been applied and then lost on its way to the screen (a replica
-        died, the platform failed), so the repeat shows the conversation's current question or
-        outcome, with where its case went. Every adapter renders these replies as they are.
-        """
-        notice = Notice(N_("That was already done. Here is where you are now."), NoticeKind.DUPLICATE)
-        conversation_id = getattr(event, "conversation_id", None)
-        conv = self._owned(conn, actor, conversation_id)
-        if conv is None:
-            conv = self.store.active_conversation(conn, actor.user_id) or self.store.latest_conversation(
-                conn, actor.user_id
-            )
-        if conv is None:
-            return [notice, self.menu()]
-        return [notice, *self._current(conn, actor, conv.id)]
 
     def unfinished(self, actor: Actor) -> Unfinished | None:
         """The person's conversation still waiting for an answer (or, failing that, the check they
@@ -175,22 +160,7 @@ class Engine:
 
     def _unfinished(self, actor: Actor) -> Unfinished | None:
         with self.store.transaction() as conn:
-            conv = self.store.active_conversation(conn, actor.user_id) or self.store.set_aside_conversation(
-                conn, actor.user_id
-            )
-            if conv is None:
-                return None
-            try:
-                compiled = self._compiled(conn, conv)
-            except PolicybotError:
-                return None
-            actor = self.speaking.settle(conn, actor)
-            state = compiled.state(conv.state)
-            ask = f"states.{state.name}.ask"
-            question = ""
-            if state.kind == QUESTION:
-                question = self.presenter.said(ask, state.ask or "", conv, actor, compiled)
-            return Unfinished(conv.id, conv.flow_id, self.presenter.title(compiled, actor), question, len(conv.answers))
+            return self.standing.unfinished(conn, actor, self.speaking)
 
     def resume(self, actor: Actor, conversation_id: str) -> list[Reply]:
         """Show the current question of a conversation again; a set-aside check is taken up again."""
@@ -198,10 +168,10 @@ class Engine:
         def read() -> list[Reply]:
             with self.store.transaction() as conn:
                 speaker = self.speaking.settle(conn, actor)
-                conv = self._owned(conn, speaker, conversation_id)
+                conv = self.standing.owned(conn, speaker, conversation_id)
                 if conv is not None and conv.status == SET_ASIDE:
-                    return self.speaking.finish(self._take_up(conn, speaker, conv), speaker)
-                return self.speaking.finish(self._current(conn, speaker, conversation_id), speaker)
+                    return self.speaking.finish(self.one_at_a_time.take_up(conn, speaker, conv), speaker)
+                return self.speaking.finish(self.standing.current(conn, speaker, conversation_id), speaker)
 
         with self.library.pin():
             return retry_transient(read, "showing a conversation again")
@@ -235,7 +205,7 @@ class Engine:
             return self._set_language(conn, actor, event)[1]
         conv = self.store.load_conversation(conn, event.conversation_id)
         if conv is not None and conv.user_id != actor.user_id:
-            return [self._not_yours(conv, actor)]
+            return [self.standing.not_yours(conv, actor)]
         if conv is None:
             return [
                 Notice(
@@ -254,35 +224,10 @@ class Engine:
         if isinstance(event, Cancel):
             return self._cancel(conn, conv)
         if isinstance(event, ConfirmEscalation):
-            return self.escalating.confirm(conn, actor, conv, self._compiled(conn, conv), event.note)
+            return self.escalating.confirm(conn, actor, conv, self.standing.compiled(conn, conv), event.note)
         if isinstance(event, DeclineEscalation):
             return self.escalating.decline(conn, conv)
         raise PolicybotError(f"unknown event {event!r}")
-
-    def _not_yours(self, conv: Conversation, actor: Actor) -> Notice:
-        """A click on someone else's check (a Teams group chat, a forwarded card): answered to the
-        clicker alone, and nothing about the owner's conversation changes or is redrawn."""
-        _ = interface(actor.language)
-        owner = self.presenter.owner_name(conv)
-        if owner:
-            text = _(
-                "This check belongs to {owner}, so your click was not applied. "
-                "To check a situation of your own, tell me what it is."
-            ).format(owner=owner)
-        else:
-            text = _(
-                "This check belongs to someone else, so your click was not applied. "
-                "To check a situation of your own, tell me what it is."
-            )
-        return Notice(text, NoticeKind.NOT_YOURS)
-
-    def _owned(self, conn: Connection, actor: Actor, conversation_id: str | None) -> Conversation | None:
-        if not conversation_id:
-            return None
-        conv = self.store.load_conversation(conn, conversation_id)
-        if conv is None or conv.user_id != actor.user_id:
-            return None
-        return conv
 
     # -- starting ------------------------------------------------------------------------------
     def _start(self, conn: Connection, actor: Actor, event: Start) -> list[Reply]:
@@ -309,7 +254,7 @@ class Engine:
         now = self.clock.now()
         # One conversation at a time: the old one is set aside where it stood (or, with nothing
         # answered yet, counts as abandoned).
-        kept = self._abandon_active(conn, actor, now, "a new conversation was started")
+        kept = self.one_at_a_time.abandon_active(conn, actor, now, "a new conversation was started")
         self.store.remember_flow_version(conn, flow, now)
         compiled = self.library.compiled(flow)
         conv = Conversation(
@@ -328,14 +273,8 @@ class Engine:
         self.store.record(conn, conv, "start", now)
         replies = self._arrive(conn, actor, conv, compiled, new=True)
         if kept is not None:
-            replies.insert(0, self._kept_notice(conn, kept, actor))
+            replies.insert(0, self.one_at_a_time.kept_notice(conn, kept, actor))
         return replies
-
-    def _kept_notice(self, conn: Connection, kept: Conversation, actor: Actor) -> Notice:
-        title = self.presenter.title(self._compiled(conn, kept), actor)
-        _ = interface(actor.language)
-        text = _('Your check "{title}" is kept where you left it: type resume to carry on with it.')
-        return Notice(text.format(title=title))
 
     # -- answering -------------------------------------------------------------------------------
     def _choose(self, conn: Connection, actor: Actor, conv: Conversation, event: Choose) -> list[Reply]:
@@ -345,94 +284,30 @@ class Engine:
                     N_("That button belongs to an earlier question, so I ignored it. Here is where we are now."),
                     NoticeKind.STALE,
                 ),
-                *self._current(conn, actor, conv.id),
+                *self.standing.current(conn, actor, conv.id),
             ]
-        compiled = self._compiled(conn, conv)
+        compiled = self.standing.compiled(conn, conv)
         state = compiled.state(conv.state)
         if state.kind != QUESTION or not 0 <= event.option < len(state.options):
             return [
                 Notice(N_("That is not one of the options for this question."), NoticeKind.INVALID),
-                *self._current(conn, actor, conv.id),
+                *self.standing.current(conn, actor, conv.id),
             ]
         return self._answer(conn, actor, conv, compiled, state, event.option)
 
     def _free_text(self, conn: Connection, actor: Actor, event: FreeText) -> list[Reply]:
-        """Typed text: a command, an answer, a new situation (offered, never switched to unasked),
-        or something close to an option (offered back as "did you mean…?")."""
-        text = event.text.strip()
-        conv = self._owned(conn, actor, event.conversation_id) if event.conversation_id else None
-        if conv is None and event.conversation_id is None:
-            conv = self.store.active_conversation(conn, actor.user_id)
-        command = command_for(text)
-        answering = conv is not None and conv.status == ACTIVE
-        if command is not None and answering and conv is not None and self._is_label(conn, conv, actor, text):
-            command = None  # an option called "Stop" or "Back" is an answer, not a command
-        if command == "resume":
-            return self._resume_set_aside(conn, actor, conv)
-        if conv is not None and command is not None:
-            commands: dict[str, type[Back | Restart | Why | Cancel]] = {
-                "back": Back,
-                "restart": Restart,
-                "why": Why,
-                "cancel": Cancel,
-            }
-            return self._dispatch(conn, actor, commands[command](conv.id))
-        if conv is None or conv.status != ACTIVE:
-            return self._start(conn, actor, Start(text=text))
-        compiled = self._compiled(conn, conv)
-        state = compiled.state(conv.state)
-        base = f"states.{state.name}.options"
-        said = self.presenter.said
-        labels = [said(f"{base}.{i}.label", o.label, conv, actor, compiled) for i, o in enumerate(state.options)]
-        reading = read_answer(text, labels)
-        if reading.index is None and actor.language not in (None, "en"):  # the English words work too
-            english = read_answer(text, [self.presenter.english(o.label, conv, actor, compiled) for o in state.options])
-            reading = english if english.index is not None else reading
-        if reading.index is not None:
-            return self._answer(conn, actor, conv, compiled, state, reading.index)
-        other = new_situation(text, self.presenter)
-        if other is not None and other.id != conv.flow_id:
-            offer = SwitchOffer(
-                conv.id,
-                self.presenter.title(compiled, actor),
-                other.id,
-                other.text_in("title", other.title, actor.language),
-                actor.language or "en",
-            )
-            return [offer, *self._current(conn, actor, conv.id)]
-        return [not_an_answer(reading, labels, actor.language), *self._current(conn, actor, conv.id)]
-
-    def _resume_set_aside(self, conn: Connection, actor: Actor, current: Conversation | None) -> list[Reply]:
-        """"resume": take up the check set aside most recently (the current one stays, set aside)."""
-        kept = self.store.set_aside_conversation(conn, actor.user_id)
-        if kept is None:
-            notice = Notice(N_("There is no check set aside to carry on with."), NoticeKind.INFO)
-            return [notice, *self._current(conn, actor, current.id)] if current is not None else [notice]
-        return self._take_up(conn, actor, kept)
-
-    def _take_up(self, conn: Connection, actor: Actor, kept: Conversation) -> list[Reply]:
-        """A set-aside check becomes the active one again, at the question where it was left."""
-        now = self.clock.now()
-        other = self._abandon_active(conn, actor, now, "an earlier check was taken up again")
-        conv = kept.moved(status=ACTIVE, updated_at=now)
-        self.store.save_conversation(conn, conv)
-        self.store.record(conn, conv, "resume", now)
-        replies: list[Reply] = [self.presenter.question(conv, actor, self._compiled(conn, conv))]
-        if other is not None:
-            replies.insert(0, self._kept_notice(conn, other, actor))
-        return replies
-
-    def _is_label(self, conn: Connection, conv: Conversation, actor: Actor, text: str) -> bool:
-        """Whether ``text`` is exactly one of the current question's option labels."""
-        compiled = self._compiled(conn, conv)
-        state = compiled.state(conv.state)
-        wanted = text.casefold()
-        base = f"states.{state.name}.options"
-        return any(
-            self.presenter.said(f"{base}.{i}.label", o.label, conv, actor, compiled).casefold() == wanted
-            or self.presenter.english(o.label, conv, actor, compiled).casefold() == wanted
-            for i, o in enumerate(state.options)
-        )
+        """Typed text: what it means here is read by ``TypedText``; the engine acts on it."""
+        meaning = self.typed.read(conn, actor, event)
+        if meaning.resume:
+            return self.one_at_a_time.resume_set_aside(conn, actor, meaning.conv)
+        if meaning.command is not None and meaning.conv is not None:
+            return self._dispatch(conn, actor, meaning.command(meaning.conv.id))
+        if meaning.start is not None:
+            return self._start(conn, actor, Start(text=meaning.start))
+        if meaning.answer is not None and meaning.conv is not None and meaning.compiled is not None:
+            state = meaning.compiled.state(meaning.conv.state)
+            return self._answer(conn, actor, meaning.conv, meaning.compiled, state, meaning.answer)
+        return meaning.replies
 
     def _answer(
         self, conn: Connection, actor: Actor, conv: Conversation, compiled: CompiledFlow, state: State, index: int
@@ -492,11 +367,11 @@ class Engine:
 
     # -- back, restart, why, cancel ---------------------------------------------------------------
     def _back(self, conn: Connection, actor: Actor, conv: Conversation) -> list[Reply]:
-        compiled = self._compiled(conn, conv)
+        compiled = self.standing.compiled(conn, conv)
         if not conv.answers:
             return [
                 Notice(N_("This is the first question, so there is nothing to go back to."), NoticeKind.INFO),
-                *self._current(conn, actor, conv.id),
+                *self.standing.current(conn, actor, conv.id),
             ]
         if conv.case_id is not None:
             return [
@@ -510,58 +385,26 @@ class Engine:
             ]
         last = conv.answers[-1]
         now = self.clock.now()
-        self._abandon_other_active(conn, actor, conv, now)
+        self.one_at_a_time.abandon_other_active(conn, actor, conv, now)
         conv = conv.moved(state=last.state, answers=conv.answers[:-1], status=ACTIVE, updated_at=now)
         self.store.save_conversation(conn, conv)
         self.store.record(conn, conv, "back", now, last.label)
         return [self.presenter.question(conv, actor, compiled)]
 
     def _restart(self, conn: Connection, actor: Actor, conv: Conversation) -> list[Reply]:
-        compiled = self._compiled(conn, conv)
+        compiled = self.standing.compiled(conn, conv)
         now = self.clock.now()
         if conv.case_id is not None:
             return self._begin(conn, actor, self.library.get(conv.flow_id))
-        self._abandon_other_active(conn, actor, conv, now)
+        self.one_at_a_time.abandon_other_active(conn, actor, conv, now)
         fresh = conv.moved(answers=(), status=ACTIVE, updated_at=now)
         context = self.presenter.context(fresh, actor, compiled)
         fresh = replace(fresh, state=compiled.settle(compiled.flow.start, context))
         self.store.record(conn, fresh, "restart", now)
         return self._arrive(conn, actor, fresh, compiled)
 
-    def _abandon_other_active(self, conn: Connection, actor: Actor, conv: Conversation, now: datetime) -> None:
-        """Back or restart on a finished conversation makes it active again: one at a time, so the
-        person's other active conversation (if any) counts as abandoned where it stood, as in _begin."""
-        if conv.status != ACTIVE:
-            self._abandon_active(conn, actor, now, "an earlier conversation was taken up again")
-
-    def _abandon_active(self, conn: Connection, actor: Actor, now: datetime, why: str) -> Conversation | None:
-        """End the person's active conversation for another one: a check with answers is set aside
-        (kept, and returned, so the person can be told how to carry on with it); one with nothing
-        answered counts as abandoned. One active conversation at a time is guaranteed by a unique
-        index.
-
-        If another turn changed it meanwhile (an answer, or a start on another replica that set it
-        aside and began its own), look again: the newest active one is set aside instead. Two
-        starts at the same instant with nothing active both insert; the database refuses the
-        second, whose turn is run again (bot.store.transient) and then sets the first aside. So
-        concurrent starts end as sequential ones would: the last one is the active conversation.
-        """
-        for _ in range(5):
-            other = self.store.active_conversation(conn, actor.user_id)
-            if other is None:
-                return None
-            kept = bool(other.answers)
-            other = other.moved(status=SET_ASIDE if kept else ABANDONED, updated_at=now)
-            try:
-                self.store.save_conversation(conn, other)
-            except StaleConversation:
-                continue  # moved on under us: read it again (a refused UPDATE leaves the transaction usable)
-            self.store.record(conn, other, "set_aside" if kept else "abandoned", now, why)
-            return other if kept else None
-        raise StaleConversation("the person's active conversation kept changing while a new one was started")
-
     def _why(self, conn: Connection, actor: Actor, conv: Conversation) -> Explanation:
-        compiled = self._compiled(conn, conv)
+        compiled = self.standing.compiled(conn, conv)
         state = compiled.state(conv.state)
         return Explanation(conv.id, self.presenter.citations(state.cite or compiled.flow.cite, actor.language))
 
@@ -574,29 +417,6 @@ class Engine:
         self.store.record(conn, conv, "cancel", now)
         return [Notice(N_("Stopped. Nothing was sent to anyone. Describe a situation any time to start again."))]
 
-    def _current(self, conn: Connection, actor: Actor, conversation_id: str | None) -> list[Reply]:
-        conv = self._owned(conn, actor, conversation_id)
-        if conv is None:
-            return [self.menu()]
-        compiled = self._compiled(conn, conv)
-        if conv.status == ACTIVE:
-            return [self.presenter.question(conv, actor, compiled)]
-        if conv.status == DONE:
-            return [self.escalating.sent_to(conn, self.presenter.outcome(conv, actor, compiled))]
-        if conv.status == SET_ASIDE:
-            _ = interface(actor.language)
-            text = _('Your check "{title}" is set aside: type resume to carry on with it.')
-            return [Notice(text.format(title=self.presenter.title(compiled, actor)))]
-        return [Notice(N_("That conversation was stopped. Describe a situation to start a new one."))]
-
-    def _compiled(self, conn: Connection, conv: Conversation) -> CompiledFlow:
-        """The machine for the conversation's own flow version, even if the file has changed since."""
-        try:
-            return self.library.compiled_version(conv.flow_id, conv.flow_version, None)
-        except UnknownFlow:
-            source = self.store.flow_source(conn, conv.flow_version)
-            return self.library.compiled_version(conv.flow_id, conv.flow_version, source)
-
 
 def _result_of(replies: list[Reply]) -> str:
     """How a turn ended, for the metrics: a refusal shows as the kind of its first notice."""
@@ -604,4 +424,3 @@ def _result_of(replies: list[Reply]) -> str:
     if isinstance(first, Notice) and first.kind in (NoticeKind.STALE, NoticeKind.DUPLICATE, NoticeKind.INVALID):
         return first.kind.value
     return "applied"
-
