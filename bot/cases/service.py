@@ -21,39 +21,34 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from bot.cases import lifecycle
-from bot.cases.access import NOT_YOURS, UNKNOWN_PERSON, CaseAccess
+from bot.cases.access import CaseAccess
 from bot.cases.directory import COMMS, Directory, Person, Resolution
 from bot.cases.messages import DELIVERY_FAILED, Composer
 from bot.cases.model import (
     ACKNOWLEDGED,
-    LIVE,
     OPEN,
     SYSTEM_ACTOR,
-    Answered,
     Case,
-    CaseEvent,
     CaseRecipient,
     CaseResult,
-    Cited,
-    DeliveryState,
-    UnknownCase,
 )
 from bot.cases.notify import Notification, Recipient
 from bot.cases.outbox import Outbox, RetryPolicy
-from bot.cases.tables import case_events, case_recipients, cases, outbox
+from bot.cases.reading import CaseReader
+from bot.cases.tables import case_events, case_recipients, cases
 from bot.cases.timers import ACK_DEADLINE, Scheduler, Timer, cancel, schedule
 from bot.cases.working_hours import WorkingHours, describe_duration
 from bot.clock import Clock
 from bot.conversation.escalation import CaseDraft
 from bot.conversation.events import Actor
-from bot.errors import NotAllowed, PolicybotError
+from bot.errors import PolicybotError
 from bot.language.flow_model import Duration
 from bot.language.settings import Settings
 from bot.store import Store
@@ -86,6 +81,7 @@ class CaseService:
             store, clock, policy or RetryPolicy.from_settings(settings), rng=rng, on_give_up=self._gave_up
         )
         self.scheduler = Scheduler(store, clock)
+        self.reader = CaseReader(store, self.access, self.outbox)
         self.chase_rounds = int(settings.cases.get("chase_rounds", 3))
 
     # -- the engine's port ---------------------------------------------------------------------
@@ -168,7 +164,7 @@ class CaseService:
         )
         for note in dict.fromkeys(r.note for r in added if r.note):
             self._event(conn, case_id, "fallback", SYSTEM_ACTOR, "policybot", note)
-        case = self._require(conn, case_id)
+        case = self.reader.require(conn, case_id)
         for recipient in added:
             self.outbox.enqueue(conn, self.compose.case_opened(case, recipient))
         if ack_due is not None:
@@ -190,7 +186,7 @@ class CaseService:
 
     def _transition(self, case_id: str, actor: Actor, action: str, note: str | None = None) -> CaseResult:
         with self.store.transaction() as conn:
-            case = self._visible(conn, case_id, actor)
+            case = self.reader.visible(conn, case_id, actor)
             if action == lifecycle.WITHDRAW:
                 self.access.check_employee(case, actor)
                 name = case.employee_name
@@ -222,14 +218,14 @@ class CaseService:
                 }
             won = conn.execute(update(cases).where(cases.c.id == case.id, cases.c.state == case.state).values(**values))
             if won.rowcount != 1:  # someone else acted on it at the same moment and got there first
-                current = self._require(conn, case.id)
+                current = self.reader.require(conn, case.id)
                 return CaseResult(current, False, self._unchanged(action, current, actor))
             cancel(conn, case.id, now)
             if acknowledges:
                 self._event(conn, case.id, "acknowledged", actor.user_id, name)
             if action != lifecycle.ACKNOWLEDGE:
                 self._event(conn, case.id, lifecycle.leads_to(action), actor.user_id, name, clean_note)
-            case = self._require(conn, case.id)
+            case = self.reader.require(conn, case.id)
             if action == lifecycle.ACKNOWLEDGE:
                 self.outbox.enqueue(conn, self.compose.acknowledged(case, name))
                 message = f"Thanks, {name}: {case.employee_name} has been told you are dealing with it."
@@ -247,16 +243,14 @@ class CaseService:
             return "You have already acknowledged this case."
         return lifecycle.why_unchanged(action, case, self.compose.local)
 
-    def message_employee(
-        self, case_id: str, actor: Actor, text: str, *, delivery_id: str | None = None
-    ) -> CaseResult:
+    def message_employee(self, case_id: str, actor: Actor, text: str, *, delivery_id: str | None = None) -> CaseResult:
         """A recipient (or the comms team) writes to the employee through the bot.
 
         ``delivery_id``: the platform's id for this one submission; the same id again (a retry, a
         replayed request) sends nothing a second time."""
         body = _message_text(text)
         with self.store.transaction() as conn:
-            case = self._visible(conn, case_id, actor)
+            case = self.reader.visible(conn, case_id, actor)
             sender = self.access.check_act(case, actor)
             if delivery_id is not None and not self.store.claim_delivery(conn, delivery_id, self.clock.now()):
                 return CaseResult(case, False, f"Already sent to {case.employee_name}.")
@@ -264,13 +258,13 @@ class CaseService:
             self.outbox.enqueue(
                 conn, self.compose.message(case, case.employee_recipient, sender.name, body, to_employee=True)
             )
-            return CaseResult(self._require(conn, case.id), True, f"Sent to {case.employee_name}.")
+            return CaseResult(self.reader.require(conn, case.id), True, f"Sent to {case.employee_name}.")
 
     def message_recipients(self, case_id: str, actor: Actor, text: str) -> CaseResult:
         """The employee writes to whoever picked the case up (or, before that, to everyone it went to)."""
         body = _message_text(text)
         with self.store.transaction() as conn:
-            case = self._visible(conn, case_id, actor)
+            case = self.reader.visible(conn, case_id, actor)
             self.access.check_employee(case, actor)
             targets = self._reply_targets(case)
             names = ", ".join(r.name for r in targets)
@@ -279,7 +273,7 @@ class CaseService:
                 self.outbox.enqueue(
                     conn, self.compose.message(case, recipient, case.employee_name, body, to_employee=False)
                 )
-            return CaseResult(self._require(conn, case.id), True, f"Sent to {names}.")
+            return CaseResult(self.reader.require(conn, case.id), True, f"Sent to {names}.")
 
     def _reply_targets(self, case: Case) -> list[Recipient]:
         if case.acknowledged_by_key:
@@ -291,58 +285,22 @@ class CaseService:
                 return [acker.recipient()]
         return [r.recipient() for r in case.recipients]
 
-    # -- reading -----------------------------------------------------------------------------------
+    # -- reading (bot.cases.reading) -------------------------------------------------------------
     def get(self, case_id: str, actor: Actor) -> Case:
         """One case, for someone allowed to see it (the employee, its recipients, the comms team)."""
-        with self.store.transaction() as conn:
-            return self._visible(conn, case_id, actor)
+        return self.reader.get(case_id, actor)
 
     def cases_for(self, actor: Actor, *, include_closed: bool = True, limit: int = 50) -> list[Case]:
         """The cases this person raised, newest first (for "your cases")."""
-        person = self.access.person(actor)
-        mine = cases.c.employee_user_id == actor.user_id
-        if person is not None:
-            mine = or_(mine, cases.c.employee_key == person.id)
-        query = select(cases).where(mine)
-        if not include_closed:
-            query = query.where(cases.c.state.in_(LIVE))
-        with self.store.transaction() as conn:
-            rows = conn.execute(query.order_by(cases.c.created_at.desc()).limit(limit)).mappings().all()
-            return self._cases(conn, rows)
+        return self.reader.cases_for(actor, include_closed=include_closed, limit=limit)
 
     def waiting_for(self, actor: Actor, *, limit: int = 50) -> list[Case]:
-        """Live cases sent to this person or to a team they belong to, oldest first (for "waiting for you")."""
-        person = self.access.person(actor)
-        if person is None:
-            return []
-        sent_to_them = or_(
-            and_(case_recipients.c.kind == "person", case_recipients.c.key == person.id),
-            and_(case_recipients.c.kind == "channel", case_recipients.c.role.in_(list(person.roles) or [""])),
-        )
-        ids = select(case_recipients.c.case_id).where(sent_to_them)
-        query = (
-            select(cases)
-            .where(cases.c.id.in_(ids), cases.c.state.in_(LIVE), cases.c.employee_user_id != actor.user_id)
-            .order_by(cases.c.created_at)
-            .limit(limit)
-        )
-        with self.store.transaction() as conn:
-            rows = conn.execute(query).mappings().all()
-            return [c for c in self._cases(conn, rows) if not self.access.is_employee(c, actor, person)]
+        """Live cases sent to this person or to a team they belong to, oldest first."""
+        return self.reader.waiting_for(actor, limit=limit)
 
-    # -- for the operator's CLI (no actor: whoever runs it already has the database) ----------------
     def find(self, reference: str) -> Case:
         """A case by its id or a unique start of it (as printed by ``policybot cases``)."""
-        ref = reference.strip().lower()
-        if not ref:
-            raise UnknownCase("give a case id, as printed by `policybot cases`")
-        with self.store.transaction() as conn:
-            ids = [r[0] for r in conn.execute(select(cases.c.id).where(cases.c.id.startswith(ref)).limit(3)).all()]
-            if not ids:
-                raise UnknownCase(f"there is no case {reference}; `policybot cases` lists them")
-            if len(ids) > 1:
-                raise UnknownCase(f"more than one case starts with {reference}; type more of its id")
-            return self._require(conn, ids[0])
+        return self.reader.find(reference)
 
     def list_cases(
         self,
@@ -354,20 +312,7 @@ class CaseService:
         limit: int = 200,
     ) -> list[Case]:
         """Cases newest first, filtered by state, by a target they were sent to, or by failed deliveries."""
-        query = select(cases)
-        if state:
-            query = query.where(cases.c.state.in_(LIVE) if state == "live" else cases.c.state == state)
-        if target:
-            query = query.where(
-                cases.c.id.in_(select(case_recipients.c.case_id).where(case_recipients.c.target == target))
-            )
-        if since is not None:
-            query = query.where(cases.c.created_at >= since)
-        if failed_only:
-            query = query.where(cases.c.id.in_(select(outbox.c.case_id).where(outbox.c.status == "failed")))
-        with self.store.transaction() as conn:
-            rows = conn.execute(query.order_by(cases.c.created_at.desc()).limit(limit)).mappings().all()
-            return self._cases(conn, rows)
+        return self.reader.list_cases(state=state, target=target, failed_only=failed_only, since=since, limit=limit)
 
     # -- the scheduler's side --------------------------------------------------------------------------
     def fire_due_timers(self, *, limit: int = 100) -> int:
@@ -376,7 +321,7 @@ class CaseService:
 
     def _deadline_passed(self, conn: Connection, timer: Timer) -> None:
         """Nobody acknowledged in time: tell the flow's next targets, remind the first ones."""
-        case = self._load(conn, timer.case_id)
+        case = self.reader.load(conn, timer.case_id)
         if case is None or case.state != OPEN or case.deadline_seconds is None:
             return
         now = self.clock.now()
@@ -400,7 +345,7 @@ class CaseService:
             conn, case.id, self._resolve(new_targets, employee, case.employee_name), round_no, now
         )
         earlier = [r for r in case.recipients]
-        case = self._require(conn, case.id)
+        case = self.reader.require(conn, case.id)
         added_names = [r.name for r in added]
         for recipient in added:
             self.outbox.enqueue(conn, self.compose.re_escalated(case, recipient, [r.name for r in earlier]))
@@ -430,7 +375,7 @@ class CaseService:
         )
         if failed.kind == DELIVERY_FAILED:
             return  # a report that could not reach comms stays visible in `policybot cases`; no cascade
-        case = self._load(conn, failed.case_id)
+        case = self.reader.load(conn, failed.case_id)
         if case is None:
             return
         now = self.clock.now()
@@ -494,60 +439,6 @@ class CaseService:
             )
         )
 
-    def _visible(self, conn: Connection, case_id: str, actor: Actor) -> Case:
-        """The case if ``actor`` may see it; an unknown id gets the same answer as someone else's case."""
-        case = self._load(conn, case_id) if case_id else None
-        if case is None:
-            raise NotAllowed(NOT_YOURS if self.access.person(actor) is not None else UNKNOWN_PERSON)
-        self.access.check_view(case, actor)
-        return case
-
-    def _require(self, conn: Connection, case_id: str) -> Case:
-        case = self._load(conn, case_id)
-        if case is None:
-            raise UnknownCase(f"there is no case {case_id}")
-        return case
-
-    def _load(self, conn: Connection, case_id: str) -> Case | None:
-        row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-        if row is None:
-            return None
-        return self._cases(conn, [row])[0]
-
-    def _cases(self, conn: Connection, rows: Sequence[RowMapping]) -> list[Case]:
-        """Cases with their recipients, history and deliveries, in three queries however many there are."""
-        ids = [r["id"] for r in rows]
-        if not ids:
-            return []
-        recipients: dict[str, list[CaseRecipient]] = {i: [] for i in ids}
-        for r in conn.execute(
-            select(case_recipients).where(case_recipients.c.case_id.in_(ids)).order_by(case_recipients.c.id)
-        ).mappings():
-            recipients[r["case_id"]].append(
-                CaseRecipient(
-                    kind=r["kind"],
-                    key=r["key"],
-                    target=r["target"],
-                    round=r["round"],
-                    name=r["name"],
-                    email=r["email"],
-                    slack_id=r["slack_id"],
-                    teams_id=r["teams_id"],
-                    slack_channel=r["slack_channel"],
-                    teams_channel=r["teams_channel"],
-                    role=r["role"],
-                    note=r["note"],
-                    language=r["language"],
-                )
-            )
-        events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
-        for e in conn.execute(
-            select(case_events).where(case_events.c.case_id.in_(ids)).order_by(case_events.c.at, case_events.c.id)
-        ).mappings():
-            events[e["case_id"]].append(CaseEvent(e["at"], e["action"], e["actor"], e["actor_name"], e["detail"]))
-        deliveries = self.outbox.deliveries(conn, ids)
-        return [_case(row, recipients[row["id"]], events[row["id"]], deliveries[row["id"]]) for row in rows]
-
 
 # -- plain functions ---------------------------------------------------------------------------------------
 
@@ -598,52 +489,4 @@ def _case_recipient(resolution: Resolution, round_no: int, now: datetime, settin
         role=resolution.role,
         note=resolution.note,
         language=r.language if r.language in settings.languages else settings.default_language,
-    )
-
-
-def _case(
-    row: RowMapping, recipients: list[CaseRecipient], events: list[CaseEvent], deliveries: list[DeliveryState]
-) -> Case:
-    return Case(
-        id=row["id"],
-        state=row["state"],
-        conversation_id=row["conversation_id"],
-        employee_user_id=row["employee_user_id"],
-        employee_key=row["employee_key"],
-        employee_name=row["employee_name"],
-        employee_recipient=Recipient(**json.loads(row["employee_recipient"])),
-        platform=row["platform"],
-        flow_id=row["flow_id"],
-        flow_version=row["flow_version"],
-        flow_title=row["flow_title"],
-        outcome_state=row["outcome_state"],
-        verdict=row["verdict"],
-        advice=row["advice"],
-        summary=row["summary"],
-        note=row["note"],
-        answers=tuple(Answered(a["question"], a["answer"]) for a in json.loads(row["answers"])),
-        citations=tuple(
-            Cited(c["id"], c["policy_title"], c["clause"], c["summary"]) for c in json.loads(row["citations"])
-        ),
-        targets=tuple(json.loads(row["targets"])),
-        then=tuple(json.loads(row["then_targets"])),
-        deadline_seconds=row["deadline_seconds"],
-        deadline_working_hours=bool(row["deadline_working_hours"]),
-        urgency=row["urgency"],
-        round=row["round"],
-        ack_due_at=row["ack_due_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        acknowledged_at=row["acknowledged_at"],
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_by_key=row["acknowledged_by_key"],
-        acknowledged_by_name=row["acknowledged_by_name"],
-        closed_at=row["closed_at"],
-        closed_by=row["closed_by"],
-        closed_by_name=row["closed_by_name"],
-        resolution=row["resolution"],
-        translations=json.loads(row["translations"]) if row["translations"] else {},
-        recipients=tuple(recipients),
-        events=tuple(events),
-        deliveries=tuple(deliveries),
     )
