@@ -110,6 +110,10 @@ class SlackMessage:
         self.text = esc(fallback_text(self.text))
         self.blocks = fit_blocks(self.blocks, limit=MAX_MESSAGE_BLOCKS)
 
+    def add_block(self, block: Block) -> None:
+        """One more block at the end (the language switch), still within Slack's limits."""
+        self.blocks = fit_blocks([*self.blocks, block], limit=MAX_MESSAGE_BLOCKS)
+
 
 # --------------------------------------------------------------------------- building blocks
 
@@ -375,6 +379,15 @@ def render_outcome_escalation_settled(
     return SlackMessage(text=status, blocks=kept)
 
 
+def without_language_switch(blocks: list[Block], text: str) -> SlackMessage:
+    """A message as it was, less its language switch (pressed: the replies below are in the new
+    language). ``text`` is the message's fallback as Slack sent it back, already escaped."""
+    kept = [b for b in blocks if b.get("block_id") != LANGUAGE_BLOCK]
+    message = SlackMessage(text="", blocks=kept)
+    message.text = text or " "
+    return message
+
+
 def render_feedback(f: Feedback) -> SlackMessage:
     mark = {True: "✅ ", False: "❌ ", None: ""}[f.correct]
     return SlackMessage(text=f.text, blocks=[section(mark + esc(f.text))])
@@ -538,9 +551,23 @@ def render_case_message_settled(
     # Keep the reference line last: insert the status before it.
     ref = kept.pop() if kept and kept[-1].get("type") == "context" else None
     kept.append({**context(f"✔️ {esc(status)}"), "block_id": "case_status"})
+    # The buttons kept keep the words they were sent with (the recipient's language); a button
+    # the message did not have yet is labelled in ``language``.
     _ = interface(language)
+    shown = {
+        str(e.get("action_id")): str((e.get("text") or {}).get("text") or "")
+        for b in blocks
+        if b.get("block_id") == CASE_ACTIONS_BLOCK
+        for e in b.get("elements") or []
+        if isinstance(e, dict)
+    }
     buttons = [
-        button(_(CASE_BUTTON_LABELS[a]), A.CASE_ACTIONS[a], case_id, style="primary" if a == "resolve" else None)
+        button(
+            shown.get(A.CASE_ACTIONS[a]) or _(CASE_BUTTON_LABELS[a]),
+            A.CASE_ACTIONS[a],
+            case_id,
+            style="primary" if a == "resolve" else None,
+        )
         for a in remaining
     ]
     if buttons:
