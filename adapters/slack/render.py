@@ -50,7 +50,8 @@ from bot.conversation.replies import (
     Verdict,
     group_citations,
 )
-from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.catalog import N_, in_words, interface
+from bot.language.i18n.languages import join_names as join_in
 
 VERDICT_EMOJI = {
     Verdict.GO: "🟢",
@@ -206,9 +207,8 @@ def target_name(target: str, names: dict[str, str], language: str | None = None)
 
 
 def join_names(names: list[str], language: str | None = None) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return interface(language)("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
+    """ "A, B and C" in the reader's language (Welsh "a", "ac", "a'r" as the core joins them)."""
+    return join_in(names, language, interface(language)("and"))
 
 
 # --------------------------------------------------------------------------- replies
@@ -229,9 +229,7 @@ def render_question(q: Question) -> SlackMessage:
     menu = {
         "type": "overflow",
         "action_id": A.MENU,
-        "options": [
-            {"text": plain(_(MENU_LABELS[v])), "value": A.menu_value(v, q.conversation_id)} for v in choices
-        ],
+        "options": [{"text": plain(_(MENU_LABELS[v])), "value": A.menu_value(v, q.conversation_id)} for v in choices],
     }
     question_text = f"*{esc(q.text)}*"
     long_labels = [o for o in q.options if len(o.label) > MAX_OPTION_TEXT]
@@ -254,9 +252,7 @@ def render_question(q: Question) -> SlackMessage:
     return SlackMessage(text=f"{q.text} ({options})", blocks=blocks)
 
 
-def render_answered(
-    question_text: str, choice: str, progress: str | None, language: str | None = None
-) -> SlackMessage:
+def render_answered(question_text: str, choice: str, progress: str | None, language: str | None = None) -> SlackMessage:
     """A question after it was answered: the choice shown, the buttons gone (so no second answer)."""
     chose = interface(language)("You chose: {choice}")
     blocks = [section(f"{question_text}\n✅ " + chose.format(choice=f"*{esc(choice)}*"), block_id="answered")]
@@ -296,7 +292,7 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
         )
     if then and offer.deadline:
         lead += "\n" + _("If nobody acknowledges it within {deadline}, {names} will be told.").format(
-            deadline=offer.deadline, names=esc(then)
+            deadline=in_words(offer.deadline, lang), names=esc(then)
         )
     blocks = [section(lead, block_id=f"{ESCALATION_BLOCK_PREFIX}_lead")]
     blocks.extend(
