@@ -122,3 +122,23 @@ def _load(raw: object) -> dict[str, object]:
     if not isinstance(data, dict):
         raise BadValue("value is not an object")
     return data
+
+
+# The language switch under a reply set: "set_language:<code>" buttons, valued "<code>|<conversation id>".
+SET_LANGUAGE = "set_language"
+SET_LANGUAGE_PATTERN = re.compile(r"^set_language:[a-z]{2,3}$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def language_value(language: str, conversation_id: str | None) -> str:
+    """The switch's value: the language, and the conversation it was pressed under (may be none)."""
+    return f"{language}|{conversation_id or ''}"
+
+
+def decode_language_value(raw: object) -> tuple[str, str | None]:
+    if not isinstance(raw, str) or "|" not in raw or len(raw) > 200:
+        raise BadValue("language switch without a language")
+    language, conversation_id = raw.split("|", 1)
+    if not LANGUAGE_CODE.match(language) or any(ch.isspace() for ch in conversation_id):
+        raise BadValue(f"unknown language {language!r}")
+    return language, conversation_id or None

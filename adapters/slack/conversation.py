@@ -31,15 +31,25 @@ from bot.conversation.events import (
     Event,
     FreeText,
     Restart,
+    SetLanguage,
     Start,
     Why,
 )
-from bot.conversation.replies import EscalationSent, NoticeKind, Outcome
+from bot.conversation.replies import EscalationSent, NoticeKind, Outcome, Question
+from bot.language.i18n.catalog import N_, interface
 
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 # The message subtypes that are someone writing to the bot; Bolt leaves the rest (edits, joins,
 # deletions) to the catch-all, acknowledged and ignored.
 MESSAGE_SUBTYPES = (None, "file_share", "thread_broadcast")
+CLOSED_REASONS = {
+    A.MENU_BACK: N_("You went back to the previous question."),
+    A.MENU_RESTART: N_("You started this check again."),
+    A.MENU_CANCEL: N_("You stopped this check."),
+}
+NOT_SENT = N_("Not sent: you chose not to.")
+SITUATION = N_("What's the situation?")
+ASKED_AGAIN = N_("Asked again below.")  # a question redrawn in the language just chosen
 
 
 class ConversationListeners(PreviewRouting):
@@ -56,6 +66,7 @@ class ConversationListeners(PreviewRouting):
         app.action(A.AGAIN)(self.on_again)
         app.action(A.ESCALATE_SEND)(self.on_escalate_send)
         app.action(A.ESCALATE_DECLINE)(self.on_escalate_decline)
+        app.action(A.SET_LANGUAGE_PATTERN)(self.on_set_language)
 
     def on_command(self, ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         """``/policy`` or ``/policy <what is happening>``, from any channel or DM."""
@@ -141,7 +152,7 @@ class ConversationListeners(PreviewRouting):
             if applied(replies) and channel and ts:
                 question, progress = self.question_parts(body)
                 label = str(((action.get("text") or {}).get("text")) or "")
-                answered = R.render_answered(question, label, progress)
+                answered = R.render_answered(question, label, progress, R.reply_language(replies))
                 self.update_alongside(channel, ts, answered, lambda: self.post(target, replies, thread_ts=ts))
                 return
             self.post(target, replies, thread_ts=ts)
@@ -173,11 +184,7 @@ class ConversationListeners(PreviewRouting):
             target = channel or self.people.dm_channel(user_id)
             if choice != A.MENU_WHY and applied(replies) and channel and ts:
                 question, _ = self.question_parts(body)
-                reason = {
-                    A.MENU_BACK: "You went back to the previous question.",
-                    A.MENU_RESTART: "You started this check again.",
-                    A.MENU_CANCEL: "You stopped this check.",
-                }[choice]
+                reason = interface(R.reply_language(replies))(CLOSED_REASONS[choice])
                 closed = R.render_closed_question(question, reason)
                 self.update_alongside(channel, ts, closed, lambda: self.post(target, replies, thread_ts=ts))
                 return
@@ -204,7 +211,9 @@ class ConversationListeners(PreviewRouting):
             replies = self.turn(user_id, actor, Start(flow_id=chosen), self.click_delivery(body, action))
             target = channel or self.people.dm_channel(user_id)
             if applied(replies) and channel and ts:
-                answered = R.render_answered("*What's the situation?*", str(title), None)
+                language = R.reply_language(replies)
+                situation = f"*{R.esc(interface(language)(SITUATION))}*"
+                answered = R.render_answered(situation, str(title), None, language)
                 self.update_alongside(channel, ts, answered, lambda: self.post(target, replies))
                 return
             self.post(target, replies)
@@ -284,11 +293,48 @@ class ConversationListeners(PreviewRouting):
             delivery = self.click_delivery(body, action)
             replies = self.turn(user_id, actor, DeclineEscalation(conversation_id), delivery)
             if applied(replies) and channel and ts:
+                language = R.reply_language(replies)
                 settled = R.render_outcome_escalation_settled(
-                    self.message_blocks(body), "Not sent: you chose not to.", conversation_id
+                    self.message_blocks(body), interface(language)(NOT_SENT), conversation_id, language
                 )
                 self.update_alongside(channel, ts, settled, lambda: self.post(channel, replies))
                 return
             self.post(channel or self.people.dm_channel(user_id), replies)
+
+        self.later(user_id, job)
+
+    # ------------------------------------------------------------------------------ language
+
+    def on_set_language(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:
+        """The language switch ("Cymraeg" / "English") under a reply set: speak that language from
+        now on. A question it was pressed under is asked again below in that language, so the old
+        one is closed; on any other message the switch itself goes (it has been used)."""
+        ack()
+        user_id = user_of(body, context)
+
+        def job() -> None:
+            channel, ts = self.own_click(body, user_id)
+            target = channel or self.people.dm_channel(user_id)
+            try:
+                language, conversation_id = A.decode_language_value(action.get("value"))
+            except A.BadValue:
+                self._tell(user_id, channel, "That button could not be read.", NoticeKind.INVALID)
+                return
+            actor = self.actor_for(body, user_id, context)
+            event = SetLanguage(language, conversation_id)
+            replies = self.turn(user_id, actor, event, self.click_delivery(body, action))
+            if not (applied(replies) and channel and ts):
+                self.post(target, replies)
+                return
+            blocks = self.message_blocks(body)
+            if any(b.get("block_id") == R.QUESTION_BLOCK for b in blocks) and any(
+                isinstance(r, Question) for r in replies
+            ):
+                question, _ = self.question_parts(body)
+                reason = interface(R.reply_language(replies))(ASKED_AGAIN)
+                settled = R.render_closed_question(question, reason)
+            else:
+                settled = R.without_language_switch(blocks, str((body.get("message") or {}).get("text") or ""))
+            self.update_alongside(channel, ts, settled, lambda: self.post(target, replies))
 
         self.later(user_id, job)

@@ -1,10 +1,11 @@
 """Who is clicking: a Slack user id turned into the engine's ``Actor``, and where to DM them.
 
 The only identity the adapter takes from a request is the Slack user id (and team id) that Slack
-signs for. Name and email come from ``users.info``, never from the payload, and the email is what
-the core's directory uses to find the person's line manager. Lookups are cached because every
-click would otherwise cost a Web API call; a failed lookup is not cached, so a Slack hiccup does
-not leave someone nameless for the next ten minutes.
+signs for. Name, email and locale come from ``users.info``, never from the payload: the email is
+what the core's directory uses to find the person's line manager, the locale ("cy-GB") what it
+starts speaking in (the core alone decides the language; the adapter only passes it on).
+Lookups are cached because every click would otherwise cost a Web API call; a failed lookup is
+not cached, so a Slack hiccup does not leave someone nameless for the next ten minutes.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ class SlackPeople:
             if cached is not None and now - cached[0] < self.ttl:
                 return cached[1]
         try:
-            user = self.client.users_info(user=user_id)["user"]
+            # include_locale: the person's Slack language ("cy-GB"), from which the core picks its own
+            user = self.client.users_info(user=user_id, include_locale=True)["user"]
         except SlackApiError as err:
             log.warning("users.info failed for %s: %s; continuing without name and email", user_id, _error(err))
             return Actor(user_id=actor_key(team_id, user_id), display_name=user_id, platform=PLATFORM)
@@ -71,6 +73,7 @@ class SlackPeople:
             display_name=str(name or user_id),
             email=profile.get("email") or None,
             platform=PLATFORM,
+            locale=str(user.get("locale") or "") or None,
         )
         with self._lock:
             self._actors[key] = (now, actor)

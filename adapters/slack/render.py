@@ -29,6 +29,10 @@ from adapters.slack.limits import (
 )
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    DONT_SEND,
+    PROGRESS,
+    SEND,
+    WHAT_TO_DO,
     ChoiceKind,
     CitationView,
     EscalationOffer,
@@ -36,6 +40,7 @@ from bot.conversation.replies import (
     Explanation,
     Feedback,
     FlowChoice,
+    LanguageSwitch,
     Notice,
     NoticeKind,
     Outcome,
@@ -45,6 +50,8 @@ from bot.conversation.replies import (
     Verdict,
     group_citations,
 )
+from bot.language.i18n.catalog import N_, in_words, interface
+from bot.language.i18n.languages import join_names as join_in
 
 VERDICT_EMOJI = {
     Verdict.GO: "🟢",
@@ -61,18 +68,29 @@ NOTICE_EMOJI = {
     NoticeKind.ERROR: "⚠️",
 }
 TARGET_NAMES = {
-    "line_manager": "your line manager",
-    "comms": "Communications",
-    "legal": "Legal",
-    "hr": "HR",
-    "safeguarding": "Safeguarding",
+    "line_manager": N_("your line manager"),
+    "comms": N_("Communications"),
+    "legal": N_("Legal"),
+    "hr": N_("HR"),
+    "safeguarding": N_("Safeguarding"),
 }
 CASE_BUTTON_LABELS = {
-    "acknowledge": "Acknowledge",
-    "resolve": "Resolved",
-    "message_employee": "Message the employee",
+    "acknowledge": N_("Acknowledge"),
+    "resolve": N_("Resolved"),
+    "message_employee": N_("Message the employee"),
 }
+# The question's overflow menu, the adapter's own fuller wording of the core's WHY / BACK / ...
+MENU_LABELS = {
+    A.MENU_WHY: N_("Why? Show the policy"),
+    A.MENU_BACK: N_("Go back one question"),
+    A.MENU_RESTART: N_("Start this check again"),
+    A.MENU_CANCEL: N_("Stop this check"),
+}
+RESTS_ON = N_("The policy this answer rests on")
+CHOOSE_SITUATION = N_("Choose a situation")
+CASE_REFERENCE = N_("Case reference: {case}")
 QUESTION_BLOCK = "question"
+LANGUAGE_BLOCK = "language_switch"
 ESCALATION_BLOCK_PREFIX = "escalation"
 CASE_ACTIONS_BLOCK = "case_actions"
 BUTTONS_PER_ROW = 5
@@ -92,6 +110,10 @@ class SlackMessage:
         # text is escaped here, once, from the raw words every renderer passes in.
         self.text = esc(fallback_text(self.text))
         self.blocks = fit_blocks(self.blocks, limit=MAX_MESSAGE_BLOCKS)
+
+    def add_block(self, block: Block) -> None:
+        """One more block at the end (the language switch), still within Slack's limits."""
+        self.blocks = fit_blocks([*self.blocks, block], limit=MAX_MESSAGE_BLOCKS)
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -154,11 +176,18 @@ def quote(text: str) -> str:
     return "\n".join("> " + line if line.strip() else ">" for line in esc(text).splitlines())
 
 
-def citation_blocks(citations: Sequence[CitationView]) -> list[Block]:
-    """One section per policy (named once), each clause once with its summaries and quotes."""
+def citation_blocks(citations: Sequence[CitationView], language: str | None = None) -> list[Block]:
+    """One section per policy (named once), each clause once with its summaries and quotes. A
+    reader of another language is told the policy's own language, which its quotes stay in."""
     blocks: list[Block] = []
+    sources = {c.policy_title: c.source_language for c in citations}
     for group in group_citations(citations):
-        lines = [f"📖 *{esc(group.policy_title)}*"]
+        title = f"📖 *{esc(group.policy_title)}*"
+        source = sources.get(group.policy_title) or "en"
+        if language not in (None, "en") and source != language:
+            _ = interface(language)
+            title += " " + esc(_("(in {language})").format(language=language_name(source, language)))
+        lines = [title]
         for clause in group.clauses:
             lines.append(f"• *{esc(clause.label)}*" + (f": {esc(clause.summary)}" if clause.summary else ""))
             lines += [quote(f"“{q}”") for q in clause.quotes]
@@ -166,36 +195,41 @@ def citation_blocks(citations: Sequence[CitationView]) -> list[Block]:
     return blocks
 
 
-def target_name(target: str, names: dict[str, str]) -> str:
-    return names.get(target) or TARGET_NAMES.get(target, target.replace("_", " "))
+def language_name(code: str, reader: str | None) -> str:
+    """A language's name as a reader of ``reader`` says it ("Saesneg" for English, in Welsh)."""
+    return interface(reader)({"en": N_("English"), "cy": N_("Welsh")}.get(code, code))
 
 
-def join_names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def target_name(target: str, names: dict[str, str], language: str | None = None) -> str:
+    if names.get(target):
+        return names[target]
+    return interface(language)(TARGET_NAMES[target]) if target in TARGET_NAMES else target.replace("_", " ")
+
+
+def join_names(names: list[str], language: str | None = None) -> str:
+    """ "A, B and C" in the reader's language (Welsh "a", "ac", "a'r" as the core joins them)."""
+    return join_in(names, language, interface(language)("and"))
 
 
 # --------------------------------------------------------------------------- replies
 
 
 def progress_text(q: Question) -> str:
-    return f"Question {q.step} of up to {max(q.max_steps, q.step)} · {esc(q.flow_title)}"
+    progress = interface(q.language)(PROGRESS).format(step=q.step, steps=max(q.max_steps, q.step))
+    return f"{progress} · {esc(q.flow_title)}"
 
 
 def render_question(q: Question) -> SlackMessage:
     """The question, one button per option, progress, and a menu with Why? / Back / Start again / Stop."""
+    _ = interface(q.language)
     blocks: list[Block] = []
     if q.intro:
         blocks.extend(section(chunk) for chunk in split_text(esc(q.intro)))
-    menu_options = [(A.MENU_WHY, "Why? Show the policy")]
-    if q.can_go_back:
-        menu_options.append((A.MENU_BACK, "Go back one question"))
-    menu_options += [(A.MENU_RESTART, "Start this check again"), (A.MENU_CANCEL, "Stop this check")]
+    choices = [A.MENU_WHY, *([A.MENU_BACK] if q.can_go_back else []), A.MENU_RESTART, A.MENU_CANCEL]
     menu = {
         "type": "overflow",
         "action_id": A.MENU,
-        "options": [{"text": plain(label), "value": A.menu_value(v, q.conversation_id)} for v, label in menu_options],
+        "options": [{"text": plain(_(MENU_LABELS[v])), "value": A.menu_value(v, q.conversation_id)} for v in choices],
     }
     question_text = f"*{esc(q.text)}*"
     long_labels = [o for o in q.options if len(o.label) > MAX_OPTION_TEXT]
@@ -218,12 +252,13 @@ def render_question(q: Question) -> SlackMessage:
     return SlackMessage(text=f"{q.text} ({options})", blocks=blocks)
 
 
-def render_answered(question_text: str, choice: str, progress: str | None) -> SlackMessage:
+def render_answered(question_text: str, choice: str, progress: str | None, language: str | None = None) -> SlackMessage:
     """A question after it was answered: the choice shown, the buttons gone (so no second answer)."""
-    blocks = [section(f"{question_text}\n✅ You chose: *{esc(choice)}*", block_id="answered")]
+    chose = interface(language)("You chose: {choice}")
+    blocks = [section(f"{question_text}\n✅ " + chose.format(choice=f"*{esc(choice)}*"), block_id="answered")]
     if progress:
         blocks.append(context(progress))
-    return SlackMessage(text=f"You chose: {choice}", blocks=blocks)
+    return SlackMessage(text=chose.format(choice=choice), blocks=blocks)
 
 
 def render_closed_question(question_text: str, reason: str) -> SlackMessage:
@@ -232,19 +267,33 @@ def render_closed_question(question_text: str, reason: str) -> SlackMessage:
 
 
 def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
-    first = join_names(offer.recipients or [target_name(t, offer.target_names) for t in offer.targets])
-    then = join_names([target_name(t, offer.target_names) for t in offer.then])
+    lang = outcome.language
+    _ = interface(lang)
+    first = join_names(offer.recipients or [target_name(t, offer.target_names, lang) for t in offer.targets], lang)
+    then = join_names([target_name(t, offer.target_names, lang) for t in offer.then], lang)
     if outcome.case_id:
-        lead = f"📨 *This has been sent to {esc(join_names(outcome.sent_to) if outcome.sent_to else first)}.*"
+        sent_to = join_names(outcome.sent_to, lang) if outcome.sent_to else first
+        lead = "📨 *" + _("This has been sent to {names}.").format(names=esc(sent_to)) + "*"
     elif offer.required:
         lead = (
-            f"⚠️ *The policy says {esc(first)} must be told, and escalations are not switched on here.* "
-            "Contact them yourself now and show them this advice. This is the summary to pass on:"
+            "⚠️ *"
+            + _("The policy says {names} must be told, and escalations are not switched on here.").format(
+                names=esc(first)
+            )
+            + "* "
+            + _("Contact them yourself now and show them this advice. This is the summary to pass on:")
         )
     else:
-        lead = f"📨 *The policy says {esc(first)} should know.* Here is exactly what will be sent:"
+        lead = (
+            "📨 *"
+            + _("The policy says {names} should know.").format(names=esc(first))
+            + "* "
+            + _("Here is exactly what will be sent:")
+        )
     if then and offer.deadline:
-        lead += f"\nIf nobody acknowledges it within {offer.deadline}, {esc(then)} will be told."
+        lead += "\n" + _("If nobody acknowledges it within {deadline}, {names} will be told.").format(
+            deadline=in_words(offer.deadline, lang), names=esc(then)
+        )
     blocks = [section(lead, block_id=f"{ESCALATION_BLOCK_PREFIX}_lead")]
     blocks.extend(
         section(chunk, block_id=f"{ESCALATION_BLOCK_PREFIX}_preview_{n}")
@@ -252,19 +301,18 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     )
     if not offer.required and not outcome.case_id:
         confirm = {
-            "title": plain("Send this?"),
-            "text": mrkdwn(f"{esc(first)} will receive the summary shown above."),
-            "confirm": plain("Send"),
-            "deny": plain("Not yet"),
+            "title": plain(_("Send this?")),
+            "text": mrkdwn(_("{names} will receive the summary shown above.").format(names=esc(first))),
+            "confirm": plain(_(SEND)),
+            "deny": plain(_("Not yet")),
         }
+        send = clip(_("Send to {names}").format(names=first), MAX_OPTION_TEXT)
         blocks.append(
             actions(
                 [
-                    button(
-                        f"Send to {first}", A.ESCALATE_SEND, outcome.conversation_id, style="primary", confirm=confirm
-                    ),
-                    button("Add a note first", A.ESCALATE_NOTE, outcome.conversation_id),
-                    button("Don't send", A.ESCALATE_DECLINE, outcome.conversation_id),
+                    button(send, A.ESCALATE_SEND, outcome.conversation_id, style="primary", confirm=confirm),
+                    button(_("Add a note first"), A.ESCALATE_NOTE, outcome.conversation_id),
+                    button(_(DONT_SEND), A.ESCALATE_DECLINE, outcome.conversation_id),
                 ],
                 block_id=f"{ESCALATION_BLOCK_PREFIX}_actions",
             )
@@ -272,11 +320,12 @@ def escalation_blocks(outcome: Outcome, offer: EscalationOffer) -> list[Block]:
     return blocks
 
 
-def outcome_actions(conversation_id: str) -> Block:
+def outcome_actions(conversation_id: str, language: str | None = None) -> Block:
+    _ = interface(language)
     return actions(
         [
-            button("Start another check", A.NEW_CHECK, "new"),
-            button("Go through it again", A.AGAIN, conversation_id),
+            button(_("Start another check"), A.NEW_CHECK, "new"),
+            button(_("Go through it again"), A.AGAIN, conversation_id),
         ],
         block_id="outcome_actions",
     )
@@ -284,29 +333,33 @@ def outcome_actions(conversation_id: str) -> Block:
 
 def render_outcome(o: Outcome) -> SlackMessage:
     """Verdict (emoji and headline), advice, checklist, citations, and any escalation offer."""
+    _ = interface(o.language)
     emoji = VERDICT_EMOJI[o.verdict]
     blocks: list[Block] = [header(f"{emoji} {o.headline}"), context(esc(o.flow_title))]
     blocks.extend(section(chunk) for chunk in split_text(esc(o.text)))
     if o.score is not None:
-        blocks.append(section(f"🎯 You got *{o.score.correct} of {o.score.total}* right."))
+        scored = _("You got *{correct} of {total}* right.").format(correct=o.score.correct, total=o.score.total)
+        blocks.append(section(f"🎯 {scored}"))
     if o.checklist:
         items = "\n".join(f"☐ {esc(item)}" for item in o.checklist)
-        blocks.extend(section(chunk) for chunk in split_text("*What to do*\n" + items))
+        blocks.extend(section(chunk) for chunk in split_text(f"*{esc(_(WHAT_TO_DO))}*\n" + items))
     if o.citations:
         blocks.append({"type": "divider"})
-        blocks.append(context("*The policy this answer rests on*"))
-        blocks.extend(citation_blocks(o.citations))
+        blocks.append(context(f"*{esc(_(RESTS_ON))}*"))
+        blocks.extend(citation_blocks(o.citations, o.language))
     if o.escalation is not None:
         blocks.append({"type": "divider"})
         blocks.extend(escalation_blocks(o, o.escalation))
-    blocks.append(outcome_actions(o.conversation_id))
+    blocks.append(outcome_actions(o.conversation_id, o.language))
     lines = [f"{emoji} {o.headline}: {o.text}"]
     if o.checklist:
-        lines.append("What to do: " + "; ".join(o.checklist))
+        lines.append(f"{_(WHAT_TO_DO)}: " + "; ".join(o.checklist))
     return SlackMessage(text=" ".join(lines), blocks=blocks)
 
 
-def render_outcome_escalation_settled(blocks: list[Block], status: str, conversation_id: str) -> SlackMessage:
+def render_outcome_escalation_settled(
+    blocks: list[Block], status: str, conversation_id: str, language: str | None = None
+) -> SlackMessage:
     """The outcome message with its escalation buttons replaced by what happened to them.
 
     ``blocks`` are the message's current blocks as Slack sent them back with the click.
@@ -318,8 +371,17 @@ def render_outcome_escalation_settled(blocks: list[Block], status: str, conversa
         and b.get("block_id") != "outcome_actions"
     ]
     kept.append(context(esc(status)))
-    kept.append(outcome_actions(conversation_id))
+    kept.append(outcome_actions(conversation_id, language))
     return SlackMessage(text=status, blocks=kept)
+
+
+def without_language_switch(blocks: list[Block], text: str) -> SlackMessage:
+    """A message as it was, less its language switch (pressed: the replies below are in the new
+    language). ``text`` is the message's fallback as Slack sent it back, already escaped."""
+    kept = [b for b in blocks if b.get("block_id") != LANGUAGE_BLOCK]
+    message = SlackMessage(text="", blocks=kept)
+    message.text = text or " "
+    return message
 
 
 def render_feedback(f: Feedback) -> SlackMessage:
@@ -327,7 +389,7 @@ def render_feedback(f: Feedback) -> SlackMessage:
     return SlackMessage(text=f.text, blocks=[section(mark + esc(f.text))])
 
 
-def render_flow_choice(choice: FlowChoice) -> SlackMessage:
+def render_flow_choice(choice: FlowChoice, language: str | None = None) -> SlackMessage:
     if choice.kind is not ChoiceKind.MENU:
         return _render_routed_choice(choice)
     blocks: list[Block] = [section(f"*{esc(choice.prompt)}*")]
@@ -342,7 +404,7 @@ def render_flow_choice(choice: FlowChoice) -> SlackMessage:
         select = {
             "type": "static_select",
             "action_id": A.START_FLOW,
-            "placeholder": plain("Choose a situation"),
+            "placeholder": plain(interface(language)(CHOOSE_SITUATION)),
             "options": [{"text": plain(c.title), "value": c.flow_id} for c in choice.candidates],
         }
         blocks.append(actions([select], block_id="flow_choice"))
@@ -362,11 +424,12 @@ def _render_routed_choice(choice: FlowChoice) -> SlackMessage:
     return SlackMessage(text=f"{choice.prompt} {titles}", blocks=blocks)
 
 
-def render_explanation(e: Explanation) -> SlackMessage:
+def render_explanation(e: Explanation, language: str | None = None) -> SlackMessage:
+    _ = interface(language)
     if not e.citations:
-        return SlackMessage(text="No policy paragraph is attached to this step.", in_thread=True)
-    blocks = [section("*Why? The policy behind this step:*"), *citation_blocks(e.citations)]
-    text = "Why: " + "; ".join(f"{c.policy_title} {c.where}".strip() for c in e.citations)
+        return SlackMessage(text=_("No policy paragraph is attached to this step."), in_thread=True)
+    blocks = [section(f"*{esc(_('Why? The policy behind this step:'))}*"), *citation_blocks(e.citations, language)]
+    text = _("Why: {where}").format(where="; ".join(f"{c.policy_title} {c.where}".strip() for c in e.citations))
     return SlackMessage(text=text, blocks=blocks, in_thread=True)
 
 
@@ -374,26 +437,63 @@ def render_notice(n: Notice) -> SlackMessage:
     return SlackMessage(text=n.text, blocks=[context(f"{NOTICE_EMOJI[n.kind]} {esc(n.text)}")])
 
 
-def render_escalation_sent(e: EscalationSent) -> SlackMessage:
-    return SlackMessage(
-        text=e.text,
-        blocks=[section(f"📨 {esc(e.text)}"), context(f"Case reference: `{esc(e.case_id)}`")],
-    )
+def render_escalation_sent(e: EscalationSent, language: str | None = None) -> SlackMessage:
+    reference = interface(language)(CASE_REFERENCE).format(case=f"`{esc(e.case_id)}`")
+    return SlackMessage(text=e.text, blocks=[section(f"📨 {esc(e.text)}"), context(reference)])
 
 
 def render_switch_offer(offer: SwitchOffer) -> SlackMessage:
     """Typed text that sounds like another situation: a button to start it; the question follows."""
-    start = button(clip(f"Start: {offer.flow_title}", MAX_OPTION_TEXT), f"{A.START_FLOW}:0", offer.flow_id)
+    _ = interface(offer.language)
+    start_label = clip(_("Start: {title}").format(title=offer.flow_title), MAX_OPTION_TEXT)
+    start = button(start_label, f"{A.START_FLOW}:0", offer.flow_id)
     blocks = [
         section(f"🔀 {esc(offer.text)}"),
         actions([start], block_id="switch_offer"),
-        context("Or answer the question below to carry on with this check."),
+        context(esc(_("Or answer the question below to carry on with this check."))),
     ]
     return SlackMessage(text=offer.text, blocks=blocks)
 
 
-def render_reply(reply: Reply) -> SlackMessage | None:
-    """Any engine reply as a message (None: nothing to show)."""
+def language_switch_block(switch: LanguageSwitch) -> Block | None:
+    """The one-tap language switch: a visible button for each language the replies are not in,
+    labelled in that language ("Cymraeg"), never tucked into a menu. None when there is no other."""
+    buttons = [
+        button(
+            c.label,
+            f"{A.SET_LANGUAGE}:{c.language}",
+            A.language_value(c.language, switch.conversation_id),
+        )
+        for c in switch.choices
+        if not c.current
+    ]
+    return actions(buttons[:BUTTONS_PER_ROW], block_id=LANGUAGE_BLOCK) if buttons else None
+
+
+def render_language_switch(switch: LanguageSwitch) -> SlackMessage | None:
+    """The switch as a message of its own, for a reply set with nothing else to carry it."""
+    block = language_switch_block(switch)
+    if block is None:
+        return None
+    names = " / ".join(c.label for c in switch.choices if not c.current)
+    return SlackMessage(text=f"🌐 {names}", blocks=[block])
+
+
+def reply_language(replies: Sequence[Reply]) -> str | None:
+    """The language a reply set is in: its switch says so (when several languages are on), else
+    a question or outcome in it; None (English) with one language."""
+    for reply in replies:
+        if isinstance(reply, LanguageSwitch):
+            return reply.current
+    for reply in replies:
+        if isinstance(reply, Question | Outcome | SwitchOffer):
+            return reply.language
+    return None
+
+
+def render_reply(reply: Reply, language: str | None = None) -> SlackMessage | None:
+    """Any engine reply as a message (None: nothing to show). ``language`` is the reply set's
+    (``reply_language``), for the adapter's own words on replies that do not carry one."""
     if isinstance(reply, Question):
         return render_question(reply)
     if isinstance(reply, Outcome):
@@ -401,15 +501,17 @@ def render_reply(reply: Reply) -> SlackMessage | None:
     if isinstance(reply, Feedback):
         return render_feedback(reply)
     if isinstance(reply, FlowChoice):
-        return render_flow_choice(reply)
+        return render_flow_choice(reply, language)
     if isinstance(reply, Explanation):
-        return render_explanation(reply)
+        return render_explanation(reply, language)
     if isinstance(reply, Notice):
         return render_notice(reply)
     if isinstance(reply, EscalationSent):
-        return render_escalation_sent(reply)
+        return render_escalation_sent(reply, language)
     if isinstance(reply, SwitchOffer):
         return render_switch_offer(reply)
+    if isinstance(reply, LanguageSwitch):
+        return render_language_switch(reply)
     raise TypeError(f"no Slack rendering for {type(reply).__name__}")
 
 
@@ -423,27 +525,45 @@ def render_notification(n: Notification) -> SlackMessage:
     blocks.extend(section(chunk) for chunk in split_text(esc(n.text)))
     for label, value in n.facts:
         blocks.extend(section(chunk) for chunk in split_text(f"*{esc(label)}*\n{esc(value)}"))
+    _ = interface(n.recipient.language)
     buttons = []
     for action in n.actions:
         if action not in A.CASE_ACTIONS:
             continue
         style = "primary" if action == "acknowledge" else None
-        buttons.append(button(CASE_BUTTON_LABELS[action], A.CASE_ACTIONS[action], n.case_id, style=style))
+        buttons.append(button(_(CASE_BUTTON_LABELS[action]), A.CASE_ACTIONS[action], n.case_id, style=style))
     if buttons:
         blocks.append(actions(buttons, block_id=CASE_ACTIONS_BLOCK))
-    blocks.append(context(f"Case reference: `{esc(n.case_id)}`"))
+    blocks.append(context(_(CASE_REFERENCE).format(case=f"`{esc(n.case_id)}`")))
     # The title is the case service's final wording (it already says URGENT when it is).
     return SlackMessage(text=f"{n.title}: {n.text}", blocks=blocks)
 
 
-def render_case_message_settled(blocks: list[Block], status: str, remaining: list[str], case_id: str) -> SlackMessage:
+def render_case_message_settled(
+    blocks: list[Block], status: str, remaining: list[str], case_id: str, language: str | None = None
+) -> SlackMessage:
     """A case notification after a button: the status line, and only the buttons still useful."""
     kept = [b for b in blocks if b.get("block_id") != CASE_ACTIONS_BLOCK and b.get("block_id") != "case_status"]
     # Keep the reference line last: insert the status before it.
     ref = kept.pop() if kept and kept[-1].get("type") == "context" else None
     kept.append({**context(f"✔️ {esc(status)}"), "block_id": "case_status"})
+    # The buttons kept keep the words they were sent with (the recipient's language); a button
+    # the message did not have yet is labelled in ``language``.
+    _ = interface(language)
+    shown = {
+        str(e.get("action_id")): str((e.get("text") or {}).get("text") or "")
+        for b in blocks
+        if b.get("block_id") == CASE_ACTIONS_BLOCK
+        for e in b.get("elements") or []
+        if isinstance(e, dict)
+    }
     buttons = [
-        button(CASE_BUTTON_LABELS[a], A.CASE_ACTIONS[a], case_id, style="primary" if a == "resolve" else None)
+        button(
+            shown.get(A.CASE_ACTIONS[a]) or _(CASE_BUTTON_LABELS[a]),
+            A.CASE_ACTIONS[a],
+            case_id,
+            style="primary" if a == "resolve" else None,
+        )
         for a in remaining
     ]
     if buttons:

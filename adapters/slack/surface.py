@@ -34,7 +34,7 @@ from adapters.slack.people import SlackPeople
 from adapters.slack.worker import TurnGate, Worker
 from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, Event
-from bot.conversation.replies import Notice, NoticeKind, Reply
+from bot.conversation.replies import LanguageSwitch, Notice, NoticeKind, Reply
 from bot.errors import PolicybotError
 from bot.runtime import Runtime
 from bot.telemetry.logging_setup import carry
@@ -202,14 +202,26 @@ class SlackSurface:
     # ------------------------------------------------------------------------------ out
 
     def post(self, channel: str, replies: list[Reply], *, thread_ts: str | None = None) -> list[str]:
-        """Post each reply as its own message; returns the timestamps (message ids) posted."""
-        posted = []
+        """Post each reply as its own message; returns the timestamps (message ids) posted.
+
+        The language switch that ends a reply set (when several languages are on) is not a
+        message of its own: its buttons go under the last message of the set, so every turn
+        shows "Cymraeg" / "English" one tap away without a line of chat for it."""
+        language = R.reply_language(replies)
+        messages: list[R.SlackMessage] = []
         for reply in replies:
             if isinstance(reply, Notice) and reply.kind == NoticeKind.DUPLICATE and replaying():
                 continue  # a replay: the person did nothing twice, they only get their answer late
-            message = R.render_reply(reply)
-            if message is None:
+            if isinstance(reply, LanguageSwitch) and messages:
+                block = R.language_switch_block(reply)
+                if block is not None:
+                    messages[-1].add_block(block)
                 continue
+            message = R.render_reply(reply, language)
+            if message is not None:
+                messages.append(message)
+        posted = []
+        for message in messages:
             kwargs: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
             if message.in_thread and thread_ts:
                 kwargs["thread_ts"] = thread_ts

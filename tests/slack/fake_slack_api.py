@@ -81,12 +81,13 @@ class User:
     email: str | None
     is_bot: bool = False
     deleted: bool = False
+    locale: str = "en-GB"  # what users.info says with include_locale=true, as real Slack does
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, with_locale: bool = False) -> dict[str, Any]:
         profile: dict[str, Any] = {"real_name": self.real_name, "display_name": self.name}
         if self.email:
             profile["email"] = self.email
-        return {
+        found: dict[str, Any] = {
             "id": self.id,
             "team_id": TEAM_ID,
             "name": self.name,
@@ -96,6 +97,9 @@ class User:
             "tz": "Europe/London",
             "profile": profile,
         }
+        if with_locale:
+            found["locale"] = self.locale
+        return found
 
 
 class FakeSlackAPI:
@@ -161,8 +165,10 @@ class FakeSlackAPI:
 
     # ----------------------------------------------------------------- set-up helpers
 
-    def add_user(self, user_id: str, name: str, email: str | None, real_name: str | None = None) -> User:
-        user = User(id=user_id, name=name, real_name=real_name or name.title(), email=email)
+    def add_user(
+        self, user_id: str, name: str, email: str | None, real_name: str | None = None, *, locale: str = "en-GB"
+    ) -> User:
+        user = User(id=user_id, name=name, real_name=real_name or name.title(), email=email, locale=locale)
         with self._lock:
             self.users[user_id] = user
         return user
@@ -470,7 +476,7 @@ class FakeSlackAPI:
         user = self.users.get(str(params.get("user")))
         if user is None:
             return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "user": user.as_json()}
+        return {"ok": True, "user": user.as_json(with_locale=_true(params.get("include_locale")))}
 
     def _api_users_lookupByEmail(self, params: dict[str, Any]) -> dict[str, Any]:
         email = str(params.get("email") or "").lower()
