@@ -535,9 +535,10 @@ class TeamsBot(ActivityHandler):
         """The first card in a new personal chat, in the language Teams says the person uses."""
         speaker = await self._speaking(actor, self.engine)
         language = speaker.language or "en"
+        _ = interface(language)
         return cards.flow_choice_card(
             self.engine.menu(speaker),
-            intro=interface(language)(
+            intro=_(
                 "Hello! I help with social media decisions at work: whether to post something, how to answer "
                 "a comment, friend requests, legal threats and more. Every answer cites the policy. "
                 "Pick a situation, or just tell me what's happening."

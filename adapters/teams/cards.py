@@ -462,7 +462,8 @@ def _joined(names: list[str], language: str = "en") -> str:
 
 def _names(offer: EscalationOffer, targets: list[str], language: str = "en") -> str:
     names = [offer.target_names.get(t) or TARGET_LABELS.get(t, t.replace("_", " ")) for t in targets]
-    return _joined(names, language) if names else interface(language)("nobody")
+    _ = interface(language)
+    return _joined(names, language) if names else _("nobody")
 
 
 def flow_choice_card(choice: FlowChoice, *, intro: str | None = None, language: str = "en") -> Card:
@@ -532,7 +533,8 @@ def feedback_card(feedback: Feedback, language: str = "en") -> Card:
 
 
 def escalation_sent_card(sent: EscalationSent, language: str = "en") -> Card:
-    reference = interface(language)("Reference: {case}").format(case=sent.case_id)
+    _ = interface(language)
+    reference = _("Reference: {case}").format(case=sent.case_id)
     return card([text_block(sent.text, weight="Bolder"), text_block(reference, size="Small", isSubtle=True)])
 
 
@@ -761,7 +763,7 @@ def _is_status(block: dict[str, Any]) -> bool:
 # ---- flow library reviews (bot/publishing/notices.py) ------------------------------------------
 
 REVIEW_KINDS = ("change_submitted", "change_decided")
-REVIEW_BUTTON_TITLES = {"approve_change": "Approve", "request_changes": "Request changes"}
+REVIEW_BUTTON_TITLES = {"approve_change": N_("Approve"), "request_changes": N_("Request changes")}
 REVIEW_PREVIEW = "Change waiting for your review: "
 DIFF_LINES = 120  # lines of the diff on a full card; a compact one shows fewer
 DIFF_LINES_COMPACT = 40
@@ -812,6 +814,8 @@ def review_card(n: Notification) -> Card:
     buttons, Approve and Request changes (which asks why, required). The facts carry the change id,
     so there is no "Case …" line; the preview text says what it is before the card is opened."""
 
+    _ = interface(n.recipient.language)  # the buttons in the reviewer's language
+
     def build(compact: bool) -> Card:
         body: list[dict[str, Any]] = [
             {
@@ -829,14 +833,16 @@ def review_card(n: Notification) -> Card:
             if name == "approve_change":
                 buttons.append(
                     execute(
-                        REVIEW_BUTTON_TITLES[name], act.data(act.APPROVE_CHANGE, k=n.case_id, n=n.id), style="positive"
+                        _(REVIEW_BUTTON_TITLES[name]),
+                        act.data(act.APPROVE_CHANGE, k=n.case_id, n=n.id),
+                        style="positive",
                     )
                 )
             elif name == "request_changes":
                 buttons.append(
                     {
                         "type": "Action.ShowCard",
-                        "title": REVIEW_BUTTON_TITLES[name],
+                        "title": _(REVIEW_BUTTON_TITLES[name]),
                         "card": {
                             "type": "AdaptiveCard",
                             "body": [
