@@ -21,7 +21,8 @@ from adapters.teams.notifier import TeamsNotifier
 from bot.cases.notify import Notification, Recipient
 from bot.cases.worker import Worker
 from bot.clock import FakeClock
-from bot.conversation.replies import CitationView, LanguageChoice, LanguageSwitch, Notice, Question
+from bot.conversation.events import Actor, Choose, Start
+from bot.conversation.replies import CitationView, LanguageChoice, LanguageSwitch, Notice, OptionView, Question
 from bot.runtime import Runtime, build_runtime
 
 from .conftest import RunningBot, start_bot
@@ -188,8 +189,6 @@ def welsh_cards() -> list[dict[str, Any]]:
         conversation_id="c1",
     )
     long_options = [f"Opsiwn hir iawn rhif {i}, sy’n rhy hir i fotwm yn Teams o bell ffordd" for i in range(7)]
-    from bot.conversation.replies import OptionView
-
     question = Question(
         conversation_id="c1",
         flow_id="f",
@@ -208,7 +207,9 @@ def welsh_cards() -> list[dict[str, Any]]:
         a.attachments[0].content  # type: ignore[index]
         for a in render_activities([question, switch])
     ]
-    out.append(cards.language_switch_card(switch) or {})
+    alone = cards.language_switch_card(switch)
+    assert alone is not None
+    out.append(alone)
     out.append(cards.resume_card("c1", "Gwiriad", "Pa un?", start_new=(None, "geiriau"), language="cy"))
     for kind in ("case_opened", "reminder", "case_escalated", "case_acknowledged"):
         actions = ["acknowledge", "resolve", "message_employee"] if kind in ("case_opened", "reminder") else []
@@ -239,12 +240,36 @@ def welsh_cards() -> list[dict[str, Any]]:
     return out
 
 
-def test_welsh_cards_pass_the_card_rules() -> None:
+def welsh_flow_cards(folder: Path) -> list[dict[str, Any]]:
+    """Every shipped flow's first question, and the answers down its first options to an outcome,
+    as a Welsh reader in Teams gets them (``languages: [en, cy]``, the switch on each card)."""
+    folder.mkdir()
+    settings = folder / "policybot.yaml"
+    settings.write_text("languages: [en, cy]\n", encoding="utf-8")
+    runtime = build_runtime(settings, f"sqlite:///{folder / 'bot.db'}")
+    actor = Actor(user_id="teams:welsh", platform="teams", locale="cy-GB")
+    out: list[dict[str, Any]] = []
+    for flow in runtime.library.all():
+        replies: list[Any] = runtime.engine.handle(actor, Start(flow_id=flow.id))
+        for _step in range(12):
+            out += [c for a in render_activities(replies) for c in adaptive_cards(a.model_dump(by_alias=True))]
+            question = next((r for r in replies if isinstance(r, Question)), None)
+            if question is None:
+                break
+            replies = runtime.engine.handle(actor, Choose(question.conversation_id, question.state, 0, question.turn))
+    runtime.store.close()
+    return out
+
+
+def test_welsh_cards_pass_the_card_rules(tmp_path: Path) -> None:
     from .card_rules import card_problems
 
     found = welsh_cards()
-    problems = [p for content in found for p in card_problems(content)]
+    flows = welsh_flow_cards(tmp_path / "welsh")
+    problems = [p for content in [*found, *flows] for p in card_problems(content)]
     assert problems == []
+    assert len(flows) > 40 and "Ble cafodd y post ei wneud?" in "\n".join(joined(c) for c in flows)
+    assert all("English" in titles(c) for c in flows if any(a.get("verb") == "choose" for a in all_actions(c)))
     text = "\n".join(joined(c) for c in found)
     assert "Cwestiwn 3 (yr un olaf)" in text and "Polisi Cymraeg" in text and "(yn" not in text
     all_titles = [t for c in found for t in titles(c)]
