@@ -28,6 +28,7 @@ MENU = "menu"
 RESUME = "resume"
 ESCALATE = "escalate"
 DECLINE = "decline"
+LANGUAGE = "language"  # the one-tap language switch: SetLanguage(language, conversation)
 # Case verbs (on a notification to a manager or a team's channel)
 CASE_ACKNOWLEDGE = "case_acknowledge"
 CASE_RESOLVE = "case_resolve"
@@ -39,7 +40,7 @@ REQUEST_CHANGES = "request_changes"
 REVIEW_VERBS = {APPROVE_CHANGE, REQUEST_CHANGES}
 NOTIFICATION_VERBS = {*CASE_VERBS.values(), *REVIEW_VERBS}  # buttons on a proactive card, not a check
 
-VERBS = {CHOOSE, BACK, RESTART, CANCEL, START, MENU, RESUME, ESCALATE, DECLINE, *NOTIFICATION_VERBS}
+VERBS = {CHOOSE, BACK, RESTART, CANCEL, START, MENU, RESUME, ESCALATE, DECLINE, LANGUAGE, *NOTIFICATION_VERBS}
 CONVERSATION_VERBS = {CHOOSE, BACK, RESTART, CANCEL, RESUME, ESCALATE, DECLINE}
 
 NOTE_INPUT = "note"  # Input.Text id on the escalation offer
@@ -67,6 +68,7 @@ class CardAction:
     case_id: str | None = None  # the case, or for a review button the change
     text: str | None = None  # the note or message typed into the card's input
     shown: dict[str, Any] = field(default_factory=dict)  # what to redraw the clicked card with
+    language: str | None = None  # the language the switch button asks for (en, cy)
 
 
 def data(verb: str, **fields: Any) -> dict[str, Any]:
@@ -107,6 +109,9 @@ def parse(value: Any) -> CardAction:
         raise BadAction("the button does not say which case it is about")
     if verb in REVIEW_VERBS and not case_id:
         raise BadAction("the button does not say which change it is about")
+    language = _str(value, "lg") if verb == LANGUAGE else None
+    if verb == LANGUAGE and (not language or len(language) > 8):
+        raise BadAction("the language button does not say which language")
     text = words
     if verb == ESCALATE:
         text = _input(value, NOTE_INPUT, NOTE_MAX)
@@ -125,6 +130,7 @@ def parse(value: Any) -> CardAction:
         flow_id=flow_id,
         case_id=case_id,
         text=text,
+        language=language,
         shown={k: v for k, v in shown.items() if isinstance(k, str) and isinstance(v, str | int)},
     )
 

@@ -21,7 +21,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from microsoft_agents.activity import (
@@ -64,6 +64,7 @@ from bot.conversation.events import (
     Event,
     FreeText,
     Restart,
+    SetLanguage,
     Start,
 )
 from bot.conversation.replies import (
@@ -71,6 +72,7 @@ from bot.conversation.replies import (
     Explanation,
     Feedback,
     FlowChoice,
+    LanguageSwitch,
     Notice,
     NoticeKind,
     Outcome,
@@ -79,6 +81,8 @@ from bot.conversation.replies import (
     SwitchOffer,
 )
 from bot.errors import PolicybotError
+from bot.language.i18n.catalog import interface
+from bot.language.i18n.languages import name_of
 from bot.telemetry.logging_setup import carry, current_correlation_id
 
 log = logging.getLogger("policybot.teams")
@@ -236,7 +240,7 @@ class TeamsBot(ActivityHandler):
         if session is not None and _conversation_type(ctx.activity) == "personal":
             # the person is walking a change's draft: their chat goes to its engine until it ends
             if command is not None and command[0] == "menu":
-                return [session.engine.menu()]
+                return [session.engine.menu(await self._speaking(actor, session.engine))]
             if command is None or command[0] == "start":
                 event: Event = Start(flow_id=command[1]) if command else FreeText(text=text)
                 replies = await self._handle(actor, event, ctx.activity.id, session.engine)
@@ -246,12 +250,14 @@ class TeamsBot(ActivityHandler):
             # person has going in their own chat; ask (privately) which they want.
             unfinished = await self._call(self.engine.unfinished, actor)
             if unfinished is not None:
+                speaker = await self._speaking(actor, self.engine)
                 return [
                     cards.resume_card(
                         unfinished.conversation_id,
                         unfinished.flow_title,
                         unfinished.question,
                         start_new=(command[1] if command else None, None if command else text),
+                        language=speaker.language or "en",
                     )
                 ]
         if command is not None:
@@ -266,10 +272,16 @@ class TeamsBot(ActivityHandler):
                 mine, waiting = await self._call(self.cases.summary_for, actor)
                 return [cards.cases_card(mine, waiting)]
             unfinished = await self._call(self.engine.unfinished, actor)
+            speaker = await self._speaking(actor, self.engine)
+            language = speaker.language or "en"
             out: list[Reply | cards.Card] = []
             if unfinished is not None:
-                out.append(cards.resume_card(unfinished.conversation_id, unfinished.flow_title, unfinished.question))
-            out.append(self.engine.menu())
+                out.append(
+                    cards.resume_card(
+                        unfinished.conversation_id, unfinished.flow_title, unfinished.question, language=language
+                    )
+                )
+            out.append(cards.flow_choice_card(self.engine.menu(speaker), language=language))
             return out
         return list(await self._handle(actor, FreeText(text=text), ctx.activity.id))
 
@@ -365,15 +377,26 @@ class TeamsBot(ActivityHandler):
         """A click on a check's card, handled by ``engine`` (the main one, or a person's preview)."""
         delivery = ctx.activity.id
         verb, shown = action.verb, action.shown
+        _ = interface(cards.shown_language(shown))  # the clicked card's own words stay in its language
+        event: Event
         if verb in act.CASE_VERBS.values():
             return await self._case_click(ctx, actor, action)
         if verb == act.MENU:
-            return ClickResult(None, [engine.menu()], toast="Here are the checks I know.")
+            menu = engine.menu(await self._speaking(actor, engine))
+            return ClickResult(None, [menu], toast="Here are the checks I know.")
+        if verb == act.LANGUAGE:
+            assert action.language is not None
+            event = SetLanguage(action.language, action.conversation_id)
+            replies = await self._handle(actor, event, delivery, engine)
+            if not action.conversation_id:  # the card it sat on is not redrawn: nothing follows it in the new language
+                return ClickResult(None, replies, toast=f"🌐 {name_of(action.language)}")
+            # the clicked card's question (or outcome) follows at once in the new language
+            return ClickResult(cards.answered_card(shown, f"🌐 {name_of(action.language)}"), replies)
         if verb == act.START:
             start = Start(flow_id=action.flow_id) if action.flow_id else Start(text=action.text)
             replies = await self._handle(actor, start, delivery, engine)
             title = shown.get("a") or self._flow_title(action.flow_id, engine)
-            return ClickResult(cards.answered_card(shown, f"✔ {title or 'Started'}"), replies)
+            return ClickResult(cards.answered_card(shown, f"✔ {title or _('Started')}"), replies)
         conversation_id = action.conversation_id
         assert conversation_id is not None
         if verb == act.RESUME:
@@ -381,21 +404,21 @@ class TeamsBot(ActivityHandler):
             return ClickResult(None, replies, toast="Carrying on.")
         if verb == act.CHOOSE:
             assert action.state is not None and action.option is not None and action.turn is not None
-            event: Event = Choose(conversation_id, action.state, action.option, action.turn)
+            event = Choose(conversation_id, action.state, action.option, action.turn)
             replies = await self._handle(actor, event, delivery, engine)
             moved_on = any(isinstance(r, Notice) and r.kind in (NoticeKind.STALE, NoticeKind.INVALID) for r in replies)
             status = (
-                "This question had already moved on; the current one is below."
+                _("This question had already moved on; the current one is below.")
                 if moved_on
                 else cards.chosen_status(shown, action.option)
             )
             return ClickResult(cards.answered_card(shown, status), replies)
         if verb == act.BACK:
             replies = await self._handle(actor, Back(conversation_id), delivery, engine)
-            return ClickResult(cards.answered_card(shown, "↩ You went back to the previous question."), replies)
+            return ClickResult(cards.answered_card(shown, "↩ " + _("You went back to the previous question.")), replies)
         if verb == act.CANCEL:
             replies = await self._handle(actor, Cancel(conversation_id), delivery, engine)
-            return ClickResult(cards.answered_card(shown, "Stopped. Nothing was sent to anyone."), replies)
+            return ClickResult(cards.answered_card(shown, _("Stopped. Nothing was sent to anyone.")), replies)
         if verb == act.RESTART:
             replies = await self._handle(actor, Restart(conversation_id), delivery, engine)
             return ClickResult(None, replies, toast="Starting again.")
@@ -484,7 +507,7 @@ class TeamsBot(ActivityHandler):
         ctx = turn_context
         await self._remember_person(ctx)
         if _conversation_type(ctx.activity) == "personal":
-            await self._send(ctx, [self._welcome()])
+            await self._send(ctx, [await self._welcome(actor_for(ctx.activity))])
         else:
             await self._send(
                 ctx,
@@ -508,13 +531,25 @@ class TeamsBot(ActivityHandler):
         await self._remember_person(turn_context)
         await super().on_conversation_update_activity(turn_context)
 
-    def _welcome(self) -> cards.Card:
+    async def _welcome(self, actor: Actor) -> cards.Card:
+        """The first card in a new personal chat, in the language Teams says the person uses."""
+        speaker = await self._speaking(actor, self.engine)
+        language = speaker.language or "en"
+        _ = interface(language)
         return cards.flow_choice_card(
-            self.engine.menu(),
-            intro="Hello! I help with social media decisions at work: whether to post something, how to answer "
-            "a comment, friend requests, legal threats and more. Every answer cites the policy. "
-            "Pick a situation, or just tell me what's happening.",
+            self.engine.menu(speaker),
+            intro=_(
+                "Hello! I help with social media decisions at work: whether to post something, how to answer "
+                "a comment, friend requests, legal threats and more. Every answer cites the policy. "
+                "Pick a situation, or just tell me what's happening."
+            ),
+            language=language,
         )
+
+    async def _speaking(self, actor: Actor, engine: Engine) -> Actor:
+        """The actor with the language the engine speaks to them in (their choice, their Teams
+        locale, or the organisation's default), for the cards the adapter draws itself (menus)."""
+        return replace(actor, language=await self._call(engine.language_of, actor))
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -617,11 +652,31 @@ class TeamsBot(ActivityHandler):
             log.warning("teams: could not update the clicked card (%s, status %s)", _describe(err), status_of(err))
 
 
+def language_of_replies(replies: list[Any]) -> str:
+    """The language a reply set is in: the switch's current language, else a question's or an
+    outcome's (the replies without a language of their own, a menu or feedback, follow it)."""
+    for reply in replies:
+        if isinstance(reply, LanguageSwitch):
+            return reply.current
+    for reply in replies:
+        if isinstance(reply, Question | Outcome | SwitchOffer):
+            return reply.language
+    return "en"
+
+
 def render_activities(replies: list[Any]) -> list[Activity]:
-    """Engine replies (or ready-made cards) as outgoing activities, in order."""
+    """Engine replies (or ready-made cards) as outgoing activities, in order. The language switch
+    (last in a set when several languages are on) joins the last card as a row of buttons, or
+    comes as a small card of its own when the set has no card."""
+    language = language_of_replies(replies)
     out: list[Activity] = []
+    switch: LanguageSwitch | None = None
+    last_card: int | None = None
     for reply in replies:
         content: cards.Card | None = None
+        if isinstance(reply, LanguageSwitch):
+            switch = reply
+            continue
         if isinstance(reply, dict):
             content = reply
         elif isinstance(reply, Question):
@@ -629,13 +684,13 @@ def render_activities(replies: list[Any]) -> list[Activity]:
         elif isinstance(reply, Outcome):
             content = cards.outcome_card(reply)
         elif isinstance(reply, FlowChoice):
-            content = cards.flow_choice_card(reply)
+            content = cards.flow_choice_card(reply, language=language)
         elif isinstance(reply, Explanation):
-            content = cards.explanation_card(reply)
+            content = cards.explanation_card(reply, language)
         elif isinstance(reply, Feedback):
-            content = cards.feedback_card(reply)
+            content = cards.feedback_card(reply, language)
         elif isinstance(reply, EscalationSent):
-            content = cards.escalation_sent_card(reply)
+            content = cards.escalation_sent_card(reply, language)
         elif isinstance(reply, SwitchOffer):
             content = cards.switch_offer_card(reply)
         elif isinstance(reply, Notice):
@@ -645,7 +700,18 @@ def render_activities(replies: list[Any]) -> list[Activity]:
         else:
             log.warning("teams: no renderer for %s", type(reply).__name__)
             continue
+        last_card = len(out)
         out.append(card_activity(content))
+    if switch is not None:
+        if last_card is not None:
+            attachments = out[last_card].attachments or []
+            attached = attachments[0].content if attachments else None
+            if isinstance(attached, dict):
+                out[last_card] = card_activity(cards.with_language_switch(attached, switch))
+        else:
+            alone = cards.language_switch_card(switch)
+            if alone is not None:
+                out.append(card_activity(alone))
     return out
 
 
@@ -715,8 +781,9 @@ def _notification_id(activity: Activity) -> str | None:
 
 
 def _without_actions(content: cards.Card, names: set[str]) -> cards.Card:
-    titles = {cards.CASE_BUTTON_TITLES[n] for n in names}
-    kept = [a for a in content.get("actions", []) if a.get("title") not in titles]
+    """The card without the named case buttons, told apart by verb (their titles are translated)."""
+    verbs = {act.CASE_VERBS[n] for n in names}
+    kept = [a for a in content.get("actions", []) if a.get("verb") not in verbs]
     out = dict(content)
     if kept:
         out["actions"] = kept

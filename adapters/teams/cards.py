@@ -18,6 +18,16 @@ from typing import Any
 from adapters.teams import actions as act
 from bot.cases.notify import Notification
 from bot.conversation.replies import (
+    BACK,
+    BASED_ON,
+    DONT_SEND,
+    NOTE,
+    PROGRESS,
+    SEND,
+    START_AGAIN,
+    STOP,
+    WHAT_TO_DO,
+    WHY,
     ChoiceKind,
     CitationView,
     EscalationOffer,
@@ -25,6 +35,7 @@ from bot.conversation.replies import (
     Explanation,
     Feedback,
     FlowChoice,
+    LanguageSwitch,
     Notice,
     Outcome,
     Question,
@@ -32,6 +43,8 @@ from bot.conversation.replies import (
     Verdict,
     group_citations,
 )
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.languages import join_names
 
 CARD_VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -93,15 +106,16 @@ def needs_choice_set(labels: list[str], room: int = MAX_ACTIONS) -> bool:
     return len(labels) > room or any(len(label) > BUTTON_LABEL_LIMIT for label in labels)
 
 
-def choice_set(input_id: str, choices: list[tuple[str, str]], label: str) -> dict[str, Any]:
+def choice_set(input_id: str, choices: list[tuple[str, str]], label: str, language: str = "en") -> dict[str, Any]:
     """Every option visible (expanded radio buttons), wrapping, and required before the button works."""
+    _ = interface(language)
     return {
         "type": "Input.ChoiceSet",
         "id": input_id,
         "style": "expanded",
         "wrap": True,
         "isRequired": True,
-        "errorMessage": "Pick one of the options first.",
+        "errorMessage": _("Pick one of the options first."),
         "label": label,
         "choices": [{"title": clip(title, 300), "value": value} for title, value in choices],
     }
@@ -200,17 +214,36 @@ def _map_text(node: Any, change: Callable[[str], str]) -> Any:
     return node
 
 
-def progress_text(step: int, max_steps: int) -> str:
+def progress_text(step: int, max_steps: int, language: str = "en") -> str:
+    _ = interface(language)
     if max_steps <= step:
-        return f"Question {step} (the last one)" if step > 1 else "One question"
-    return f"Question {step} of up to {max_steps}"
+        return _("Question {step} (the last one)").format(step=step) if step > 1 else _("One question")
+    return _(PROGRESS).format(step=step, steps=max_steps)
 
 
-def citation_blocks(citations: list[CitationView], *, compact: bool = False) -> list[dict[str, Any]]:
-    """Each policy named once, then each of its clauses once, with its summaries (and quotes)."""
+LANGUAGE_NAMES = {"en": N_("English"), "cy": N_("Welsh")}  # a language as a reader of another says it
+
+
+def policy_heading(title: str, source_language: str, language: str) -> str:
+    """A policy's title; for a reader of another language, the language its quotes stay in
+    ("… (yn Saesneg)"), as the terminal shows it."""
+    if source_language == language:
+        return title
+    _ = interface(language)
+    name = _(LANGUAGE_NAMES.get(source_language, source_language))
+    return f"{title} " + _("(in {language})").format(language=name)
+
+
+def citation_blocks(
+    citations: list[CitationView], *, compact: bool = False, language: str = "en"
+) -> list[dict[str, Any]]:
+    """Each policy named once (with the language it is written in, when that is not the reader's),
+    then each of its clauses once, with its summaries (and quotes, which stay as the policy says)."""
     blocks: list[dict[str, Any]] = []
+    sources = {c.policy_title: c.source_language for c in citations}
     for group in group_citations(citations):
-        blocks.append(text_block(f"**{group.policy_title}**", spacing="Medium"))
+        heading = policy_heading(group.policy_title, sources.get(group.policy_title, "en"), language)
+        blocks.append(text_block(f"**{heading}**", spacing="Medium"))
         for clause in group.clauses:
             blocks.append(text_block(f"- **{clause.label}**: {clause.summary}".rstrip(": "), spacing="Small"))
             if not compact:
@@ -219,23 +252,27 @@ def citation_blocks(citations: list[CitationView], *, compact: bool = False) -> 
     return blocks
 
 
+WHY_HEADING = N_("Why: the policy behind this")
+
+
 def why_toggle(
-    citations: list[CitationView], *, compact: bool, element_id: str = "why"
+    citations: list[CitationView], *, compact: bool, element_id: str = "why", language: str = "en"
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """A hidden container of citations and the "Why?" button that shows it (no round trip)."""
     if not citations:
         return None, None
+    _ = interface(language)
     container = {
         "type": "Container",
         "id": element_id,
         "isVisible": False,
         "style": "emphasis",
         "items": [
-            text_block("Why: the policy behind this", weight="Bolder"),
-            *citation_blocks(citations, compact=compact),
+            text_block(_(WHY_HEADING), weight="Bolder"),
+            *citation_blocks(citations, compact=compact, language=language),
         ],
     }
-    button = {"type": "Action.ToggleVisibility", "title": "Why?", "targetElements": [element_id]}
+    button = {"type": "Action.ToggleVisibility", "title": _(WHY), "targetElements": [element_id]}
     return container, button
 
 
@@ -243,12 +280,15 @@ def why_toggle(
 
 
 def question_card(q: Question) -> Card:
+    _ = interface(q.language)
+
     def build(compact: bool) -> Card:
-        progress = progress_text(q.step, q.max_steps)
+        progress = progress_text(q.step, q.max_steps, q.language)
         shown = {
             "ft": clip(q.flow_title, 100 if compact else 200),
             "q": clip(q.text, 150 if compact else 600),
             "p": progress,
+            "lg": q.language,  # the language to redraw the clicked card in
         }
         body: list[dict[str, Any]] = [
             text_block(q.flow_title, size="Small", isSubtle=True, weight="Bolder"),
@@ -260,9 +300,11 @@ def question_card(q: Question) -> Card:
         labels = [option.label for option in q.options]
         if needs_choice_set(labels):
             answers = {f"a{option.index}": clip(option.label, 80 if compact else 200) for option in q.options}
-            body.append(choice_set(OPTION_INPUT, [(o.label, str(o.index)) for o in q.options], "Your answer"))
+            body.append(
+                choice_set(OPTION_INPUT, [(o.label, str(o.index)) for o in q.options], _("Your answer"), q.language)
+            )
             answer = act.data(act.CHOOSE, c=q.conversation_id, s=q.state, t=q.turn, v={**shown, **answers})
-            body.append({"type": "ActionSet", "actions": [execute("Answer", answer, style="positive")]})
+            body.append({"type": "ActionSet", "actions": [execute(_("Answer"), answer, style="positive")]})
         else:
             buttons = [
                 execute(
@@ -279,13 +321,13 @@ def question_card(q: Question) -> Card:
                 for option in q.options
             ]
             body.append({"type": "ActionSet", "actions": buttons})
-        container, why = why_toggle(q.citations, compact=compact)
+        container, why = why_toggle(q.citations, compact=compact, language=q.language)
         if container:
             body.append(container)
         extra: list[dict[str, Any]] = [why] if why else []
         if q.can_go_back:
-            extra.append(execute("Back", act.data(act.BACK, c=q.conversation_id, v=shown)))
-        extra.append(execute("Stop", act.data(act.CANCEL, c=q.conversation_id, v=shown)))
+            extra.append(execute(_(BACK), act.data(act.BACK, c=q.conversation_id, v=shown)))
+        extra.append(execute(_(STOP), act.data(act.CANCEL, c=q.conversation_id, v=shown)))
         return card(body, extra)
 
     return fitted(build)
@@ -305,13 +347,21 @@ def answered_card(shown: dict[str, Any], status: str) -> Card:
     return card(body)
 
 
+def shown_language(shown: dict[str, Any]) -> str:
+    """The language a clicked card was drawn in (its buttons carry it), for its redrawn status."""
+    language = shown.get("lg")
+    return language if isinstance(language, str) and language else "en"
+
+
 def chosen_status(shown: dict[str, Any], option: int | None = None) -> str:
+    _ = interface(shown_language(shown))
     answer = shown.get("a") or (shown.get(f"a{option}") if option is not None else None)
-    return f"✔ You answered: {answer or 'done'}"
+    return _("✔ You answered: {answer}").format(answer=answer or _("done"))
 
 
 def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
     """The answer. ``escalation_state``: None while the offer is open, or "sent" / "declined"."""
+    _ = interface(o.language)
 
     def build(compact: bool) -> Card:
         body: list[dict[str, Any]] = [
@@ -324,64 +374,75 @@ def outcome_card(o: Outcome, *, escalation_state: str | None = None) -> Card:
             text_block(o.text),
         ]
         if o.score is not None:
-            body.append(text_block(f"You got {o.score.correct} of {o.score.total} right.", weight="Bolder"))
+            scored = _("You got {correct} of {total} right.").format(correct=o.score.correct, total=o.score.total)
+            body.append(text_block(scored, weight="Bolder"))
         if o.checklist:
-            body.append(text_block("Checklist", weight="Bolder", spacing="Medium"))
+            body.append(text_block(_(WHAT_TO_DO), weight="Bolder", spacing="Medium"))
             body.append(text_block("\n".join(f"- {clip(item, 500)}" for item in o.checklist), spacing="Small"))
         if o.citations:
-            body.append(text_block("Policy", weight="Bolder", spacing="Medium"))
-            body.extend(citation_blocks(o.citations, compact=compact))
+            body.append(text_block(_(BASED_ON), weight="Bolder", spacing="Medium"))
+            body.extend(citation_blocks(o.citations, compact=compact, language=o.language))
         buttons: list[dict[str, Any]] = []
         if o.escalation is not None:
             body.extend(escalation_blocks(o, o.escalation, escalation_state, compact=compact))
             if escalation_state is None and not o.escalation.required and o.case_id is None:
-                names = _first_names(o.escalation)
+                names = _first_names(o.escalation, o.language)
                 buttons.append(
-                    execute(f"Send to {names}", act.data(act.ESCALATE, c=o.conversation_id), style="positive")
+                    execute(
+                        _("Send to {names}").format(names=names),
+                        act.data(act.ESCALATE, c=o.conversation_id),
+                        style="positive",
+                    )
                 )
-                buttons.append(execute("Don't send", act.data(act.DECLINE, c=o.conversation_id)))
-        buttons.append(execute("Start again", act.data(act.RESTART, c=o.conversation_id)))
-        buttons.append(execute("Something else", act.data(act.MENU)))
+                buttons.append(execute(_(DONT_SEND), act.data(act.DECLINE, c=o.conversation_id)))
+        buttons.append(execute(_(START_AGAIN), act.data(act.RESTART, c=o.conversation_id)))
+        buttons.append(execute(_("Something else"), act.data(act.MENU)))
         return card(body, buttons)
 
     return fitted(build)
 
 
 def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, compact: bool) -> list[dict[str, Any]]:
-    names = ", ".join(o.sent_to) if o.sent_to else _first_names(offer)
+    _ = interface(o.language)
+    names = ", ".join(o.sent_to) if o.sent_to else _first_names(offer, o.language)
     items: list[dict[str, Any]] = []
     if o.case_id is not None or state == "sent":
-        reference = f" Case {o.case_id[:8]}." if o.case_id else ""
-        items.append(
-            text_block(f"✔ Sent to {names}. You will be told when they pick it up.{reference}", weight="Bolder")
-        )
+        sent = "✔ " + _("Sent to {names}. You will be told when they pick it up.").format(names=names)
+        if o.case_id:
+            sent += f" {_('Case')} {o.case_id[:8]}."
+        items.append(text_block(sent, weight="Bolder"))
     elif state == "declined":
-        items.append(text_block("Not sent. Type restart if you change your mind.", weight="Bolder"))
+        items.append(text_block(_("Not sent. Type restart if you change your mind."), weight="Bolder"))
     elif offer.required:
         items.append(
             text_block(
-                f"The policy says {names} must be told now. Escalations are not switched on in this "
-                "installation, so please contact them yourself and show them this.",
+                _(
+                    "The policy says {names} must be told now. Escalations are not switched on in this "
+                    "installation, so please contact them yourself and show them this."
+                ).format(names=names),
                 weight="Bolder",
             )
         )
     else:
-        items.append(text_block(f"Tell {names}?", weight="Bolder"))
+        items.append(text_block(_("Tell {names}?").format(names=names), weight="Bolder"))
     if offer.then:
-        wait = f" within {offer.deadline}" if offer.deadline else " in time"
-        later = _names(offer, offer.then)
-        items.append(
-            text_block(f"If nobody acknowledges it{wait}, {later} will be told.", size="Small", spacing="Small")
-        )
-    items.append(text_block("What they will receive:", size="Small", isSubtle=True, spacing="Medium"))
+        later = _names(offer, offer.then, o.language)
+        if offer.deadline:
+            told = _("If nobody acknowledges it within {deadline}, {later} will be told.").format(
+                deadline=offer.deadline, later=later
+            )
+        else:
+            told = _("If nobody acknowledges it in time, {later} will be told.").format(later=later)
+        items.append(text_block(told, size="Small", spacing="Small"))
+    items.append(text_block(_("What they will receive:"), size="Small", isSubtle=True, spacing="Medium"))
     items.append(text_block(clip(offer.preview, 800 if compact else PREVIEW_LIMIT), size="Small", spacing="Small"))
     if state is None and o.case_id is None and not offer.required:
         items.append(
             {
                 "type": "Input.Text",
                 "id": act.NOTE_INPUT,
-                "label": "Add a note (optional)",
-                "placeholder": "Anything they should know",
+                "label": _(NOTE),
+                "placeholder": _("Anything they should know"),
                 "isMultiline": True,
                 "maxLength": act.NOTE_MAX,
             }
@@ -389,23 +450,26 @@ def escalation_blocks(o: Outcome, offer: EscalationOffer, state: str | None, *, 
     return [{"type": "Container", "style": "emphasis", "spacing": "Medium", "items": items}]
 
 
-def _first_names(offer: EscalationOffer) -> str:
+def _first_names(offer: EscalationOffer, language: str = "en") -> str:
     """Who it goes to first: the real recipients the core worked out, else the targets' names."""
-    return _joined(offer.recipients) if offer.recipients else _names(offer, offer.targets)
+    return _joined(offer.recipients, language) if offer.recipients else _names(offer, offer.targets, language)
 
 
-def _joined(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _joined(names: list[str], language: str = "en") -> str:
+    """ "A, B and C" in the reader's language (Welsh "a", "ac", "a'r" as bot.language says)."""
+    return join_names(names, language, interface(language)("and"))
 
 
-def _names(offer: EscalationOffer, targets: list[str]) -> str:
+def _names(offer: EscalationOffer, targets: list[str], language: str = "en") -> str:
     names = [offer.target_names.get(t) or TARGET_LABELS.get(t, t.replace("_", " ")) for t in targets]
-    if len(names) <= 1:
-        return names[0] if names else "nobody"
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    _ = interface(language)
+    return _joined(names, language) if names else _("nobody")
 
 
-def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
+def flow_choice_card(choice: FlowChoice, *, intro: str | None = None, language: str = "en") -> Card:
+    """The topic menu (or "which of these?"); ``language`` is the menu's (the engine localised it)."""
+    _ = interface(language)
+
     def build(compact: bool) -> Card:
         body: list[dict[str, Any]] = []
         if intro:
@@ -418,14 +482,19 @@ def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
         candidates = choice.candidates[:20]
         if needs_choice_set([c.title for c in candidates]):
             # The topic menu: every check listed (safeguarding too), none behind "…".
-            body.append(choice_set(FLOW_INPUT, [(c.title, c.flow_id) for c in candidates], "Pick a situation"))
-            start = act.data(act.START, v={"q": clip(choice.prompt, limit)})
-            body.append({"type": "ActionSet", "actions": [execute("Start", start, style="positive")]})
+            situations = [(c.title, c.flow_id) for c in candidates]
+            body.append(choice_set(FLOW_INPUT, situations, _("Pick a situation"), language))
+            start = act.data(act.START, v={"q": clip(choice.prompt, limit), "lg": language})
+            body.append({"type": "ActionSet", "actions": [execute(_("Start"), start, style="positive")]})
             return card(body)
         buttons = [
             execute(
                 clip(c.title, limit),
-                act.data(act.START, f=c.flow_id, v={"q": clip(choice.prompt, limit), "a": clip(c.title, limit)}),
+                act.data(
+                    act.START,
+                    f=c.flow_id,
+                    v={"q": clip(choice.prompt, limit), "a": clip(c.title, limit), "lg": language},
+                ),
             )
             for c in candidates
         ]
@@ -436,46 +505,104 @@ def flow_choice_card(choice: FlowChoice, *, intro: str | None = None) -> Card:
     return fitted(build)
 
 
-def explanation_card(explanation: Explanation) -> Card:
+def explanation_card(explanation: Explanation, language: str = "en") -> Card:
+    _ = interface(language)
+
     def build(compact: bool) -> Card:
         if not explanation.citations:
-            return card([text_block("This step does not rest on a particular policy paragraph.")])
+            return card([text_block(_("This step does not rest on a particular policy paragraph."))])
         return card(
             [
-                text_block("Why: the policy behind this", weight="Bolder"),
-                *citation_blocks(explanation.citations, compact=compact),
+                text_block(_(WHY_HEADING), weight="Bolder"),
+                *citation_blocks(explanation.citations, compact=compact, language=language),
             ]
         )
 
     return fitted(build)
 
 
-def feedback_card(feedback: Feedback) -> Card:
+def feedback_card(feedback: Feedback, language: str = "en") -> Card:
+    _ = interface(language)
     if feedback.correct is True:
-        head = [text_block("✔ Right", weight="Bolder", color="Good")]
+        head = [text_block("✔ " + _("Right."), weight="Bolder", color="Good")]
     elif feedback.correct is False:
-        head = [text_block("✘ Not quite", weight="Bolder", color="Attention")]
+        head = [text_block("✘ " + _("Not quite."), weight="Bolder", color="Attention")]
     else:
         head = []
     return card([*head, text_block(feedback.text)])
 
 
-def escalation_sent_card(sent: EscalationSent) -> Card:
-    return card(
-        [text_block(sent.text, weight="Bolder"), text_block(f"Reference: {sent.case_id}", size="Small", isSubtle=True)]
-    )
+def escalation_sent_card(sent: EscalationSent, language: str = "en") -> Card:
+    _ = interface(language)
+    reference = _("Reference: {case}").format(case=sent.case_id)
+    return card([text_block(sent.text, weight="Bolder"), text_block(reference, size="Small", isSubtle=True)])
 
 
 def switch_offer_card(offer: SwitchOffer) -> Card:
     """Typed text that sounds like another situation: a button to start it; the question follows."""
-    shown = {"q": clip(offer.text, 300), "a": clip(offer.flow_title, 200)}
+    _ = interface(offer.language)
+    shown = {"q": clip(offer.text, 300), "a": clip(offer.flow_title, 200), "lg": offer.language}
+    start = _("Start: {title}").format(title=offer.flow_title)[:60]
     return card(
         [
             text_block(offer.text, weight="Bolder"),
-            text_block("Or answer the question below to carry on with this check.", size="Small", isSubtle=True),
+            text_block(_("Or answer the question below to carry on with this check."), size="Small", isSubtle=True),
         ],
-        [execute(f"Start: {offer.flow_title}"[:60], act.data(act.START, f=offer.flow_id, v=shown))],
+        [execute(start, act.data(act.START, f=offer.flow_id, v=shown))],
     )
+
+
+def language_switch_actions(switch: LanguageSwitch, shown: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The one-tap language switch as a row of buttons (each language named in itself, Welsh
+    first, as the core orders them), never behind "…": its own ActionSet in the card's body.
+    ``shown`` is what the card it sits on needs to be redrawn with once it is pressed."""
+    buttons = [
+        execute(
+            choice.label,
+            act.data(act.LANGUAGE, lg=choice.language, c=switch.conversation_id, v=shown or None),
+        )
+        for choice in switch.choices
+        if not choice.current
+    ]
+    if not buttons:
+        return None
+    return {"type": "ActionSet", "id": "language", "spacing": "Medium", "separator": True, "actions": buttons}
+
+
+def with_language_switch(content: Card, switch: LanguageSwitch) -> Card:
+    """``content`` with the switch added at the foot of its body (a copy; the card is not changed).
+    The switch's buttons carry what the card's own buttons carry to redraw it once clicked."""
+    shown = next(
+        (a["data"]["v"] for a in _executes(content) if isinstance(a.get("data", {}).get("v"), dict)),
+        None,
+    )
+    row = language_switch_actions(switch, shown)
+    if row is None:
+        return content
+    return {**content, "body": [*content.get("body", []), row]}
+
+
+def language_switch_card(switch: LanguageSwitch) -> Card | None:
+    """The switch on a card of its own, for a reply set with no card to carry it (only notices)."""
+    row = language_switch_actions(switch)
+    if row is None:
+        return None
+    current = next((c.label for c in switch.choices if c.current), switch.current)
+    return card([text_block(f"🌐 {current}", size="Small", isSubtle=True), {**row, "separator": False}])
+
+
+def _executes(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute":
+            found.append(node)
+        for key, value in node.items():
+            if key != "fallback":
+                found.extend(_executes(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_executes(value))
+    return found
 
 
 def notice_text(notice: Notice) -> str:
@@ -483,18 +610,25 @@ def notice_text(notice: Notice) -> str:
 
 
 def resume_card(
-    conversation_id: str, flow_title: str, question: str, *, start_new: tuple[str | None, str | None] | None = None
+    conversation_id: str,
+    flow_title: str,
+    question: str,
+    *,
+    start_new: tuple[str | None, str | None] | None = None,
+    language: str = "en",
 ) -> Card:
     """ "Carry on where you left off?"; with ``start_new`` (a flow id or the words typed elsewhere),
     the question asked before a check started in another chat would set this one aside."""
-    actions = [execute("Carry on", act.data(act.RESUME, c=conversation_id), style="positive")]
+    _ = interface(language)
+    actions = [execute(_("Carry on"), act.data(act.RESUME, c=conversation_id), style="positive")]
     if start_new is not None:
         flow_id, words = start_new
-        actions.append(execute("Start the new check", act.data(act.START, f=flow_id, x=clip(words or "", 200) or None)))
-        intro = "You're part-way through a check. Carry on with it, or start the new one (it will wait for you)?"
+        start = act.data(act.START, f=flow_id, x=clip(words or "", 200) or None)
+        actions.append(execute(_("Start the new check"), start))
+        intro = _("You're part-way through a check. Carry on with it, or start the new one (it will wait for you)?")
     else:
-        actions.append(execute("Something else", act.data(act.MENU)))
-        intro = "You have a check you didn't finish:"
+        actions.append(execute(_("Something else"), act.data(act.MENU)))
+        intro = _("You have a check you didn't finish:")
     return card([text_block(intro, weight="Bolder"), text_block(f"{flow_title}: {question}")], actions)
 
 
@@ -507,25 +641,28 @@ def error_text(correlation_id: str) -> str:
 
 # ---- case cards (proactive) --------------------------------------------------------------------
 
-CASE_BUTTON_TITLES = {"acknowledge": "Acknowledge", "resolve": "Resolved", "message_employee": "Message the employee"}
+CASE_BUTTON_TITLES = {
+    "acknowledge": N_("Acknowledge"),
+    "resolve": N_("Resolved"),
+    "message_employee": N_("Message the employee"),
+}
+URGENT = N_("URGENT: {title}")  # the core's own words for an urgent title
 
 
 def case_card(n: Notification) -> Card:
-    """A case notification: to a manager 1:1, to a team's channel, or progress to the employee."""
+    """A case notification: to a manager 1:1, to a team's channel, or progress to the employee,
+    in the recipient's language (the core wrote the title, text and facts in it already)."""
+    _ = interface(n.recipient.language)
 
     def build(compact: bool) -> Card:
         urgent = n.urgency == "urgent"
+        marked = _(URGENT).format(title="").strip()
+        title = n.title if not urgent or n.title.upper().startswith(marked.upper()) else _(URGENT).format(title=n.title)
         body: list[dict[str, Any]] = [
             {
                 "type": "Container",
                 "style": "attention" if urgent else "accent",
-                "items": [
-                    text_block(
-                        ("URGENT: " if urgent and not n.title.upper().startswith("URGENT") else "") + n.title,
-                        size="Medium",
-                        weight="Bolder",
-                    )
-                ],
+                "items": [text_block(title, size="Medium", weight="Bolder")],
             },
             text_block(clip(n.text, 1000 if compact else PREVIEW_LIMIT)),
         ]
@@ -536,8 +673,8 @@ def case_card(n: Notification) -> Card:
         ]
         if facts:
             body.append({"type": "FactSet", "facts": facts})
-        if not any(label == "Case" for label, _ in n.facts):
-            body.append(text_block(f"Case {n.case_id[:8]}", size="Small", isSubtle=True))
+        if not any(label == _("Case") for label, _value in n.facts):
+            body.append(text_block(f"{_('Case')} {n.case_id[:8]}", size="Small", isSubtle=True))
         buttons: list[dict[str, Any]] = []
         for name in n.actions:
             verb = act.CASE_VERBS.get(name)
@@ -548,27 +685,27 @@ def case_card(n: Notification) -> Card:
                 buttons.append(
                     {
                         "type": "Action.ShowCard",
-                        "title": CASE_BUTTON_TITLES[name],
+                        "title": _(CASE_BUTTON_TITLES[name]),
                         "card": {
                             "type": "AdaptiveCard",
                             "body": [
                                 {
                                     "type": "Input.Text",
                                     "id": act.MESSAGE_INPUT,
-                                    "label": "Your message",
+                                    "label": _("Your message"),
                                     "isMultiline": True,
                                     "isRequired": True,
-                                    "errorMessage": "Write a message first",
+                                    "errorMessage": _("Write a message first"),
                                     "maxLength": act.MESSAGE_MAX,
                                 }
                             ],
-                            "actions": [execute("Send", payload)],
+                            "actions": [execute(_(SEND), payload)],
                         },
                     }
                 )
             else:
                 buttons.append(
-                    execute(CASE_BUTTON_TITLES[name], payload, style="positive" if name == "acknowledge" else None)
+                    execute(_(CASE_BUTTON_TITLES[name]), payload, style="positive" if name == "acknowledge" else None)
                 )
         return card(body, buttons)
 
@@ -626,7 +763,7 @@ def _is_status(block: dict[str, Any]) -> bool:
 # ---- flow library reviews (bot/publishing/notices.py) ------------------------------------------
 
 REVIEW_KINDS = ("change_submitted", "change_decided")
-REVIEW_BUTTON_TITLES = {"approve_change": "Approve", "request_changes": "Request changes"}
+REVIEW_BUTTON_TITLES = {"approve_change": N_("Approve"), "request_changes": N_("Request changes")}
 REVIEW_PREVIEW = "Change waiting for your review: "
 DIFF_LINES = 120  # lines of the diff on a full card; a compact one shows fewer
 DIFF_LINES_COMPACT = 40
@@ -677,6 +814,8 @@ def review_card(n: Notification) -> Card:
     buttons, Approve and Request changes (which asks why, required). The facts carry the change id,
     so there is no "Case …" line; the preview text says what it is before the card is opened."""
 
+    _ = interface(n.recipient.language)  # the buttons in the reviewer's language
+
     def build(compact: bool) -> Card:
         body: list[dict[str, Any]] = [
             {
@@ -694,14 +833,16 @@ def review_card(n: Notification) -> Card:
             if name == "approve_change":
                 buttons.append(
                     execute(
-                        REVIEW_BUTTON_TITLES[name], act.data(act.APPROVE_CHANGE, k=n.case_id, n=n.id), style="positive"
+                        _(REVIEW_BUTTON_TITLES[name]),
+                        act.data(act.APPROVE_CHANGE, k=n.case_id, n=n.id),
+                        style="positive",
                     )
                 )
             elif name == "request_changes":
                 buttons.append(
                     {
                         "type": "Action.ShowCard",
-                        "title": REVIEW_BUTTON_TITLES[name],
+                        "title": _(REVIEW_BUTTON_TITLES[name]),
                         "card": {
                             "type": "AdaptiveCard",
                             "body": [

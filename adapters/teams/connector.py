@@ -23,7 +23,6 @@ RETRYABLE_STATUSES = {408, 412, 429, 500, 502, 503, 504}
 PERMANENT_STATUSES = {400, 401, 403, 404, 405, 413}
 
 
-
 async def limited[T](call: Awaitable[T], timeout_seconds: float) -> T:
     """One Bot Connector call, given up after ``timeout_seconds`` (raises TimeoutError)."""
     return await asyncio.wait_for(call, timeout_seconds)

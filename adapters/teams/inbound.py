@@ -61,11 +61,29 @@ Intent = Said | Clicked | Unreadable
 
 def actor_for(activity: Activity, email: str | None = None) -> Actor:
     """The person: keyed by their Entra object id when Teams gives it (stable across bots and
-    chats), else by the Teams user id."""
+    chats), else by the Teams user id. ``locale`` is the language of their Teams client
+    ("cy-GB"); which language to speak is the core's to decide from it."""
     who = activity.from_property
     aad = aad_object_id(activity)
     key = aad if aad else who.id
-    return Actor(user_id=f"{PLATFORM}:{key}", display_name=who.name or "", email=email, platform=PLATFORM)
+    return Actor(
+        user_id=f"{PLATFORM}:{key}",
+        display_name=who.name or "",
+        email=email,
+        platform=PLATFORM,
+        locale=locale_of(activity),
+    )
+
+
+def locale_of(activity: Activity) -> str | None:
+    """The activity's locale, else the one the clientInfo entity carries (older clients)."""
+    if isinstance(activity.locale, str) and activity.locale.strip():
+        return activity.locale.strip()[:35]
+    for entity in activity.entities or []:
+        data = entity.model_dump(by_alias=True) if hasattr(entity, "model_dump") else entity
+        if isinstance(data, dict) and data.get("type") == "clientInfo" and isinstance(data.get("locale"), str):
+            return str(data["locale"]).strip()[:35] or None
+    return None
 
 
 def aad_object_id(activity: Activity) -> str | None:

@@ -194,4 +194,3 @@ def _bearer(header: str | None) -> str:
     if len(parts) != 2 or parts[0].lower() != "bearer":
         raise Unauthorized("The Authorization header is not a Bearer token.")
     return parts[1]
-

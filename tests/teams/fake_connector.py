@@ -84,7 +84,6 @@ class FakeConnector(LoopbackServer):
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-
     @property
     def service_url(self) -> str:
         return f"{self.origin}/"

@@ -46,7 +46,6 @@ class FakeGraph(LoopbackServer):
         self.token_lifetime = 3599
         super().__init__(self._handler_class(), "fake-graph")
 
-
     @property
     def base_url(self) -> str:
         return self.origin

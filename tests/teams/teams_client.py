@@ -119,6 +119,7 @@ class TeamsUser:
     conversation_id: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
     token: str | None = None  # a Bot Framework token to send (production-mode tests), else none
+    locale: str = "en-GB"  # the language of the person's Teams client, as every activity carries it
 
     def __post_init__(self) -> None:
         if not self.conversation_id:
@@ -147,8 +148,8 @@ class TeamsUser:
             "channelId": "msteams",
             "from": {"id": self.teams_id, "name": self.name, "aadObjectId": self.aad_id},
             "recipient": {"id": BOT_ID, "name": BOT_NAME},
-            "locale": "en-GB",
-            "entities": [{"type": "clientInfo", "locale": "en-GB", "country": "GB", "platform": "Web"}],
+            "locale": self.locale,
+            "entities": [{"type": "clientInfo", "locale": self.locale, "country": "GB", "platform": "Web"}],
             "channelData": {"tenant": {"id": TENANT}},
         }
         if channel:
@@ -317,7 +318,8 @@ def choice_for(content: dict[str, Any], title: str) -> tuple[str, str, str] | No
         for choice in choice_set["choices"]:
             if choice["title"] == title:
                 buttons = [a for a in all_actions(content) if a.get("type") == "Action.Execute"]
-                sender = next(b for b in buttons if b["title"] in ("Answer", "Start"))
+                # the button that sends the choice ("Answer", "Start", or the same in Welsh)
+                sender = next(b for b in buttons if b.get("verb") in ("choose", "start") and "o" not in b["data"])
                 return choice_set["id"], choice["value"], sender["title"]
     return None
 

@@ -25,7 +25,7 @@ from bot.cases.notify import Notification, Recipient
 from bot.conversation.library import default_flows_dir
 from tests.conftest import services_required
 
-from . import test_all_cards
+from . import test_all_cards, test_welsh
 from .conftest import TEST_FLOWS
 
 JS = Path(__file__).resolve().parent / "js"
@@ -85,6 +85,10 @@ def every_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str
             )
             test_all_cards.check_case_card(n, [])
     for content in review_cards():
+        collecting(content)
+    for content in test_welsh.welsh_cards():  # Cymraeg: the adapter's own words, the switch, Welsh cases
+        collecting(content)
+    for content in test_welsh.welsh_flow_cards(tmp_path / "welsh"):
         collecting(content)
     return collected
 

@@ -25,8 +25,11 @@ SAM = Actor(user_id="teams:sam", display_name="Sam", platform="teams")
 def test_every_routing_kind_is_a_card_within_the_rules_with_one_button_per_candidate(tmp_path: Path) -> None:
     engine = Engine(FlowLibrary.load(default_flows_dir(), load_settings(None)), Store(f"sqlite:///{tmp_path}/r.db"))
     seen: set[ChoiceKind] = set()
-    for text in ("a client sent me a friend request on facebook", "loads of people moaning on fb about the council",
-                 "hiya, quick one for you"):
+    for text in (
+        "a client sent me a friend request on facebook",
+        "loads of people moaning on fb about the council",
+        "hiya, quick one for you",
+    ):
         replies = engine.handle(SAM, Start(text=text))
         for reply, activity in zip(replies, render_activities(replies), strict=True):
             if not isinstance(reply, FlowChoice):

@@ -114,9 +114,7 @@ BAD_TOKENS = {
     "wrong issuer": lambda s: s.good(issuer="https://evil.example"),
     "unknown key id": lambda s: s.good(kid="key-nobody-published"),
     "no key id": lambda s: _without_kid(s),
-    "not endorsed for msteams": lambda s: token(
-        _webchat_key(s), audience=APP_ID, service_url=s.connector.service_url
-    ),
+    "not endorsed for msteams": lambda s: token(_webchat_key(s), audience=APP_ID, service_url=s.connector.service_url),
     "issued for another service url": lambda s: s.good(service_url="https://smba.evil.example/"),
 }
 
