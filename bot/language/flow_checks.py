@@ -147,7 +147,7 @@ def _links(flow: Flow, unparsed: Mapping[str, UnparsedState]) -> list[Problem]:
             )
         )
     for state in flow.states.values():
-        links = [(o.next, o.line) for o in state.options] + [(r.next, r.line) for r in state.branch]
+        links = [(o.next, o.next_line or o.line) for o in state.options] + [(r.next, r.line) for r in state.branch]
         for target, line in links:
             if target not in known:
                 problems.append(

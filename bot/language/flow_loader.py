@@ -260,6 +260,7 @@ def _build_state(name: str, kind: str, raw: LineDict, line: int) -> State:
                     line=options.line_of(i),
                     feedback=o.get("feedback"),
                     correct=o.get("correct"),
+                    next_line=o.line_of("next") if isinstance(o, LineDict) else options.line_of(i),
                 )
                 for i, o in enumerate(options)
             ),

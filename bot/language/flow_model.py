@@ -58,6 +58,7 @@ class Option:
     line: int
     feedback: str | None = None
     correct: bool | None = None
+    next_line: int = 0  # the line of its ``next:`` (problems with where it goes point there)
 
 
 @dataclass(frozen=True)

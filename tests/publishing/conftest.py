@@ -69,7 +69,8 @@ class Org:
         source = (self.flows / "legal-threat.yaml").read_text(encoding="utf-8")
         edited = self.folder / "edits" / "legal-threat.yaml"
         edited.parent.mkdir(exist_ok=True)
-        edited.write_text(source.replace("title: ", "title: Reviewed - ", 1), encoding="utf-8")
+        assert "\ntitle:\n  en: " in source  # the English title, with its Welsh beside it
+        edited.write_text(source.replace("\ntitle:\n  en: ", "\ntitle:\n  en: Reviewed - ", 1), encoding="utf-8")
         return edited
 
     def runtime(self, database_url: str, **kwargs: object) -> Runtime:

@@ -154,10 +154,10 @@ def test_the_diff_names_a_new_option_and_a_changed_question(org: Org, runtime: R
     edited = org.folder / "edits" / "wiki-edit.yaml"
     edited.parent.mkdir()
     edited.write_text(
-        source.replace("ask: Which site is it on?", "ask: Which website is it?").replace(
-            '      - {label: "Another wiki or site that anyone can edit", next: other_wiki_care}',
-            '      - {label: "Another wiki or site that anyone can edit", next: other_wiki_care}\n'
-            '      - {label: "Wikimedia Commons", next: other_wiki_care}',
+        source.replace("en: Which site is it on?", "en: Which website is it?").replace(
+            "        next: other_wiki_care\n",
+            '        next: other_wiki_care\n      - {label: "Wikimedia Commons", next: other_wiki_care}\n',
+            1,
         ),
         encoding="utf-8",
     )
