@@ -37,6 +37,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases": frozenset({COMMS_ROLE, MANAGER}),
     "insights": frozenset({AUTHOR, REVIEWER, COMMS_ROLE, MANAGER}),
     "changes": frozenset({AUTHOR, REVIEWER}),
+    "review": frozenset({REVIEWER}),  # approve, request changes, roll back (Publishing checks the rules)
+    "policies": frozenset({AUTHOR, REVIEWER, COMMS_ROLE}),
+    "policy_import": frozenset({AUTHOR, REVIEWER}),
 }
 
 
@@ -54,7 +57,7 @@ class StudioUser:
 
     @property
     def areas(self) -> list[str]:
-        return [a for a in PERMISSIONS if a != "home" and self.may(a)]
+        return [a for a in PERMISSIONS if a not in ("home", "review", "policy_import") and self.may(a)]
 
 
 def _listed(entries: Iterable[object], person: Person | None, actor: Actor) -> bool:
