@@ -10,7 +10,7 @@ import pytest
 
 from tests.studio.cases_kit import raise_case
 
-AUTHORING = {"authors": ["ana"], "reviewers": ["raj@example.gov.uk"]}
+AUTHORING = {"authors": ["ana"], "reviewers": ["raj"]}  # directory ids: the ids publishing knows people by
 ROLES = {  # who signs in -> the role they hold with the settings above
     "comms": "cara",
     "manager": "mo",
