@@ -168,7 +168,7 @@ async def _one(request: web.Request, *, status: int = 200, **context: object) ->
         status=status,
         title=version.title,
         version=version,
-        rows=[r for r in rows if not r.cited_by] if uncited else rows,
+        rows=[r for r in rows if not r.cited_by and r.clause.kind != "heading"] if uncited else rows,
         uncited=uncited,
         uncited_count=sum(1 for r in rows if not r.cited_by and r.clause.kind != "heading"),
         **context,
