@@ -12,6 +12,7 @@ import re
 from bot.conversation.events import Actor, FreeText, Start
 from bot.conversation.replies import Outcome, Question
 from bot.runtime import Runtime
+from bot.store.routing_log import STARTED, RoutingLog
 
 AUTHORING = {"authors": ["ana", "cara"], "reviewers": ["raj", "cara"]}
 OLD = "If anyone is in immediate danger, call 999 first."
@@ -145,3 +146,38 @@ def test_a_reviewer_rolls_a_flow_back_to_an_earlier_version(start_studio, client
     said = advice(studio.runtime)
     assert OLD in said and NEW not in said
     assert "rollback" in rolled.text and "back to the old" in rolled.text
+
+
+def _miss(runtime: Runtime, text: str, guess: str, chosen: str) -> None:
+    """A message the router sent to ``guess`` first, whose sender then went to ``chosen``."""
+    log = RoutingLog()
+    now = runtime.clock.now()
+    with runtime.store.transaction() as conn:
+        log.record(conn, person=log.person(conn, "console:emma"), at=now, text=text, language="en", guess=guess,
+                   score=0.4, confidence="low", shown=[guess], outcome=STARTED)  # fmt: skip
+        decision = log.since(conn, None)[-1]
+        log.chose(conn, decision, chosen, now)
+
+
+def test_a_routing_miss_becomes_a_change_request_adding_it_as_an_example(start_studio, client_for, provider):
+    studio = start_studio(authoring=AUTHORING)
+    text = "a resident keeps posting angry replies under our bin collection update"
+    _miss(studio.runtime, text, "can-i-post", "negative-comment")
+    ana = client_for(studio)
+    ana.sign_in(provider, "ana")
+    page = ana.get("/insights").text
+    link = re.search(r'href="(/insights/add-example\?[^"]+)"', page)
+    assert link and "add as example to flow negative-comment" in page
+    confirm = ana.get(link.group(1).replace("&amp;", "&"))
+    assert confirm.status_code == 200 and "Yes, submit this change request" in confirm.text
+    assert studio.runtime.publishing.history() == []  # the click alone submits nothing
+    done = ana.post("/insights/add-example", {"to": "negative-comment", "text": text})
+    change = studio.runtime.publishing.get(_change_id(done.url))
+    assert change.author == "ana" and change.flows == ["negative-comment"]
+    assert f"  - {text}\n" in change.files["negative-comment.yaml"]
+    assert "examples" in done.text  # the readable diff names what changed
+    # a message the report does not list for that flow cannot be pushed in through the form
+    assert ana.post("/insights/add-example", {"to": "negative-comment", "text": "anything"}).status_code == 404
+    raj = client_for(studio)  # a reviewer, not an author: no add-example for him
+    raj.sign_in(provider, "raj")
+    assert "add as example" not in raj.get("/insights").text
