@@ -174,5 +174,3 @@ def desk_for(runtime: Runtime) -> ChangeDesk:
     if runtime.publishing is None:
         return NoPublishing()
     return PublishingDesk(runtime, runtime.publishing)
-
-

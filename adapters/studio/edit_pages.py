@@ -20,8 +20,8 @@ from adapters.studio.changes import desk_for
 from adapters.studio.preview import walk
 from bot.conversation.library import check_source
 from bot.errors import PolicybotError, Problem, UnknownFlow
-from bot.publishing.changes import ChangeRefused
 from bot.language.flow_model import Flow
+from bot.publishing.changes import ChangeRefused
 
 MAX_SOURCE = 256 * 1024  # characters: ten times the largest shipped flow
 

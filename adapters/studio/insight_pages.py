@@ -20,8 +20,8 @@ from adapters.studio.examples import with_example
 from adapters.studio.insights import Insights, InsightsCache
 from adapters.studio.roles import AUTHOR, COMMS_ROLE, REVIEWER, StudioUser
 from adapters.studio.svg import Bar, bar_chart
-from bot.language.graph import VERDICT_COLOURS
 from bot.errors import NotAllowed, PolicybotError
+from bot.language.graph import VERDICT_COLOURS
 from bot.ops.reports import describe_seconds
 
 PERIODS = (7, 30, 90, 365)

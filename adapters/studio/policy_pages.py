@@ -29,7 +29,6 @@ from bot.language.policy_docs.model import Clause
 from bot.language.policy_docs.readers import read_document
 from bot.store.policy_sources import Imported, PolicySources, SourceVersion, check_id
 
-
 CITATION_ID = re.compile(r"[a-z0-9][a-z0-9.-]{0,59}")  # the registry's id rule (bot.language.citations)
 
 
@@ -102,7 +101,9 @@ async def import_policy(request: web.Request) -> web.StreamResponse:
             heading = next((c.text for c in document.clauses if c.kind == "heading"), None)
             default = registry.policies[source_id].title if source_id in registry.policies else heading or path.stem
             chosen = title or (existing.title if existing else default)
-            result = sources.save(conn, source_id, document, filename=name, title=chosen, now=studio.runtime.clock.now())
+            result = sources.save(
+                conn, source_id, document, filename=name, title=chosen, now=studio.runtime.clock.now()
+            )
     except PolicybotError as err:
         return await _list(request, status=422, refusal=str(err))
     studio.audit.record(

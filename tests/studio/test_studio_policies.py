@@ -28,7 +28,9 @@ def _upload(client, name: str, data: bytes, source_id: str = "notts"):
     return response
 
 
-def test_importing_a_policy_then_a_new_version_lists_the_advice_it_affects(start_studio, client_for, provider, tmp_path):
+def test_importing_a_policy_then_a_new_version_lists_the_advice_it_affects(
+    start_studio, client_for, provider, tmp_path
+):
     studio = start_studio(authoring={"authors": ["ana"], "reviewers": ["raj"]})
     ana = client_for(studio)
     ana.sign_in(provider, "ana")
