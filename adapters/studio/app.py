@@ -191,7 +191,15 @@ def make_templates() -> jinja2.Environment:
 
 
 def create_app(config: StudioConfig, runtime: Runtime, *, flows_dir: Path | None = None) -> web.Application:
-    from adapters.studio import auth_pages, case_pages, changes, edit_pages, flow_pages, insight_pages
+    from adapters.studio import (
+        auth_pages,
+        case_pages,
+        change_pages,
+        edit_pages,
+        flow_pages,
+        insight_pages,
+        policy_pages,
+    )
 
     studio = Studio(
         config=config,
@@ -206,6 +214,6 @@ def create_app(config: StudioConfig, runtime: Runtime, *, flows_dir: Path | None
     app = web.Application(middlewares=[security_middleware], client_max_size=1024 * 1024)
     app[STUDIO] = studio
     app.router.add_static("/static/", HERE / "static", append_version=False)
-    for module in (auth_pages, flow_pages, edit_pages, case_pages, insight_pages, changes):
+    for module in (auth_pages, flow_pages, edit_pages, case_pages, insight_pages, change_pages, policy_pages):
         module.add_routes(app)
     return app

@@ -3,8 +3,10 @@
 Checking runs the same checks with the same words as ``policybot validate``
 (bot.conversation.library.check_source), and the page lists each problem beside its line.
 "Try it" walks the draft with the real engine (adapters.studio.preview), marked as a preview.
-Nothing here changes the live flows: making a draft live is publishing's job, reached through
-adapters.studio.changes.
+Nothing here changes the live flows: "Submit as a change request" hands the draft to publishing
+(adapters.studio.changes), which runs the same checks as ``policybot library submit`` (validate
+and the flow's scenario tests on the library the change would make); a refused draft comes back
+here with each problem beside its line, as a checked one does.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from adapters.studio.app import Studio, require, signed_in, studio_of
 from adapters.studio.changes import desk_for
 from adapters.studio.preview import walk
 from bot.conversation.library import check_source
-from bot.errors import Problem, UnknownFlow
+from bot.errors import PolicybotError, Problem, UnknownFlow
 from bot.language.flow_model import Flow
+from bot.publishing.changes import ChangeRefused
 
 MAX_SOURCE = 256 * 1024  # characters: ten times the largest shipped flow
 
@@ -27,6 +30,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/flows/{flow_id}/edit", edit_page)
     app.router.add_post("/flows/{flow_id}/edit", edit_post)
     app.router.add_post("/flows/{flow_id}/check", check_json)
+    app.router.add_post("/flows/{flow_id}/submit", submit)
 
 
 def _flow(studio: Studio, flow_id: str) -> Flow:
@@ -47,6 +51,11 @@ def check_draft(studio: Studio, flow: Flow, source: str) -> tuple[Flow | None, l
 
 
 CONTEXT_LINES = 2
+
+
+def _in_file(problem: Problem, flow: Flow) -> bool:
+    """A problem in the edited file itself (publishing also reports the flow's scenario tests)."""
+    return Path(problem.file).name == Path(flow.path).name
 
 
 def _listing(source: str, problems: list[Problem]) -> list[tuple[int, str, list[str]]]:
@@ -105,6 +114,30 @@ async def check_json(request: web.Request) -> web.StreamResponse:
     return web.json_response({"problems": [{"line": p.line, "message": p.message} for p in problems]})
 
 
+@require("edit")
+async def submit(request: web.Request) -> web.StreamResponse:
+    """Submit the draft through publishing; refused drafts come back with their problems."""
+    studio = studio_of(request)
+    user = signed_in(request)
+    flow = _flow(studio, request.match_info["flow_id"])
+    form = await request.post()
+    source = str(form.get("source") or "").replace("\r\n", "\n")
+    note = str(form.get("note") or "")[:500]
+    desk = desk_for(studio.runtime)
+    if len(source) > MAX_SOURCE:
+        _draft, problems = check_draft(studio, flow, source)
+        return _render(request, flow, source, problems, checked=True, turn=None, answers=[], note=note)
+    try:
+        change = desk.submit(user, flow.id, source, note)
+    except ChangeRefused as err:
+        studio.audit.record(user.actor.user_id, "submit_refused", f"{len(err.problems)} problem(s)", flow_id=flow.id)
+        return _render(request, flow, source, err.problems, checked=True, turn=None, answers=[], note=note)
+    except PolicybotError as err:  # not allowed, nothing changed, library not stored: Publishing's sentence
+        return _render(request, flow, source, [], checked=True, turn=None, answers=[], note=note, refusal=str(err))
+    studio.audit.record(user.actor.user_id, "submit", f"change {change.id[:8]}", flow_id=flow.id, subject=change.id)
+    raise web.HTTPSeeOther(f"/changes/{change.id}")
+
+
 def _render(
     request: web.Request,
     flow: Flow,
@@ -115,18 +148,22 @@ def _render(
     turn: object,
     answers: list[str],
     tried: bool = False,
+    note: str = "",
+    refusal: str | None = None,
 ) -> web.StreamResponse:
     studio = studio_of(request)
     return studio.render(
         request,
         "edit.html",
-        status=422 if problems else 200,
+        status=422 if problems or refusal else 200,
         title=f"Edit {flow.title}",
         flow=flow,
         file_name=Path(flow.path).name,
         source=source,
         problems=problems,
-        listing=_listing(source, problems) if problems else [],
+        listing=_listing(source, [p for p in problems if _in_file(p, flow)]) if problems else [],
+        note=note,
+        refusal=refusal,
         checked=checked,
         tried=tried,
         turn=turn,

@@ -62,7 +62,10 @@ def scenario_report(studio: Studio) -> Report | None:
 
 def flow_rows(studio: Studio) -> list[FlowRow]:
     report = scenario_report(studio) or Report()
-    desk = desk_for(studio.runtime)
+    open_by_flow: dict[str, int] = {}
+    for change in desk_for(studio.runtime).open_changes():
+        for flow_id in change.flow_id.split(", "):
+            open_by_flow[flow_id] = open_by_flow.get(flow_id, 0) + 1
     rows = []
     for flow in studio.runtime.library.all():
         results = [r for r in report.results if r.flow_id == flow.id]
@@ -77,7 +80,7 @@ def flow_rows(studio: Studio) -> list[FlowRow]:
                 len(reached & outcomes),
                 len(outcomes),
                 sorted(cited_ids(flow)),
-                len(desk.open_changes(flow.id)),
+                open_by_flow.get(flow.id, 0),
             )
         )
     return rows

@@ -15,9 +15,12 @@ from aiohttp import web
 from markupsafe import Markup
 
 from adapters.studio.app import Studio, require, signed_in, studio_of
+from adapters.studio.changes import desk_for
+from adapters.studio.examples import with_example
 from adapters.studio.insights import Insights, InsightsCache
 from adapters.studio.roles import AUTHOR, COMMS_ROLE, REVIEWER, StudioUser
 from adapters.studio.svg import Bar, bar_chart
+from bot.errors import NotAllowed, PolicybotError
 from bot.language.graph import VERDICT_COLOURS
 from bot.ops.reports import describe_seconds
 
@@ -131,6 +134,8 @@ def _round(seconds: float | None) -> object:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/insights", insights_page)
+    app.router.add_get("/insights/add-example", add_example_page)
+    app.router.add_post("/insights/add-example", add_example)
     app.router.add_get("/insights/{name}.csv", insights_csv)
 
 
@@ -159,7 +164,46 @@ async def insights_page(request: web.Request) -> web.StreamResponse:
         flow_id=flow_id,
         days=days,
         periods=PERIODS,
+        misses=insights.routing.misses if user.roles & {COMMS_ROLE, AUTHOR, REVIEWER} else [],
+        may_add=user.may("edit") and desk_for(studio.runtime).enabled,
     )
+
+
+def _miss_text(insights: Insights, flow_id: str, text: str) -> bool:
+    """Whether ``text`` is a message the routing report lists as meant for ``flow_id``."""
+    return any(m.chosen == flow_id and text in m.texts for m in insights.routing.misses)
+
+
+@require("edit")
+async def add_example_page(request: web.Request) -> web.StreamResponse:
+    """The confirm step: the message, the flow, and what the change request will be."""
+    studio, insights, _user, _flow_id, days = _load(request)
+    flow_id, text = request.query.get("to", ""), request.query.get("text", "")
+    if flow_id not in studio.runtime.library or not _miss_text(insights, flow_id, text):
+        raise web.HTTPNotFound(text="That message is not in the routing report for that flow any more.")
+    flow = studio.runtime.library.get(flow_id)
+    return studio.render(request, "add_example.html", title="Add as example", flow=flow, text=text, days=days,
+                         refusal=None)  # fmt: skip
+
+
+@require("edit")
+async def add_example(request: web.Request) -> web.StreamResponse:
+    """Confirmed: submit the flow with the message added to its examples, through publishing."""
+    studio, insights, user, _flow_id, days = _load(request)
+    form = await request.post()
+    flow_id, text = str(form.get("to") or ""), str(form.get("text") or "")
+    if flow_id not in studio.runtime.library or not _miss_text(insights, flow_id, text):
+        raise web.HTTPNotFound(text="That message is not in the routing report for that flow any more.")
+    flow = studio.runtime.library.get(flow_id)
+    try:
+        source = with_example(flow.source, text)
+        change = desk_for(studio.runtime).submit(user, flow_id, source, f"add a routing example to {flow_id}")
+    except PolicybotError as err:  # validate's example checks, not allowed, ...: publishing's words
+        return studio.render(request, "add_example.html", status=409 if not isinstance(err, NotAllowed) else 403,
+                             title="Add as example", flow=flow, text=text, days=days, refusal=str(err))  # fmt: skip
+    studio.audit.record(user.actor.user_id, "submit", f"change {change.id[:8]} (example)", flow_id=flow_id,
+                        subject=change.id)  # fmt: skip
+    raise web.HTTPSeeOther(f"/changes/{change.id}")
 
 
 @require("insights")

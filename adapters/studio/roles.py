@@ -4,7 +4,8 @@ Roles come from the organisation settings and the staff directory, never from th
 alone (a provider says who someone is; the council's own files say what they do):
 
 - **author** and **reviewer**: ``authoring: {authors: [...], reviewers: [...]}`` in the settings
-  (added with publishing); until a council writes that block, the comms team authors and reviews;
+  (publishing's block); until a council names anyone there, the comms team authors and reviews in
+  the studio (publishing itself still needs named reviewers before anything can be approved);
 - **comms**: ``studio: {comms: [...]}`` in the settings, and everyone whose directory entry holds
   the comms team's role (the role the ``comms`` escalation target uses);
 - **manager**: anyone the staff directory names as somebody's line manager.
@@ -37,6 +38,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases": frozenset({COMMS_ROLE, MANAGER}),
     "insights": frozenset({AUTHOR, REVIEWER, COMMS_ROLE, MANAGER}),
     "changes": frozenset({AUTHOR, REVIEWER}),
+    "review": frozenset({REVIEWER}),  # approve, request changes, roll back (Publishing checks the rules)
+    "policies": frozenset({AUTHOR, REVIEWER, COMMS_ROLE}),
+    "policy_import": frozenset({AUTHOR, REVIEWER}),
 }
 
 
@@ -54,7 +58,7 @@ class StudioUser:
 
     @property
     def areas(self) -> list[str]:
-        return [a for a in PERMISSIONS if a != "home" and self.may(a)]
+        return [a for a in PERMISSIONS if a not in ("home", "review", "policy_import") and self.may(a)]
 
 
 def _listed(entries: Iterable[object], person: Person | None, actor: Actor) -> bool:
@@ -76,7 +80,7 @@ def roles_for(actor: Actor, settings: Settings, directory: Directory) -> tuple[P
     comms_role = target_role(settings, COMMS)
     if _listed(studio.get("comms") or [], person, actor) or (person is not None and comms_role in person.roles):
         roles.add(COMMS_ROLE)
-    if isinstance(authoring, dict):
+    if isinstance(authoring, dict) and (authoring.get("authors") or authoring.get("reviewers")):
         if _listed(authoring.get("authors") or [], person, actor):
             roles.add(AUTHOR)
         if _listed(authoring.get("reviewers") or [], person, actor):

@@ -16,6 +16,7 @@ from aiohttp import web
 from adapters.studio.app import STUDIO, create_app
 from adapters.studio.config import Issuer, StudioConfig
 from adapters.studio.security import COOKIE
+from bot.publishing.authoring import Authoring
 from bot.runtime import Runtime, build_runtime
 from tests.studio.fake_oidc import FakeOidcProvider
 from tests.studio.servers import ThreadedServer
@@ -69,8 +70,10 @@ def start_studio(provider: FakeOidcProvider, sqlite_url: str) -> Iterator[Callab
         database_url: str | None = None,
     ) -> RunningStudio:
         runtime = build_runtime(SETTINGS, database_url or sqlite_url)
-        if authoring is not None:  # the block publishing adds to the settings schema
-            runtime.settings.data["authoring"] = authoring
+        if authoring is not None:  # as if written in the settings file's authoring: block
+            runtime.settings.data["authoring"] = {**runtime.settings.data["authoring"], **authoring}
+            assert runtime.publishing is not None
+            runtime.publishing.authoring = Authoring(runtime.settings)
         server = ThreadedServer()
         config = StudioConfig(
             host="127.0.0.1",

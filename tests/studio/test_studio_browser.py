@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import services_required
 from tests.studio.cases_kit import raise_case
 from tests.studio.conftest import IDENTITIES
+from tests.studio.test_studio_policies import V1
+from tests.studio.test_studio_publishing import MISS, _miss, advice
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
@@ -92,9 +94,12 @@ def _no_console_errors(page: Any) -> list[str]:
     return errors
 
 
-def test_an_author_edits_checks_and_tries_a_flow_and_comms_acts_on_a_case(browser, start_studio, provider):
-    studio = start_studio()
+def test_an_author_edits_checks_tries_and_submits_a_reviewer_approves_and_the_bot_says_it(
+    browser, start_studio, provider, tmp_path
+):
+    studio = start_studio(authoring={"authors": ["cara"], "reviewers": ["raj"]})  # Cara: comms, and the author
     case_id = raise_case(studio.runtime, "emma")
+    _miss(studio.runtime, MISS, "can-i-post", "negative-comment")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(90_000)  # a loaded CI machine: slow is not wrong
     page = context.new_page()
@@ -145,7 +150,20 @@ def test_an_author_edits_checks_and_tries_a_flow_and_comms_acts_on_a_case(browse
     page.locator("ol.chat").get_by_text("Leave it to them").wait_for()
     page.locator("#preview-heading").scroll_into_view_if_needed()
     check_page(page, "06-try-it")
-    assert page.get_by_role("button", name="Submit as a change request").count() == 0  # publishing not on yet
+
+    # submit: publishing runs validate and the flow's scenario tests again, then the change waits for review
+    page.get_by_role("button", name="Check").click()
+    page.get_by_label("Note for the reviewer (what you changed and why)").fill("say who deals with it")
+    page.get_by_role("button", name="Submit as a change request").click()
+    page.wait_for_url("**/changes/*")
+    page.get_by_text("[+Leave it to them: do+]", exact=False).first.wait_for()
+    assert page.get_by_role("button", name="Approve").count() == 0  # Cara wrote it: not hers to approve
+    check_page(page, "06b-change-submitted")
+    change_id = page.url.rsplit("/", 1)[1]
+    assert studio.runtime.publishing.get(change_id).author == "cara"
+    page.goto(f"{studio.url}/flows")
+    row = page.locator("tr", has=page.locator('a[href="/flows/negative-comment"]'))
+    assert row.locator("td").nth(2).inner_text().strip() == "1"  # the open changes column: one
 
     # keyboard only: the skip link is the first stop and it is visible when focused
     page.goto(f"{studio.url}/cases")
@@ -165,9 +183,50 @@ def test_an_author_edits_checks_and_tries_a_flow_and_comms_acts_on_a_case(browse
     page.goto(f"{studio.url}/insights?flow=colleague-breach")
     page.get_by_text("Show as a table").first.click()
     check_page(page, "09-insights")
+    page.get_by_role("link", name="add as example to flow negative-comment").first.click()
+    page.get_by_role("button", name="Yes, submit this change request").wait_for()
+    check_page(page, "09b-add-example")
+    page.get_by_role("link", name="Cancel").click()
     page.goto(f"{studio.url}/changes")
     check_page(page, "10-changes")
     assert not errors, errors  # nothing blocked by the CSP, no script error
+    context.close()
+
+    # a different person, a reviewer, signs in and approves
+    assert "Leave it to them" not in advice(studio.runtime, ("On a council page or account someone else runs",))
+    provider.identity = IDENTITIES["raj"]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(90_000)
+    page = context.new_page()
+    errors = _no_console_errors(page)
+    page.goto(f"{studio.url}/signin")
+    page.get_by_role("link", name="Sign in with your council account").click()
+    page.get_by_role("navigation", name="Studio").get_by_role("link", name="Changes").click()
+    page.get_by_role("link", name="say who deals with it").click()
+    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("status").get_by_text("Published as library version 2").wait_for()
+    check_page(page, "14-change-approved")
+    said = advice(studio.runtime, ("On a council page or account someone else runs",))
+    assert "Leave it to them" in said  # the bot's own engine now gives the approved advice
+    page.goto(f"{studio.url}/changes")
+    page.get_by_text("approved by raj", exact=False).first.wait_for()
+    check_page(page, "15-history")
+
+    # the Policies page: import a document, browse it, verify a quote
+    (tmp_path / "notts.txt").write_text(V1, encoding="utf-8")
+    page.get_by_role("navigation", name="Studio").get_by_role("link", name="Policies").click()
+    page.get_by_label("Policy file").set_input_files(str(tmp_path / "notts.txt"))
+    page.get_by_label("Policy id (the key citations.yaml gives it, for example notts)").fill("notts")
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Imported policy 'notts' as version 1").wait_for()
+    check_page(page, "16-policies")
+    page.get_by_role("link", name="Browse its clauses").click()
+    page.get_by_label("Clause", exact=True).select_option("paragraph 34")
+    page.get_by_label("The words to quote (a short extract, copied exactly)").fill("never lend it to anyone else")
+    page.get_by_role("button", name="Verify the quote").click()
+    page.get_by_text("Quote verified word for word in paragraph 34").wait_for()
+    check_page(page, "17-policy")
+    assert not errors, errors
     context.close()
 
 
