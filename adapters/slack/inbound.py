@@ -42,6 +42,7 @@ from bot.store import Store
 from bot.store.inbound import InboundEvent, InboundJournal
 from bot.store.replay import InboundReplayer
 from bot.store.transient import transient_kind
+from bot.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class SlackInbound:
             return True, None
         if event is None:
             log.info("Slack delivered a request again that is already in the journal; not handling it twice")
+            metrics.duplicate_dropped("slack")
             return False, None
         return True, event
 

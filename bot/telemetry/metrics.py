@@ -126,6 +126,11 @@ def observe_turn(platform: str, seconds: float, result: str) -> None:
         STALE_REFUSED.labels(platform).inc()
 
 
+def duplicate_dropped(platform: str) -> None:
+    """A repeat recognised before it reached the engine (the inbound journal already had it)."""
+    DUPLICATES_DROPPED.labels(platform).inc()
+
+
 def flows_loaded(loaded: int, failed_files: int) -> None:
     """What the flow library offers after its start-up checks, and how many files it left out."""
     FLOWS_LOADED.set(loaded)
