@@ -49,6 +49,7 @@ from bot.conversation.replies import (
     SwitchOffer,
     Verdict,
     group_citations,
+    language_of,
 )
 from bot.language.i18n.catalog import N_, in_words, interface
 from bot.language.i18n.languages import join_names as join_in
@@ -480,15 +481,8 @@ def render_language_switch(switch: LanguageSwitch) -> SlackMessage | None:
 
 
 def reply_language(replies: Sequence[Reply]) -> str | None:
-    """The language a reply set is in: its switch says so (when several languages are on), else
-    a question or outcome in it; None (English) with one language."""
-    for reply in replies:
-        if isinstance(reply, LanguageSwitch):
-            return reply.current
-    for reply in replies:
-        if isinstance(reply, Question | Outcome | SwitchOffer):
-            return reply.language
-    return None
+    """The language a reply set is in (bot.conversation.replies.language_of)."""
+    return language_of(replies)
 
 
 def render_reply(reply: Reply, language: str | None = None) -> SlackMessage | None:

@@ -9,12 +9,12 @@ any other OpenID Connect provider (``POLICYBOT_STUDIO_OIDC_*``). docs/deploy.md 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from adapters.hosts import is_loopback_host
 from bot.errors import PolicybotError
 
 ENTRA_METADATA = "https://login.microsoftonline.com/{tenant}/v2.0/.well-known/openid-configuration"
@@ -55,7 +55,7 @@ class StudioConfig:
 
     def check(self) -> StudioConfig:
         """Refuse a configuration that would be unsafe, with what to change."""
-        if self.local and not _loopback(self.host):
+        if self.local and not is_loopback_host(self.host):
             raise PolicybotError(
                 f"local mode signs anyone in without a password, so it only listens on 127.0.0.1, not {self.host}"
             )
@@ -75,15 +75,6 @@ class StudioConfig:
             if not self.public_url.startswith("https://"):
                 raise PolicybotError("POLICYBOT_STUDIO_URL must be the https:// address people open the studio at")
         return self
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def issuers_from(env: Mapping[str, str]) -> tuple[Issuer, ...]:

@@ -79,6 +79,7 @@ from bot.conversation.replies import (
     Question,
     Reply,
     SwitchOffer,
+    language_of,
 )
 from bot.errors import PolicybotError
 from bot.language.i18n.catalog import interface
@@ -653,15 +654,8 @@ class TeamsBot(ActivityHandler):
 
 
 def language_of_replies(replies: list[Any]) -> str:
-    """The language a reply set is in: the switch's current language, else a question's or an
-    outcome's (the replies without a language of their own, a menu or feedback, follow it)."""
-    for reply in replies:
-        if isinstance(reply, LanguageSwitch):
-            return reply.current
-    for reply in replies:
-        if isinstance(reply, Question | Outcome | SwitchOffer):
-            return reply.language
-    return "en"
+    """The language a reply set is in (bot.conversation.replies.language_of), English by default."""
+    return language_of(replies) or "en"
 
 
 def render_activities(replies: list[Any]) -> list[Activity]:

@@ -13,7 +13,6 @@ Secrets come from the environment only, are never logged, and ``repr`` hides the
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from microsoft_agents.hosting.core import (
     Connections,
 )
 
+from adapters.hosts import is_loopback_host
 from bot.errors import PolicybotError
 
 LOCAL = "local"
@@ -64,7 +64,7 @@ class TeamsConfig:
         if self.mode not in (LOCAL, PRODUCTION):
             raise TeamsConfigError(f"Unknown Teams mode {self.mode!r}: use 'production' or 'local'.")
         if self.local:
-            if not _is_loopback(self.host):
+            if not is_loopback_host(self.host):
                 raise TeamsConfigError(
                     f"Local mode accepts unauthenticated requests, so it only listens on this machine; "
                     f"{self.host!r} is not a loopback address. Use --host 127.0.0.1, or set "
@@ -153,12 +153,3 @@ def from_environment(
         default_service_url=env.get("POLICYBOT_TEAMS_SERVICE_URL") or TeamsConfig.default_service_url,
         graph_enabled=(env.get("POLICYBOT_GRAPH_MANAGER") or "").strip().lower() in ("1", "true", "yes"),
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -7,7 +7,7 @@ no adapter has to look anything up or make a policy decision.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -300,3 +300,16 @@ class Unfinished:
 Reply = (
     Question | Outcome | Feedback | FlowChoice | Explanation | Notice | EscalationSent | SwitchOffer | LanguageSwitch
 )
+
+
+def language_of(replies: Sequence[Reply]) -> str | None:
+    """The language a reply set is in: its language switch says so (when several languages are on),
+    else a question, outcome or switch offer in it. Replies without a language of their own (a
+    menu, feedback, a notice) follow it; None means the default, English, with one language."""
+    for reply in replies:
+        if isinstance(reply, LanguageSwitch):
+            return reply.current
+    for reply in replies:
+        if isinstance(reply, Question | Outcome | SwitchOffer):
+            return reply.language
+    return None
