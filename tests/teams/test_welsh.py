@@ -187,6 +187,10 @@ def test_the_adapters_own_messages_the_help_menu_and_its_switch_in_welsh(council
     the language switch, "my cases", the preview commands, a stale button and the pop-ups."""
     alex = TeamsUser(council.bot.url, council.bot.connector, name="Alex Example", aad_id=ALEX_AAD, locale="cy-GB")
 
+    assert alex.post(alex.installation("add")).status == 201  # the welcome: Welsh, with the switch
+    _stored, welcome = alex.last_card()
+    assert joined(welcome).startswith("Helo!") and "English" in titles(welcome)
+
     assert alex.say("help").status == 201
     _stored, menu = alex.last_card()
     assert "Dechrau" in titles(menu) and "English" in titles(menu) and "Cymraeg" not in titles(menu)
@@ -199,9 +203,13 @@ def test_the_adapters_own_messages_the_help_menu_and_its_switch_in_welsh(council
     assert "Your cases" not in joined(mine)
 
     alex.say("preview")
-    assert alex.texts()[-1] == "Dywedwch pa newid i’w ragweld: preview ac yna ei rif (mae’r cerdyn adolygu yn ei ddangos)."
+    assert alex.texts()[-1] == (
+        "Dywedwch pa newid i’w ragweld: preview ac yna ei rif (mae’r cerdyn adolygu yn ei ddangos)."
+    )
     alex.say("preview end")
-    assert alex.texts()[-1] == "Does gennych chi ddim rhagolwg ar waith. Dywedwch preview ac yna rhif newid i ddechrau un."
+    assert alex.texts()[-1] == (
+        "Does gennych chi ddim rhagolwg ar waith. Dywedwch preview ac yna rhif newid i ddechrau un."
+    )
 
     stale = alex.post(alex.invoke({"verb": "choose", "data": {"v": "not a card of ours"}}, _stored.activity_id))
     assert stale.status == 200
