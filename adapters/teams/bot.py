@@ -82,7 +82,7 @@ from bot.conversation.replies import (
     language_of,
 )
 from bot.errors import PolicybotError
-from bot.language.i18n.catalog import interface
+from bot.language.i18n.catalog import N_, interface
 from bot.language.i18n.languages import name_of
 from bot.telemetry.logging_setup import carry, current_correlation_id
 
@@ -93,7 +93,25 @@ MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 REVIEW_CLICKS_REMEMBERED = 1000  # recent review clicks kept to answer a repeated invoke
 EMAIL_RETRY_SECONDS = 600.0  # after a failed member lookup, don't ask again for a while
 SEND_RETRY_LIMIT_SECONDS = 2.0  # a throttled reply is retried once if the wait is this short
-STALE_BUTTON = "That button is from a card I can't use any more. Type help to start again."
+LANGUAGES_REMEMBERED = 5000  # people whose language is kept to word an apology when the core can't be asked
+LANGUAGE_LOOKUP_SECONDS = 1.0  # how long an apology waits to ask the core which language to say it in
+
+# The adapter's own fixed words, in the person's language (the engine's ``language_of``) where shown.
+STALE_BUTTON = N_("That button is from a card I can't use any more. Type help to start again.")
+DEAD_BUTTON = N_("That button does nothing any more.")
+DONE = N_("Done.")
+CARRYING_ON = N_("Carrying on.")
+STARTING_AGAIN = N_("Starting again.")
+HERE_ARE_THE_CHECKS = N_("Here are the checks I know.")
+CASES_OFF = N_("Case tracking is not switched on in this installation.")
+CASES_PRIVATE = N_("Your cases are private: message me directly and say 'my cases'.")
+REVIEWS_OFF = N_("Changes to the flow library are not reviewed in this installation.")
+PREVIEWS_PRIVATE = N_("Previews are private: message me directly and say preview followed by the change id.")
+NO_PREVIEW = N_("You have no preview going. Say preview followed by a change id to start one.")
+WHICH_CHANGE = N_("Say which change to preview: preview followed by its id (the review card shows it).")
+PREVIEW_ENDED = N_(
+    "Preview of change {change} ended. You're back to the published checks; say preview {change} to walk it again."
+)
 
 T = TypeVar("T")
 
@@ -157,6 +175,7 @@ class TeamsBot(ActivityHandler):
         # review clicks by activity id: a repeated invoke gets the first one's answer, applied once
         self._review_clicks: OrderedDict[str, asyncio.Future[ClickResult]] = OrderedDict()
         self._emails: dict[str, tuple[str | None, float]] = {}  # user id -> (email, when looked up)
+        self._languages: OrderedDict[str, str] = OrderedDict()  # user id -> the language last spoken to them
 
     # ---- the turn ---------------------------------------------------------------------------
 
@@ -180,7 +199,7 @@ class TeamsBot(ActivityHandler):
             await self._apologise(turn_context, correlation)
 
     async def _apologise(self, ctx: TurnContext, correlation: str) -> None:
-        text = cards.error_text(correlation)
+        text = cards.error_text(correlation, await self._apology_language(ctx))
         try:
             if ctx.activity.type == ActivityTypes.invoke:
                 answer = self._create_invoke_response(message_response(text))
@@ -195,6 +214,19 @@ class TeamsBot(ActivityHandler):
         except Exception as err:  # the connector itself may be what failed
             log.warning("could not send the apology [%s]: %s", correlation, _describe(err))
 
+    async def _apology_language(self, ctx: TurnContext) -> str:
+        """The person's language for the apology: the core's answer if it can still give one
+        quickly, else the language last spoken to them here, else English."""
+        try:
+            actor = actor_for(ctx.activity)
+        except Exception:  # an activity too broken to name its sender
+            return "en"
+        try:
+            return await limited(self._language(actor), LANGUAGE_LOOKUP_SECONDS)
+        except Exception as err:  # the store may be what failed
+            log.info("teams: apology in the last known language (%s)", _describe(err))
+            return self._languages.get(actor.user_id, "en")
+
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking engine or database call off the event loop."""
         loop = asyncio.get_running_loop()
@@ -208,7 +240,7 @@ class TeamsBot(ActivityHandler):
         intent = intent_of(ctx.activity)
         if isinstance(intent, Unreadable):
             log.info("teams: unreadable submit from %s: %s", actor.user_id, intent.reason)
-            await self._send(ctx, [Notice(STALE_BUTTON)])
+            await self._send(ctx, [Notice(await self._say(actor, STALE_BUTTON))])
             return
         if isinstance(intent, Clicked):
             result = await self._click(ctx, actor, intent.action)
@@ -267,11 +299,11 @@ class TeamsBot(ActivityHandler):
                 return list(await self._handle(actor, Start(flow_id=flow_id), ctx.activity.id))
             if kind == "cases":
                 if self.cases is None:
-                    return [Notice("Case tracking is not switched on in this installation.")]
+                    return [Notice(await self._say(actor, CASES_OFF))]
                 if _conversation_type(ctx.activity) != "personal":  # cases name people: not in a channel
-                    return [Notice("Your cases are private: message me directly and say 'my cases'.")]
+                    return [Notice(await self._say(actor, CASES_PRIVATE))]
                 mine, waiting = await self._call(self.cases.summary_for, actor)
-                return [cards.cases_card(mine, waiting)]
+                return [cards.cases_card(mine, waiting, await self._language(actor))]
             unfinished = await self._call(self.engine.unfinished, actor)
             speaker = await self._speaking(actor, self.engine)
             language = speaker.language or "en"
@@ -283,7 +315,7 @@ class TeamsBot(ActivityHandler):
                     )
                 )
             out.append(cards.flow_choice_card(self.engine.menu(speaker), language=language))
-            return out
+            return [*out, *self._switch(self.engine, language)]  # the plain menu can change language too
         return list(await self._handle(actor, FreeText(text=text), ctx.activity.id))
 
     async def _preview_command(
@@ -292,17 +324,17 @@ class TeamsBot(ActivityHandler):
         """``preview CHANGE``: walk a change's draft (its author and the reviewers only, decided by
         the core); ``preview end``: back to the published checks."""
         if self.reviews is None:
-            return [Notice("Changes to the flow library are not reviewed in this installation.")]
+            return [Notice(await self._say(actor, REVIEWS_OFF))]
         if _conversation_type(ctx.activity) != "personal":
-            return [Notice("Previews are private: message me directly and say preview followed by the change id.")]
+            return [Notice(await self._say(actor, PREVIEWS_PRIVATE))]
         kind, change = command
         if kind == "preview_end":
             ended = self.previews.end(actor.user_id)
             if ended is None:
-                return [Notice("You have no preview going. Say preview followed by a change id to start one.")]
-            return [Notice(ended_line(ended.change_id))]
+                return [Notice(await self._say(actor, NO_PREVIEW))]
+            return [Notice(ended_line(ended.change_id, await self._language(actor)))]
         if not change:
-            return [Notice("Say which change to preview: preview followed by its id (the review card shows it).")]
+            return [Notice(await self._say(actor, WHICH_CHANGE))]
         try:
             engine = await self._call(self.reviews.preview, change, actor)
         except PolicybotError as err:  # NotAllowed included: not the author or a reviewer, unknown change
@@ -322,7 +354,7 @@ class TeamsBot(ActivityHandler):
             finished = await self._call(session.engine.unfinished, actor) is None
         if finished and session.active:
             session.active = False
-            return [*replies, Notice(ended_line(session.change_id))]
+            return [*replies, Notice(ended_line(session.change_id, await self._language(actor, session.engine)))]
         return replies
 
     # ---- card clicks ------------------------------------------------------------------------
@@ -334,7 +366,8 @@ class TeamsBot(ActivityHandler):
         object that cannot be serialised)."""
         activity = turn_context.activity
         if activity.name == "adaptiveCard/action" and not _is_execute(activity.value):
-            return self._create_invoke_response(message_response(STALE_BUTTON))
+            actor = await self._actor(turn_context)
+            return self._create_invoke_response(message_response(await self._say(actor, STALE_BUTTON)))
         return await super().on_invoke_activity(turn_context)
 
     async def on_adaptive_card_invoke(  # type: ignore[override]
@@ -346,7 +379,7 @@ class TeamsBot(ActivityHandler):
         if not isinstance(intent, Clicked):
             reason = intent.reason if isinstance(intent, Unreadable) else "unknown"
             log.info("teams: unreadable card action from %s: %s", actor.user_id, reason)
-            return message_response(STALE_BUTTON)
+            return message_response(await self._say(actor, STALE_BUTTON))
         result = await self._click(ctx, actor, intent.action)
         refusal = _not_yours(result.replies)
         if refusal is not None:  # someone else's check: the clicker alone is told; the owner's card stays as it was
@@ -357,11 +390,11 @@ class TeamsBot(ActivityHandler):
                 await self.private.send(ctx, result.replies, self._send)
                 return message_response(moved_line(ctx))
             await self._send(ctx, result.replies)
-            return message_response(result.toast or "Done.")
+            return message_response(result.toast or await self._say(actor, DONE))
         await self._send(ctx, result.replies)
         if result.updated_card is not None:
             return card_response(result.updated_card)
-        return message_response(result.toast or "Done.")
+        return message_response(result.toast or await self._say(actor, DONE))
 
     async def _click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
         if action.verb in act.REVIEW_VERBS:
@@ -383,12 +416,16 @@ class TeamsBot(ActivityHandler):
         if verb in act.CASE_VERBS.values():
             return await self._case_click(ctx, actor, action)
         if verb == act.MENU:
-            menu = engine.menu(await self._speaking(actor, engine))
-            return ClickResult(None, [menu], toast="Here are the checks I know.")
+            speaker = await self._speaking(actor, engine)
+            language = speaker.language or "en"
+            menu = engine.menu(speaker)
+            toast = interface(language)(HERE_ARE_THE_CHECKS)
+            return ClickResult(None, [menu, *self._switch(engine, language)], toast=toast)
         if verb == act.LANGUAGE:
             assert action.language is not None
             event = SetLanguage(action.language, action.conversation_id)
             replies = await self._handle(actor, event, delivery, engine)
+            self._remember_language(actor, action.language)
             if not action.conversation_id:  # the card it sat on is not redrawn: nothing follows it in the new language
                 return ClickResult(None, replies, toast=f"🌐 {name_of(action.language)}")
             # the clicked card's question (or outcome) follows at once in the new language
@@ -402,7 +439,7 @@ class TeamsBot(ActivityHandler):
         assert conversation_id is not None
         if verb == act.RESUME:
             replies = await self._call(engine.resume, actor, conversation_id)
-            return ClickResult(None, replies, toast="Carrying on.")
+            return ClickResult(None, replies, toast=await self._say(actor, CARRYING_ON, engine))
         if verb == act.CHOOSE:
             assert action.state is not None and action.option is not None and action.turn is not None
             event = Choose(conversation_id, action.state, action.option, action.turn)
@@ -422,7 +459,7 @@ class TeamsBot(ActivityHandler):
             return ClickResult(cards.answered_card(shown, _("Stopped. Nothing was sent to anyone.")), replies)
         if verb == act.RESTART:
             replies = await self._handle(actor, Restart(conversation_id), delivery, engine)
-            return ClickResult(None, replies, toast="Starting again.")
+            return ClickResult(None, replies, toast=await self._say(actor, STARTING_AGAIN, engine))
         if verb == act.ESCALATE:
             replies = await self._handle(actor, ConfirmEscalation(conversation_id, action.text), delivery, engine)
             sent = any(isinstance(r, EscalationSent) for r in replies) or _is_duplicate(replies)
@@ -433,7 +470,7 @@ class TeamsBot(ActivityHandler):
             replies = await self._handle(actor, DeclineEscalation(conversation_id), delivery, engine)
             updated = await self._outcome_card(actor, conversation_id, "declined", engine)
             return ClickResult(updated, replies)
-        return ClickResult(None, [Notice("That button does nothing any more.")])
+        return ClickResult(None, [Notice(await self._say(actor, DEAD_BUTTON, engine))])
 
     def _flow_title(self, flow_id: str | None, engine: Engine) -> str | None:
         choice = engine.menu()
@@ -446,7 +483,7 @@ class TeamsBot(ActivityHandler):
 
     async def _case_click(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
         if self.cases is None:
-            return ClickResult(None, [], toast="Case tracking is not switched on in this installation.")
+            return ClickResult(None, [], toast=await self._say(actor, CASES_OFF))
         name = next(k for k, v in act.CASE_VERBS.items() if v == action.verb)
         assert action.case_id is not None
         click = await self._call(self.cases.act, actor, action.case_id, name, action.text)
@@ -489,7 +526,7 @@ class TeamsBot(ActivityHandler):
 
     async def _apply_review(self, ctx: TurnContext, actor: Actor, action: act.CardAction) -> ClickResult:
         if self.reviews is None:
-            return ClickResult(None, [], toast="Changes to the flow library are not reviewed in this installation.")
+            return ClickResult(None, [], toast=await self._say(actor, REVIEWS_OFF))
         assert action.case_id is not None
         delivery = f"teams:{ctx.activity.id}" if ctx.activity.id else None
         click = await self._call(self.reviews.review, actor, action.case_id, action.verb, action.text, delivery)
@@ -508,7 +545,7 @@ class TeamsBot(ActivityHandler):
         ctx = turn_context
         await self._remember_person(ctx)
         if _conversation_type(ctx.activity) == "personal":
-            await self._send(ctx, [await self._welcome(actor_for(ctx.activity))])
+            await self._send(ctx, await self._welcome(actor_for(ctx.activity)))
         else:
             await self._send(
                 ctx,
@@ -532,12 +569,13 @@ class TeamsBot(ActivityHandler):
         await self._remember_person(turn_context)
         await super().on_conversation_update_activity(turn_context)
 
-    async def _welcome(self, actor: Actor) -> cards.Card:
-        """The first card in a new personal chat, in the language Teams says the person uses."""
+    async def _welcome(self, actor: Actor) -> list[cards.Card | LanguageSwitch]:
+        """The first card in a new personal chat, in the language Teams says the person uses, with
+        the language switch when the bot speaks several."""
         speaker = await self._speaking(actor, self.engine)
         language = speaker.language or "en"
         _ = interface(language)
-        return cards.flow_choice_card(
+        welcome = cards.flow_choice_card(
             self.engine.menu(speaker),
             intro=_(
                 "Hello! I help with social media decisions at work: whether to post something, how to answer "
@@ -546,11 +584,36 @@ class TeamsBot(ActivityHandler):
             ),
             language=language,
         )
+        return [welcome, *self._switch(self.engine, language)]
 
     async def _speaking(self, actor: Actor, engine: Engine) -> Actor:
         """The actor with the language the engine speaks to them in (their choice, their Teams
         locale, or the organisation's default), for the cards the adapter draws itself (menus)."""
-        return replace(actor, language=await self._call(engine.language_of, actor))
+        return replace(actor, language=await self._language(actor, engine))
+
+    async def _language(self, actor: Actor, engine: Engine | None = None) -> str:
+        """The language the engine speaks to this person in, remembered for an apology."""
+        language = await self._call((engine or self.engine).language_of, actor)
+        self._remember_language(actor, language)
+        return language
+
+    def _remember_language(self, actor: Actor, language: str) -> None:
+        self._languages[actor.user_id] = language
+        self._languages.move_to_end(actor.user_id)
+        while len(self._languages) > LANGUAGES_REMEMBERED:
+            self._languages.popitem(last=False)
+
+    async def _say(self, actor: Actor, message: str, engine: Engine | None = None) -> str:
+        """One of the adapter's fixed messages in the person's language."""
+        return interface(await self._language(actor, engine))(message)
+
+    @staticmethod
+    def _switch(engine: Engine, language: str) -> list[LanguageSwitch]:
+        """The core's one-tap language switch for a card the adapter draws outside a conversation
+        (a menu, the welcome): nothing when the settings offer one language. Its press is
+        ``SetLanguage(language, None)``, which the engine answers like any other."""
+        speaking = engine.speaking
+        return [speaking.switch(language, None)] if speaking.several else []
 
     # ---- helpers ------------------------------------------------------------------------------
 
@@ -733,11 +796,8 @@ async def _member_email(ctx: TurnContext, user_id: str) -> str | None:
     return getattr(member, "email", None) or getattr(member, "user_principal_name", None)
 
 
-def ended_line(change_id: str) -> str:
-    return (
-        f"Preview of change {change_id[:8]} ended. You're back to the published checks; "
-        f"say preview {change_id[:8]} to walk it again."
-    )
+def ended_line(change_id: str, language: str = "en") -> str:
+    return interface(language)(PREVIEW_ENDED).format(change=change_id[:8])
 
 
 def _is_execute(value: Any) -> bool:

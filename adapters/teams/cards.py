@@ -59,12 +59,12 @@ FLOW_INPUT = "f"  # the Input.ChoiceSet of the topic menu
 
 VERDICT_COLOURS = {Verdict.GO: "Good", Verdict.CARE: "Warning", Verdict.STOP: "Attention", Verdict.ACT: "Accent"}
 VERDICT_STYLES = {Verdict.GO: "good", Verdict.CARE: "warning", Verdict.STOP: "attention", Verdict.ACT: "accent"}
-TARGET_LABELS = {
-    "line_manager": "your line manager",
-    "comms": "Communications",
-    "legal": "Legal",
-    "hr": "HR",
-    "safeguarding": "Safeguarding",
+TARGET_LABELS = {  # the built-in names of escalation targets the settings give no name to (translated where shown)
+    "line_manager": N_("your line manager"),
+    "comms": N_("Communications"),
+    "legal": N_("Legal"),
+    "hr": N_("HR"),
+    "safeguarding": N_("Safeguarding"),
 }
 
 Card = dict[str, Any]
@@ -461,8 +461,8 @@ def _joined(names: list[str], language: str = "en") -> str:
 
 
 def _names(offer: EscalationOffer, targets: list[str], language: str = "en") -> str:
-    names = [offer.target_names.get(t) or TARGET_LABELS.get(t, t.replace("_", " ")) for t in targets]
     _ = interface(language)
+    names = [offer.target_names.get(t) or _(TARGET_LABELS.get(t, t.replace("_", " "))) for t in targets]
     return _joined(names, language) if names else _("nobody")
 
 
@@ -632,11 +632,13 @@ def resume_card(
     return card([text_block(intro, weight="Bolder"), text_block(f"{flow_title}: {question}")], actions)
 
 
-def error_text(correlation_id: str) -> str:
-    return (
+def error_text(correlation_id: str, language: str = "en") -> str:
+    """The apology for a failed turn; the reference last, so it can be read off and matched to the log."""
+    _ = interface(language)
+    return _(
         "Sorry, something went wrong on my side and I couldn't finish that. Your answers so far are kept: "
-        f"try again in a moment. If it keeps happening, give IT this reference: {correlation_id}"
-    )
+        "try again in a moment. If it keeps happening, give IT this reference: {reference}"
+    ).format(reference=correlation_id)
 
 
 # ---- case cards (proactive) --------------------------------------------------------------------
@@ -713,34 +715,41 @@ def case_card(n: Notification) -> Card:
 
 
 CASE_STATES = {
-    "open": "waiting for someone to pick it up",
-    "acknowledged": "picked up",
-    "resolved": "resolved",
-    "withdrawn": "withdrawn",
+    "open": N_("waiting for someone to pick it up"),
+    "acknowledged": N_("picked up"),
+    "resolved": N_("resolved"),
+    "withdrawn": N_("withdrawn"),
 }
 
 
-def cases_card(mine: list[Any], waiting: list[Any]) -> Card:
-    """ "my cases": what the person raised, and live cases waiting for them (bot.cases.model.Case)."""
-    body: list[dict[str, Any]] = [text_block("Your cases", size="Medium", weight="Bolder")]
+def cases_card(mine: list[Any], waiting: list[Any], language: str = "en") -> Card:
+    """ "my cases": what the person raised, and live cases waiting for them (bot.cases.model.Case),
+    in the person's language (flow titles and names stay as the core gave them)."""
+    _ = interface(language)
+
+    def state_of(case: Any) -> str:
+        if case.state == "acknowledged" and case.acknowledged_by_name:
+            return _("picked up by {name}").format(name=case.acknowledged_by_name)
+        known = CASE_STATES.get(case.state)
+        return _(known) if known else str(case.state)
+
+    body: list[dict[str, Any]] = [text_block(_("Your cases"), size="Medium", weight="Bolder")]
     if mine:
         for case in mine[:10]:
-            state = CASE_STATES.get(case.state, case.state)
-            if case.state == "acknowledged" and case.acknowledged_by_name:
-                state = f"picked up by {case.acknowledged_by_name}"
-            body.append(text_block(f"**{case.flow_title}**: {state} (case {case.short_id})", spacing="Small"))
-    else:
-        body.append(text_block("You have not raised any cases.", isSubtle=True))
-    if waiting:
-        body.append(text_block("Waiting for you", size="Medium", weight="Bolder", spacing="Medium"))
-        for case in waiting[:10]:
-            state = CASE_STATES.get(case.state, case.state)
-            body.append(
-                text_block(
-                    f"**{case.employee_name}**: {case.flow_title}, {state} (case {case.short_id})", spacing="Small"
-                )
+            line = _("**{title}**: {state} (case {case})").format(
+                title=case.flow_title, state=state_of(case), case=case.short_id
             )
-        body.append(text_block("Use the buttons on each case's card to act on it.", size="Small", isSubtle=True))
+            body.append(text_block(line, spacing="Small"))
+    else:
+        body.append(text_block(_("You have not raised any cases."), isSubtle=True))
+    if waiting:
+        body.append(text_block(_("Waiting for you"), size="Medium", weight="Bolder", spacing="Medium"))
+        for case in waiting[:10]:
+            line = _("**{employee}**: {title}, {state} (case {case})").format(
+                employee=case.employee_name, title=case.flow_title, state=state_of(case), case=case.short_id
+            )
+            body.append(text_block(line, spacing="Small"))
+        body.append(text_block(_("Use the buttons on each case's card to act on it."), size="Small", isSubtle=True))
     return card(body)
 
 

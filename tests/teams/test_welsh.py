@@ -8,21 +8,36 @@ is checked against the Adaptive Card rules by the ``connector`` fixture.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sql
 
 from adapters.teams import cards
-from adapters.teams.bot import render_activities
+from adapters.teams.bot import ended_line, render_activities
 from adapters.teams.notifier import TeamsNotifier
 from bot.cases.notify import Notification, Recipient
 from bot.cases.worker import Worker
 from bot.clock import FakeClock
 from bot.conversation.events import Actor, Choose, Start
-from bot.conversation.replies import CitationView, LanguageChoice, LanguageSwitch, Notice, OptionView, Question
+from bot.conversation.replies import (
+    CitationView,
+    EscalationOffer,
+    FlowCandidate,
+    FlowChoice,
+    LanguageChoice,
+    LanguageSwitch,
+    Notice,
+    OptionView,
+    Outcome,
+    Question,
+)
+from bot.language.verdicts import Verdict
 from bot.runtime import Runtime, build_runtime
 
 from .conftest import RunningBot, start_bot
@@ -167,6 +182,123 @@ def test_a_legal_threat_in_welsh_in_teams_switching_to_english_halfway(
     assert "Cydnabod" not in titles(after) and "Anfon neges at y cyflogai" in titles(after)
 
 
+def test_the_adapters_own_messages_the_help_menu_and_its_switch_in_welsh(council: Council) -> None:
+    """Everything the adapter says itself, for a person whose Teams is in Welsh: the help menu with
+    the language switch, "my cases", the preview commands, a stale button and the pop-ups."""
+    alex = TeamsUser(council.bot.url, council.bot.connector, name="Alex Example", aad_id=ALEX_AAD, locale="cy-GB")
+
+    assert alex.post(alex.installation("add")).status == 201  # the welcome: Welsh, with the switch
+    _stored, welcome = alex.last_card()
+    assert joined(welcome).startswith("Helo!") and "English" in titles(welcome)
+
+    assert alex.say("help").status == 201
+    _stored, menu = alex.last_card()
+    assert "Dechrau" in titles(menu) and "English" in titles(menu) and "Cymraeg" not in titles(menu)
+    switch = next(a for a in all_actions(menu) if a.get("title") == "English")
+    assert switch["verb"] == "language" and switch["data"]["lg"] == "en" and "c" not in switch["data"]
+
+    alex.say("my cases")
+    _stored, mine = alex.last_card()
+    assert "Eich achosion" in joined(mine) and "Nid ydych chi wedi codi unrhyw achosion." in joined(mine)
+    assert "Your cases" not in joined(mine)
+
+    alex.say("preview")
+    assert alex.texts()[-1] == (
+        "Dywedwch pa newid i’w ragweld: preview ac yna ei rif (mae’r cerdyn adolygu yn ei ddangos)."
+    )
+    alex.say("preview end")
+    assert alex.texts()[-1] == (
+        "Does gennych chi ddim rhagolwg ar waith. Dywedwch preview ac yna rhif newid i ddechrau un."
+    )
+
+    stale = alex.post(alex.invoke({"verb": "choose", "data": {"v": "not a card of ours"}}, _stored.activity_id))
+    assert stale.status == 200
+    assert stale.body["value"].startswith("Mae’r botwm hwnnw ar gerdyn na allaf ei ddefnyddio mwyach.")
+
+    # a check part-way, then "help": the carry-on card; carrying on says so in Welsh
+    alex.say("help")
+    assert alex.click(LEGAL_TITLE_CY, card=alex.cards()[-1]).status == 200
+    alex.say("help")
+    second_menu = alex.last_card()  # the menu, after the carry-on card, with the switch
+    assert "English" in titles(second_menu[1]) and "Dechrau" in titles(second_menu[1])
+    resume = next(c for c in reversed(alex.cards()) if "Parhau" in titles(c[1]))
+    carried = alex.click("Parhau", card=resume)
+    assert carried.body["value"] == "Parhau."
+    assert "Ble cafodd y post ei wneud?" in joined(question_cards(alex)[-1])
+
+    # the menu's switch: pressed, the pop-up names the language; the next menu is English, offering Welsh
+    pressed = alex.click("English", card=second_menu)
+    assert pressed.body["value"] == "🌐 English"
+    alex.say("help")
+    _stored, english = alex.last_card()
+    assert "Start" in titles(english) and "Cymraeg" in titles(english) and "English" not in titles(english)
+
+
+def test_an_apology_for_a_failed_turn_is_in_welsh(
+    council: Council, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    alex = TeamsUser(council.bot.url, connector, name="Alex Example", aad_id=ALEX_AAD, locale="cy-GB")
+    alex.say("help")
+    alex.click(LEGAL_TITLE_CY)
+    with council.runtime.store.engine.begin() as conn:  # break the database under the running bot
+        conn.execute(sql("DROP TABLE conversations"))
+    caplog.set_level(logging.ERROR, logger="policybot.teams")
+    result = alex.click("Ar gyfrif neu dudalen y cyngor")
+    message = result.body["value"]
+    assert message.startswith("Mae’n ddrwg gen i, aeth rhywbeth o’i le")
+    reference = message.rsplit(" ", 1)[-1]
+    assert any(reference in r.getMessage() for r in caplog.records)
+    alex.say("2")
+    assert alex.texts()[-1].startswith("Mae’n ddrwg gen i")
+
+
+def test_the_preview_ended_line_and_unnamed_escalation_targets_in_welsh() -> None:
+    assert ended_line("0123456789abcdef", "cy") == (
+        "Mae’r rhagolwg o newid 01234567 wedi dod i ben. Rydych chi’n ôl gyda’r gwiriadau cyhoeddedig; "
+        "dywedwch preview 01234567 i fynd drwyddo eto."
+    )
+    shown = joined(cards.outcome_card(welsh_outcome()))
+    assert "eich rheolwr llinell a Cyfathrebu" in shown or "eich rheolwr llinell a’r Cyfathrebu" in shown
+    assert "your line manager" not in shown and "Communications" not in shown
+
+
+def welsh_outcome() -> Outcome:
+    """A Welsh outcome whose escalation targets the settings give no name to."""
+    return Outcome(
+        conversation_id="c" * 32,
+        flow_id="f",
+        flow_title="Gwiriad",
+        state="o",
+        verdict=Verdict.CARE,
+        text="Gofalwch.",
+        checklist=["Un peth"],
+        citations=[],
+        answers=[],
+        escalation=EscalationOffer(["line_manager", "comms"], ["legal"], 7200, False, "Neges"),
+        language="cy",
+    )
+
+
+def welsh_cases_card() -> dict[str, Any]:
+    """ "my cases" for a Welsh reader with cases of their own and cases waiting for them."""
+
+    def case(state: str, by: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(
+            flow_title=LEGAL_TITLE_CY, state=state, acknowledged_by_name=by, short_id="01234567", employee_name="Alex"
+        )
+
+    return cards.cases_card([case("open"), case("acknowledged", "Dai Jones"), case("resolved")], [case("open")], "cy")
+
+
+def test_my_cases_card_in_welsh() -> None:
+    shown = joined(welsh_cases_card())
+    for words in ("Eich achosion", "yn aros i rywun ei gymryd", "wedi’i gymryd gan Dai Jones", "wedi’i ddatrys"):
+        assert words in shown
+    assert "Yn aros amdanoch chi" in shown and "(achos 01234567)" in shown
+    assert "Defnyddiwch y botymau ar gerdyn pob achos i weithredu arno." in shown
+    assert "case " not in shown and "Waiting" not in shown
+
+
 def test_a_welsh_reply_set_of_notices_only_gets_the_switch_on_a_small_card_of_its_own() -> None:
     switch = LanguageSwitch(
         current="cy", choices=[LanguageChoice("cy", "Cymraeg", True), LanguageChoice("en", "English", False)]
@@ -237,6 +369,12 @@ def welsh_cards() -> list[dict[str, Any]]:
         facts=[("Flows", "legal-threat")],
     )
     out.append(cards.notification_card(review))
+    out += [welsh_cases_card(), cards.cases_card([], [], "cy"), cards.outcome_card(welsh_outcome())]
+    menu = FlowChoice("Beth sy’n digwydd?", [FlowCandidate("legal-threat", LEGAL_TITLE_CY, 0.0)])
+    menu_switch = LanguageSwitch(
+        current="cy", choices=[LanguageChoice("cy", "Cymraeg", True), LanguageChoice("en", "English", False)]
+    )
+    out += [a.attachments[0].content for a in render_activities([menu, menu_switch])]  # type: ignore[index]
     return out
 
 
