@@ -80,8 +80,8 @@ class ModalListeners(ConversationListeners, CaseListeners):
             actor = self.actor_for(body, user_id, context)
             outcomes = [r for r in self.resume_turn(user_id, actor, conversation_id) if isinstance(r, Outcome)]
             if not outcomes or outcomes[0].escalation is None or outcomes[0].case_id:
-                nothing = interface(outcomes[0].language if outcomes else self.engine.language_of(actor))
-                self._tell(user_id, channel, nothing("There is nothing left to send from this check."), NoticeKind.INFO)
+                _ = interface(outcomes[0].language if outcomes else self.engine.language_of(actor))
+                self._tell(user_id, channel, _("There is nothing left to send from this check."), NoticeKind.INFO)
                 return
             metadata = "|".join([conversation_id, channel or "", ts or ""])
             view = R.render_note_modal(metadata, outcomes[0].escalation.preview, outcomes[0].language)

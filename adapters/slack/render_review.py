@@ -105,7 +105,8 @@ def diff_sections(text: str, change_id: str, language: str | None = None) -> lis
     blocks = [section(f"{FENCE}\n{chunk}\n{FENCE}") for chunk in chunks[:MAX_DIFF_SECTIONS]]
     if len(chunks) > MAX_DIFF_SECTIONS:
         whole = f"policybot library diff {esc(change_id[:8])}"
-        rest = interface(language)("… the rest is left out here. The whole diff: {command}")
+        _ = interface(language)
+        rest = _("… the rest is left out here. The whole diff: {command}")
         blocks.append(context(esc(rest).replace("{command}", f"`{whole}`")))
     return blocks
 
