@@ -69,7 +69,7 @@ class CaseListeners(HomeTab):
                 return
             if channel and ts:
                 # In the person's own DM the status is in their language; a team channel has none on file.
-                language = self.engine.language_of(actor) if channel.startswith("D") else None
+                language = self.work_language(actor) if channel.startswith("D") else None
                 settled = R.render_case_message_settled(
                     self.message_blocks(body),
                     case_status(result.case, language),

@@ -127,7 +127,7 @@ class ModalListeners(ConversationListeners, CaseListeners):
             except NotAllowed as err:
                 self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
                 return
-            language = self.engine.language_of(actor)
+            language = self.work_language(actor)
             view = R.render_case_message_modal(case.id, case.employee_name, language)
             self.web.views_open(trigger_id=trigger, view=view)
 

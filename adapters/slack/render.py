@@ -91,6 +91,9 @@ RESTS_ON = N_("The policy this answer rests on")
 CHOOSE_SITUATION = N_("Choose a situation")
 CASE_REFERENCE = N_("Case reference: {case}")
 SEND_LABEL = N_("Send")
+CANCEL_LABEL = N_("Cancel")
+# A modal title holds 24 characters: the button's "Anfon neges at y cyflogai" does not fit.
+CASE_MESSAGE_TITLE = N_("Write to the employee")
 QUESTION_BLOCK = "question"
 LANGUAGE_BLOCK = "language_switch"
 ESCALATION_BLOCK_PREFIX = "escalation"
@@ -708,7 +711,7 @@ def modal(
         "callback_id": callback_id,
         "title": plain(clip(title, 24)),
         "submit": plain(clip(submit, 24)),
-        "close": plain(clip(interface(language)("Cancel"), 24)),
+        "close": plain(clip(interface(language)(CANCEL_LABEL), 24)),
         "blocks": fit_blocks(blocks, limit=MAX_VIEW_BLOCKS),
     }
     if metadata:
@@ -841,7 +844,7 @@ def render_case_message_modal(case_id: str, employee: str, language: str | None 
     ]
     return modal(
         A.CASE_MESSAGE_MODAL,
-        _("Message the employee"),
+        _(CASE_MESSAGE_TITLE),
         blocks,
         submit=_(SEND_LABEL),
         metadata=with_language(case_id, language),

@@ -182,6 +182,16 @@ class SlackSurface:
 
     # ------------------------------------------------------------------------------ who
 
+    def work_language(self, actor: Actor) -> str:
+        """The language for someone's case and review work (a case's status line, "Message the
+        employee", "Request changes"): their directory entry's, which their case and review
+        messages are already written in, else the language the bot speaks to them."""
+        directory = self.runtime.directory
+        person = directory.find(actor) if directory is not None else None
+        if person is not None and person.language:
+            return person.language
+        return self.engine.language_of(actor)
+
     def actor_for(self, body: dict[str, Any], user_id: str, context: Any = None) -> Actor:
         """The person as the core knows them. The workspace is Bolt's ``context.team_id`` (an
         Enterprise Grid org-wide install has none: then ``enterprise_id``), else the body's."""
