@@ -239,3 +239,11 @@ def test_a_welsh_manager_messages_the_employee_and_acknowledges_in_welsh(
     welsh.event(app_home_opened(MANAGER))
     text = view_text(valid_view(welsh.fake.home_views[MANAGER]))
     assert "Cases waiting for you" in text and "_acknowledged_" in text
+    # Alice's Home tab follows her Welsh Slack: her case, where it stands and who has it, in Welsh
+    welsh.event(app_home_opened(EMPLOYEE))
+    home = valid_view(welsh.fake.home_views[EMPLOYEE])
+    text = view_text(home)
+    assert "Eich achosion agored" in text and "_wedi’i gydnabod_" in text
+    assert "Wedi’i anfon at Bob Manager" in text and "mae Bob Manager yn delio ag ef" in text
+    [withdraw] = [b["accessory"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "case_withdraw"]
+    assert withdraw["text"]["text"] == "Tynnu’n ôl" and withdraw["confirm"]["deny"]["text"] == "Ei gadw"
