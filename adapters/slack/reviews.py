@@ -80,7 +80,7 @@ class ReviewListeners(PreviewRouting):
             change_id = A.decode_plain_id(action.get("value"), "change")
             channel, ts = self.own_click(body, user_id)
             metadata = "|".join([change_id, channel or "", ts or ""])
-            language = self.work_language(self.actor_for(body, user_id, context))
+            language = self.work_language(self.actor_for(body, user_id, context), offered_only=False)
             self.web.views_open(trigger_id=trigger, view=RR.render_request_changes_modal(change_id, metadata, language))
 
         self.right_away(user_id, job)

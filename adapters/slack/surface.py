@@ -182,14 +182,17 @@ class SlackSurface:
 
     # ------------------------------------------------------------------------------ who
 
-    def work_language(self, actor: Actor) -> str:
+    def work_language(self, actor: Actor, *, offered_only: bool = True) -> str:
         """The language for someone's case and review work (a case's status line, "Message the
-        employee", "Request changes"): their directory entry's, which their case and review
-        messages are already written in, else the language the bot speaks to them."""
+        employee", "Request changes"): the language the message it comes from is written in.
+        That is their directory entry's, only when the settings offer it for a case (the case
+        service records it so) and as it stands for a review request (bot/publishing/notices.py
+        writes it so: ``offered_only=False``); else the language the bot speaks to them."""
         directory = self.runtime.directory
         person = directory.find(actor) if directory is not None else None
-        if person is not None and person.language:
-            return person.language
+        language = person.language if person is not None else None
+        if language and (not offered_only or language in self.runtime.settings.languages):
+            return language
         return self.engine.language_of(actor)
 
     def actor_for(self, body: dict[str, Any], user_id: str, context: Any = None) -> Actor:
