@@ -68,13 +68,16 @@ class CaseListeners(HomeTab):
                 self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
                 return
             if channel and ts:
-                self.update(
-                    channel,
-                    ts,
-                    R.render_case_message_settled(
-                        self.message_blocks(body), case_status(result.case), case_buttons(result.case), result.case.id
-                    ),
+                # In the person's own DM the status is in their language; a team channel has none on file.
+                language = self.work_language(actor) if channel.startswith("D") else None
+                settled = R.render_case_message_settled(
+                    self.message_blocks(body),
+                    case_status(result.case, language),
+                    case_buttons(result.case),
+                    result.case.id,
+                    language,
                 )
+                self.update(channel, ts, settled)
             self._tell_clicker(body, user_id, result.message, NoticeKind.INFO)
             if not channel:  # clicked on the Home tab: show it as it is now
                 self.publish_home(body, user_id, context)

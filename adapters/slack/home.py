@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from slack_bolt import App, BoltContext
 from slack_bolt.context.ack import Ack
 
@@ -22,6 +24,7 @@ from adapters.slack.surface import SlackSurface, user_of
 from bot.cases.model import ACKNOWLEDGED, CLOSED, Case
 from bot.cases.service import CaseService
 from bot.conversation.events import Actor
+from bot.language.i18n.catalog import interface
 from bot.ops.reports import onboarding_progress
 
 log = logging.getLogger(__name__)
@@ -29,15 +32,24 @@ log = logging.getLogger(__name__)
 ONBOARDING = "onboarding"
 
 
-def case_status(case: Case) -> str:
-    """One line on a case notification saying where the case stands now."""
+def day_in(moment: date, language: str | None) -> str:
+    """ "01 Dec 2026", the month named in the reader's language by Babel's locale data ("01 Rhag 2026")."""
+    return format_date(moment, "dd MMM y", locale=language or "en")
+
+
+def case_status(case: Case, language: str | None = None) -> str:
+    """One line on a case notification saying where the case stands now, in ``language`` (the
+    reader's: the person who pressed, in their own DM; a team channel reads English)."""
+    _ = interface(language)
     if case.state == ACKNOWLEDGED:
-        return f"Acknowledged by {case.acknowledged_by_name or 'someone'}. The employee has been told."
+        return _("Acknowledged by {name}. The employee has been told.").format(
+            name=case.acknowledged_by_name or _("someone")
+        )
     if case.state == "resolved":
-        return f"Resolved by {case.closed_by_name or 'someone'}. The employee has been told."
+        return _("Resolved by {name}. The employee has been told.").format(name=case.closed_by_name or _("someone"))
     if case.state == "withdrawn":
-        return "Withdrawn by the employee: nothing more is needed."
-    return "Waiting for someone to acknowledge it."
+        return _("Withdrawn by the employee: nothing more is needed.")
+    return _("Waiting for someone to acknowledge it.")
 
 
 def case_buttons(case: Case) -> list[str]:
@@ -49,13 +61,17 @@ def case_buttons(case: Case) -> list[str]:
     return ["acknowledge", "resolve", "message_employee"]
 
 
-def home_case(case: Case, *, mine: bool) -> R.HomeCase:
+def home_case(case: Case, *, mine: bool, language: str | None = None) -> R.HomeCase:
+    _ = interface(language)
     if mine:
-        detail = "Sent to " + (", ".join(case.recipient_names()) or "the right people")
+        names = R.join_names(case.recipient_names(), language) or _("the right people")
+        detail = _("Sent to {names}").format(names=names)
         if case.acknowledged_by_name:
-            detail += f"; {case.acknowledged_by_name} is dealing with it"
+            detail += "; " + _("{name} is dealing with it").format(name=case.acknowledged_by_name)
     else:
-        detail = f"From {case.employee_name}, {case.created_at.strftime('%d %b %Y %H:%M')} UTC"
+        detail = _("From {name}, {when} UTC").format(
+            name=case.employee_name, when=f"{day_in(case.created_at, language)} {case.created_at.strftime('%H:%M')}"
+        )
     return R.HomeCase(case.id, case.flow_title, case.state, detail, tuple(case_buttons(case)))
 
 
@@ -103,7 +119,9 @@ class HomeTab(SlackSurface):
         if user_id:
             self.later(user_id, lambda: self.publish_home(body, user_id, context))
 
-    def home_data(self, actor: Actor) -> R.HomeData:
+    def home_data(self, actor: Actor, language: str | None = None) -> R.HomeData:
+        """What the tab shows, its sentences in ``language`` (the person's, ``engine.language_of``)."""
+        _ = interface(language)
         unfinished = self.engine.unfinished(actor)
         data = R.HomeData(
             unfinished=R.HomeUnfinished(unfinished.conversation_id, unfinished.flow_title, unfinished.question)
@@ -113,11 +131,11 @@ class HomeTab(SlackSurface):
         notes = []
         try:
             with self.gate:
-                onboarding, done = self.onboarding_status(actor)
+                onboarding, done = self.onboarding_status(actor, language)
             data = replace(data, onboarding=onboarding, onboarding_done=done)
         except Exception:
             log.exception("could not read the onboarding status for the Home tab")
-            notes.append("Your onboarding status could not be loaded just now.")
+            notes.append(_("Your onboarding status could not be loaded just now."))
         if self.gated_cases is not None:
             try:
                 own = self.gated_cases.cases_for(actor, include_closed=False)
@@ -126,32 +144,41 @@ class HomeTab(SlackSurface):
                 manages = bool(person and (person.roles or self._manages_anyone(person.id)))
                 data = replace(
                     data,
-                    open_cases=[home_case(c, mine=True) for c in own],
-                    waiting_cases=[home_case(c, mine=False) for c in waiting] if (waiting or manages) else None,
+                    open_cases=[home_case(c, mine=True, language=language) for c in own],
+                    waiting_cases=[home_case(c, mine=False, language=language) for c in waiting]
+                    if (waiting or manages)
+                    else None,
                 )
             except Exception:
                 log.exception("could not read cases for the Home tab")
-                notes.append("Your cases could not be loaded just now; open the Home tab again in a moment.")
+                notes.append(_("Your cases could not be loaded just now; open the Home tab again in a moment."))
         return replace(data, note=" ".join(notes) or None)
 
     def _manages_anyone(self, person_id: str) -> bool:
         directory = self.runtime.directory
         return bool(directory is not None and directory.reports_of(person_id))
 
-    def onboarding_status(self, actor: Actor) -> tuple[str | None, bool]:
+    def onboarding_status(self, actor: Actor, language: str | None = None) -> tuple[str | None, bool]:
         """A sentence about the person's onboarding check, and whether it is done (None: no such flow)."""
+        _ = interface(language)
         if ONBOARDING not in self.runtime.library:
             return None, False
         progress = onboarding_progress(self.runtime.store, self.runtime.library, actor.user_id, flow_id=ONBOARDING)
         if progress.completed_at is None:
             if progress.in_progress:
-                return "You started the onboarding check but have not finished it.", False
+                return _("You started the onboarding check but have not finished it."), False
             if progress.attempts:
-                return "You stopped the onboarding check before the end. You can do it again any time.", False
-            return "You have not done the onboarding check yet. It takes about five minutes.", False
-        score = f", with {progress.score[0]} of {progress.score[1]} right" if progress.score else ""
-        return f"✅ Done on {progress.completed_at.strftime('%d %b %Y')}{score}.", True
+                return _("You stopped the onboarding check before the end. You can do it again any time."), False
+            return _("You have not done the onboarding check yet. It takes about five minutes."), False
+        day = day_in(progress.completed_at, language)
+        if progress.score:
+            right, out_of = progress.score
+            return "✅ " + _("Done on {day}, with {right} of {out_of} right.").format(
+                day=day, right=right, out_of=out_of
+            ), True
+        return "✅ " + _("Done on {day}.").format(day=day), True
 
     def publish_home(self, body: dict[str, Any], user_id: str, context: BoltContext | None = None) -> None:
         actor = self.actor_for(body, user_id, context)
-        self.web.views_publish(user_id=user_id, view=R.render_home(self.home_data(actor)))
+        language = self.engine.language_of(actor)
+        self.web.views_publish(user_id=user_id, view=R.render_home(self.home_data(actor, language), language))

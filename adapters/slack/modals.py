@@ -21,6 +21,7 @@ from adapters.slack.surface import user_of
 from bot.conversation.events import Start
 from bot.conversation.replies import NoticeKind, Outcome
 from bot.errors import NotAllowed
+from bot.language.i18n.catalog import interface
 
 
 class ModalListeners(ConversationListeners, CaseListeners):
@@ -46,8 +47,12 @@ class ModalListeners(ConversationListeners, CaseListeners):
         if not user_id or not trigger:
             return
         flows = [(f.id, f.title) for f in self.runtime.library.all()]
-        view = R.render_start_modal(flows)
-        self.right_away(user_id, lambda: self.web.views_open(trigger_id=trigger, view=view))
+
+        def job() -> None:
+            language = self.engine.language_of(self.actor_for(body, user_id, context))
+            self.web.views_open(trigger_id=trigger, view=R.render_start_modal(flows, language))
+
+        self.right_away(user_id, job)
 
     def on_start_submitted(self, ack: Ack, body: dict[str, Any], context: BoltContext, view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
@@ -75,10 +80,11 @@ class ModalListeners(ConversationListeners, CaseListeners):
             actor = self.actor_for(body, user_id, context)
             outcomes = [r for r in self.resume_turn(user_id, actor, conversation_id) if isinstance(r, Outcome)]
             if not outcomes or outcomes[0].escalation is None or outcomes[0].case_id:
-                self._tell(user_id, channel, "There is nothing left to send from this check.", NoticeKind.INFO)
+                _ = interface(outcomes[0].language if outcomes else self.engine.language_of(actor))
+                self._tell(user_id, channel, _("There is nothing left to send from this check."), NoticeKind.INFO)
                 return
             metadata = "|".join([conversation_id, channel or "", ts or ""])
-            view = R.render_note_modal(metadata, outcomes[0].escalation.preview)
+            view = R.render_note_modal(metadata, outcomes[0].escalation.preview, outcomes[0].language)
             self.web.views_open(trigger_id=trigger, view=view)
 
         self.right_away(user_id, job)
@@ -86,12 +92,13 @@ class ModalListeners(ConversationListeners, CaseListeners):
     def on_note_submitted(self, ack: Ack, body: dict[str, Any], context: BoltContext, view: dict[str, Any]) -> None:
         values = (view.get("state") or {}).get("values") or {}
         note = str(((values.get(R.NOTE_BLOCK) or {}).get(R.NOTE_ACTION) or {}).get("value") or "").strip()
+        metadata, language = R.metadata_language(str(view.get("private_metadata") or ""))
         if not note:
-            ack(response_action="errors", errors={R.NOTE_BLOCK: "Write a short note, or close this and use Send."})
+            ack(response_action="errors", errors={R.NOTE_BLOCK: interface(language)(R.NOTE_EMPTY)})
             return
         ack()
         user_id = user_of(body, context)
-        conversation_id, _, rest = str(view.get("private_metadata") or "").partition("|")
+        conversation_id, _, rest = metadata.partition("|")
         channel, _, ts = rest.partition("|")
         delivery = self.view_delivery(view)
 
@@ -120,7 +127,9 @@ class ModalListeners(ConversationListeners, CaseListeners):
             except NotAllowed as err:
                 self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
                 return
-            self.web.views_open(trigger_id=trigger, view=R.render_case_message_modal(case.id, case.employee_name))
+            language = self.work_language(actor)
+            view = R.render_case_message_modal(case.id, case.employee_name, language)
+            self.web.views_open(trigger_id=trigger, view=view)
 
         self.right_away(user_id, job)
 
@@ -129,12 +138,12 @@ class ModalListeners(ConversationListeners, CaseListeners):
     ) -> None:
         values = (view.get("state") or {}).get("values") or {}
         text = str(((values.get(R.MESSAGE_BLOCK) or {}).get(R.MESSAGE_ACTION) or {}).get("value") or "").strip()
+        case_id, language = R.metadata_language(str(view.get("private_metadata") or ""))
         if not text:
-            ack(response_action="errors", errors={R.MESSAGE_BLOCK: "Write a message, or close this."})
+            ack(response_action="errors", errors={R.MESSAGE_BLOCK: interface(language)(R.MESSAGE_EMPTY)})
             return
         ack()
         user_id = user_of(body, context)
-        case_id = str(view.get("private_metadata") or "")
         delivery = self.view_delivery(view)
 
         def job() -> None:

@@ -52,6 +52,7 @@ from bot.conversation.replies import (
     language_of,
 )
 from bot.language.i18n.catalog import N_, in_words, interface
+from bot.language.i18n.catalog import available as i18n_available
 from bot.language.i18n.languages import join_names as join_in
 
 VERDICT_EMOJI = {
@@ -90,6 +91,10 @@ MENU_LABELS = {
 RESTS_ON = N_("The policy this answer rests on")
 CHOOSE_SITUATION = N_("Choose a situation")
 CASE_REFERENCE = N_("Case reference: {case}")
+SEND_LABEL = N_("Send")
+CANCEL_LABEL = N_("Cancel")
+# A modal title holds 24 characters: the button's "Anfon neges at y cyflogai" does not fit.
+CASE_MESSAGE_TITLE = N_("Write to the employee")
 QUESTION_BLOCK = "question"
 LANGUAGE_BLOCK = "language_switch"
 ESCALATION_BLOCK_PREFIX = "escalation"
@@ -598,82 +603,109 @@ class HomeData:
     note: str | None = None  # shown when part of the page could not be loaded
 
 
-def _case_line(c: HomeCase) -> str:
+CASE_STATES = {
+    "open": N_("open"),
+    "acknowledged": N_("acknowledged"),
+    "resolved": N_("resolved"),
+    "withdrawn": N_("withdrawn"),
+}
+CASE_SHORT = N_("Case {case}")
+
+
+def _case_line(c: HomeCase, language: str | None = None) -> str:
+    _ = interface(language)
     detail = f"\n{esc(c.detail)}" if c.detail else ""
-    return f"*{esc(c.title)}* · _{esc(c.status)}_{detail}\nCase `{esc(c.case_id[:8])}`"
+    status = _(CASE_STATES[c.status]) if c.status in CASE_STATES else c.status
+    case = _(CASE_SHORT).format(case=f"`{esc(c.case_id[:8])}`")
+    return f"*{esc(c.title)}* · _{esc(status)}_{detail}\n{case}"
 
 
-def render_home(data: HomeData) -> dict[str, Any]:
+def render_home(data: HomeData, language: str | None = None) -> dict[str, Any]:
+    """The Home tab in the person's language (``language``; the sentences in ``data`` already are)."""
+    _ = interface(language)
     blocks: list[Block] = [
         header("Policy Bot"),
         section(
-            "Not sure whether to post, reply, accept or act? Answer a few questions and get a clear "
-            "answer, a checklist and the policy paragraph it rests on.",
-            accessory=button("Start a check", A.START_CHECK, "home", style="primary"),
+            esc(
+                _(
+                    "Not sure whether to post, reply, accept or act? Answer a few questions and get a clear "
+                    "answer, a checklist and the policy paragraph it rests on."
+                )
+            ),
+            accessory=button(_("Start a check"), A.START_CHECK, "home", style="primary"),
         ),
     ]
     if data.unfinished is not None:
         u = data.unfinished
         blocks.append(
             section(
-                f"You were in the middle of *{esc(u.flow_title)}*:\n_{esc(u.question)}_",
-                accessory=button("Carry on", A.CONTINUE, u.conversation_id),
+                _("You were in the middle of {flow}:").format(flow=f"*{esc(u.flow_title)}*") + f"\n_{esc(u.question)}_",
+                accessory=button(_("Carry on"), A.CONTINUE, u.conversation_id),
             )
         )
     blocks.append({"type": "divider"})
-    blocks.append(header("Your open cases"))
+    blocks.append(header(_("Your open cases")))
     if data.open_cases:
         blocks.extend(
             section(
-                _case_line(c),
+                _case_line(c, language),
                 accessory=button(
-                    "Withdraw",
+                    _("Withdraw"),
                     A.CASE_WITHDRAW,
                     c.case_id,
                     confirm={
-                        "title": plain("Withdraw this case?"),
-                        "text": mrkdwn("The people it was sent to will be told nothing more is needed."),
-                        "confirm": plain("Withdraw"),
-                        "deny": plain("Keep it"),
+                        "title": plain(_("Withdraw this case?")),
+                        "text": mrkdwn(esc(_("The people it was sent to will be told nothing more is needed."))),
+                        "confirm": plain(_("Withdraw")),
+                        "deny": plain(_("Keep it")),
                     },
                 ),
             )
             for c in data.open_cases[:15]
         )
     else:
-        blocks.append(context("Nothing open. When a check is escalated, you can follow it here."))
+        blocks.append(context(esc(_("Nothing open. When a check is escalated, you can follow it here."))))
     if data.onboarding is not None:
         blocks.append({"type": "divider"})
-        blocks.append(header("Your onboarding"))
-        accessory = None if data.onboarding_done else button("Do it now", f"{A.START_FLOW}:home", "onboarding")
+        blocks.append(header(_("Your onboarding")))
+        accessory = None if data.onboarding_done else button(_("Do it now"), f"{A.START_FLOW}:home", "onboarding")
         blocks.append(section(esc(data.onboarding), accessory=accessory))
     if data.waiting_cases is not None:
         blocks.append({"type": "divider"})
-        blocks.append(header("Cases waiting for you"))
+        blocks.append(header(_("Cases waiting for you")))
         if data.waiting_cases:
             for c in data.waiting_cases[:20]:
-                blocks.append(section(_case_line(c)))
+                blocks.append(section(_case_line(c, language)))
                 buttons = [
-                    button(CASE_BUTTON_LABELS[a], A.CASE_ACTIONS[a], c.case_id, style="primary" if n == 0 else None)
+                    button(_(CASE_BUTTON_LABELS[a]), A.CASE_ACTIONS[a], c.case_id, style="primary" if n == 0 else None)
                     for n, a in enumerate(c.actions)
                     if a in A.CASE_ACTIONS
                 ]
                 if buttons:
                     blocks.append(actions(buttons, block_id=f"{CASE_ACTIONS_BLOCK}_{c.case_id}"[:255]))
         else:
-            blocks.append(context("Nothing is waiting for you."))
+            blocks.append(context(esc(_("Nothing is waiting for you."))))
     if data.note:
         blocks.append(context(f"⚠️ {esc(data.note)}"))
     return {"type": "home", "blocks": fit_blocks(blocks, limit=MAX_VIEW_BLOCKS)}
 
 
-def modal(callback_id: str, title: str, blocks: list[Block], *, submit: str, metadata: str = "") -> dict[str, Any]:
+def modal(
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    *,
+    submit: str,
+    metadata: str = "",
+    language: str | None = None,
+) -> dict[str, Any]:
+    """A modal; ``title`` and ``submit`` already in ``language``, which the Cancel button is put in."""
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
         "title": plain(clip(title, 24)),
         "submit": plain(clip(submit, 24)),
-        "close": plain("Cancel"),
+        "close": plain(clip(interface(language)(CANCEL_LABEL), 24)),
         "blocks": fit_blocks(blocks, limit=MAX_VIEW_BLOCKS),
     }
     if metadata:
@@ -681,6 +713,21 @@ def modal(callback_id: str, title: str, blocks: list[Block], *, submit: str, met
             raise ValueError("modal metadata too long: it carries ids only")
         view["private_metadata"] = metadata
     return view
+
+
+def with_language(metadata: str, language: str | None) -> str:
+    """A modal's ids and, last, the language it is written in: its submission's error message
+    (given in the three seconds before ``ack``, with no time to read the person's setting) is
+    then in the same language as the modal."""
+    return f"{metadata}|{language or ''}"
+
+
+def metadata_language(metadata: str) -> tuple[str, str | None]:
+    """``with_language`` undone: the ids, and the language (None: English, or an older modal)."""
+    ids, _, language = metadata.rpartition("|")
+    if not ids or language not in ("", *i18n_available()):
+        return metadata, None
+    return ids, language or None
 
 
 START_TEXT_BLOCK = "situation"
@@ -692,24 +739,29 @@ MESSAGE_BLOCK = "message"
 MESSAGE_ACTION = "message_text"
 
 
-def render_start_modal(flows: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def render_start_modal(flows: Sequence[tuple[str, str]], language: str | None = None) -> dict[str, Any]:
     """ "Start a check": describe the situation in words, or pick it from the list."""
+    _ = interface(language)
     blocks: list[Block] = [
         section(
-            "Describe what is happening in a few words, or pick the situation from the list. "
-            "The questions and the answer arrive in a private message from Policy Bot."
+            esc(
+                _(
+                    "Describe what is happening in a few words, or pick the situation from the list. "
+                    "The questions and the answer arrive in a private message from Policy Bot."
+                )
+            )
         ),
         {
             "type": "input",
             "block_id": START_TEXT_BLOCK,
             "optional": True,
-            "label": plain("What is happening?"),
+            "label": plain(_("What is happening?")),
             "element": {
                 "type": "plain_text_input",
                 "action_id": START_TEXT_ACTION,
                 "multiline": False,
                 "max_length": 500,
-                "placeholder": plain("e.g. someone threatened to sue me over a post"),
+                "placeholder": plain(_("e.g. someone threatened to sue me over a post")),
             },
         },
     ]
@@ -719,26 +771,32 @@ def render_start_modal(flows: Sequence[tuple[str, str]]) -> dict[str, Any]:
                 "type": "input",
                 "block_id": START_FLOW_BLOCK,
                 "optional": True,
-                "label": plain("Or choose the situation"),
+                "label": plain(_("Or choose the situation")),
                 "element": {
                     "type": "static_select",
                     "action_id": A.START_FLOW,
-                    "placeholder": plain("Choose a situation"),
+                    "placeholder": plain(_(CHOOSE_SITUATION)),
                     "options": [{"text": plain(title), "value": flow_id} for flow_id, title in flows],
                 },
             }
         )
-    return modal(A.START_MODAL, "Check the policy", blocks, submit="Start")
+    return modal(A.START_MODAL, _("Check the policy"), blocks, submit=_("Start"), language=language)
 
 
-def render_note_modal(conversation_id: str, preview: str) -> dict[str, Any]:
+NOTE_EMPTY = N_("Write a short note, or close this and use Send.")
+MESSAGE_EMPTY = N_("Write a message, or close this.")
+
+
+def render_note_modal(metadata: str, preview: str, language: str | None = None) -> dict[str, Any]:
+    """The escalation note: what will be sent, and a box for the person's own words."""
+    _ = interface(language)
     blocks: list[Block] = [
-        section("*This is what will be sent:*"),
+        section(f"*{esc(_('This is what will be sent:'))}*"),
         *[section(chunk) for chunk in split_text(quote(preview), 2900)],
         {
             "type": "input",
             "block_id": NOTE_BLOCK,
-            "label": plain("Your note (added at the end)"),
+            "label": plain(_("Your note (added at the end)")),
             "element": {
                 "type": "plain_text_input",
                 "action_id": NOTE_ACTION,
@@ -747,15 +805,24 @@ def render_note_modal(conversation_id: str, preview: str) -> dict[str, Any]:
             },
         },
     ]
-    return modal(A.NOTE_MODAL, "Add a note and send", blocks, submit="Send", metadata=conversation_id)
+    return modal(
+        A.NOTE_MODAL,
+        _("Add a note and send"),
+        blocks,
+        submit=_(SEND_LABEL),
+        metadata=with_language(metadata, language),
+        language=language,
+    )
 
 
-def render_case_message_modal(case_id: str, employee: str) -> dict[str, Any]:
+def render_case_message_modal(case_id: str, employee: str, language: str | None = None) -> dict[str, Any]:
+    """ "Message the employee": a box for the message, in the case worker's language."""
+    _ = interface(language)
     blocks: list[Block] = [
         {
             "type": "input",
             "block_id": MESSAGE_BLOCK,
-            "label": plain(f"Message to {employee}"),
+            "label": plain(_("Message to {name}").format(name=employee)),
             "element": {
                 "type": "plain_text_input",
                 "action_id": MESSAGE_ACTION,
@@ -763,6 +830,17 @@ def render_case_message_modal(case_id: str, employee: str) -> dict[str, Any]:
                 "max_length": 2000,
             },
         },
-        context(f"Sent as a direct message from Policy Bot, with your name. Case `{esc(case_id)}`."),
+        context(
+            esc(_("Sent as a direct message from Policy Bot, with your name."))
+            + " "
+            + _(CASE_SHORT).format(case=f"`{esc(case_id)}`")
+        ),
     ]
-    return modal(A.CASE_MESSAGE_MODAL, "Message the employee", blocks, submit="Send", metadata=case_id)
+    return modal(
+        A.CASE_MESSAGE_MODAL,
+        _(CASE_MESSAGE_TITLE),
+        blocks,
+        submit=_(SEND_LABEL),
+        metadata=with_language(case_id, language),
+        language=language,
+    )

@@ -19,8 +19,20 @@ from typing import Any
 
 from adapters.slack import actions as A
 from adapters.slack.limits import MAX_SECTION_TEXT, Block, split_text
-from adapters.slack.render import SlackMessage, actions, button, context, esc, header, modal, plain, section
+from adapters.slack.render import (
+    SlackMessage,
+    actions,
+    button,
+    context,
+    esc,
+    header,
+    modal,
+    plain,
+    section,
+    with_language,
+)
 from bot.cases.notify import Notification
+from bot.language.i18n.catalog import N_, interface
 
 CHANGE_SUBMITTED = "change_submitted"  # bot/publishing/notices.py
 CHANGE_DECIDED = "change_decided"
@@ -31,13 +43,43 @@ MAX_DIFF_SECTIONS = 8  # of up to 3,000 characters each: far more than a reviewe
 FENCE = "```"
 WHY_BLOCK = "review_why"
 WHY_ACTION = "review_why_text"
+WHY_EMPTY = N_("Say what the author should change.")
+# The core's English words on a review message (bot/publishing/notices.py), here so a reviewer
+# or author who reads another language gets them from the catalogue.
+SUBMITTED_TITLE = N_("A change to the flow library waits for your review ({change})")
+DECIDED_TITLE = N_("Your change to the flow library ({change})")
+FACT_WORDS = (
+    N_("Submitted by"),
+    N_("Note"),
+    N_("Flows"),
+    N_("Approvals needed"),
+    N_("Change"),
+    N_("(settings or citations)"),
+)
 
 
 def is_review(n: Notification) -> bool:
     return n.kind in REVIEW_KINDS
 
 
-def diff_sections(text: str, change_id: str) -> list[Block]:
+def title_of(n: Notification) -> str:
+    """The core's title, or in the recipient's language its catalogue wording (same change id)."""
+    if n.recipient.language in (None, "en"):
+        return n.title
+    pattern = DECIDED_TITLE if n.kind == CHANGE_DECIDED else SUBMITTED_TITLE
+    return interface(n.recipient.language)(pattern).format(change=n.case_id[:8])
+
+
+def facts_of(n: Notification) -> list[tuple[str, str]]:
+    """The facts with their labels (and the core's fixed values) in the recipient's language."""
+    _ = interface(n.recipient.language)
+    return [
+        (_(label) if label in FACT_WORDS else label, _(value) if value in FACT_WORDS else value)
+        for label, value in n.facts
+    ]
+
+
+def diff_sections(text: str, change_id: str, language: str | None = None) -> list[Block]:
     """The diff as preformatted sections of at most 3,000 characters, split between lines so the
     indentation survives; beyond ``MAX_DIFF_SECTIONS`` a pointer to the whole diff."""
     room = MAX_SECTION_TEXT - 2 * len(FENCE) - 2  # the fences and their line breaks
@@ -63,42 +105,50 @@ def diff_sections(text: str, change_id: str) -> list[Block]:
     blocks = [section(f"{FENCE}\n{chunk}\n{FENCE}") for chunk in chunks[:MAX_DIFF_SECTIONS]]
     if len(chunks) > MAX_DIFF_SECTIONS:
         whole = f"policybot library diff {esc(change_id[:8])}"
-        blocks.append(context(f"… the rest is left out here. The whole diff: `{whole}`"))
+        _ = interface(language)
+        rest = _("… the rest is left out here. The whole diff: {command}")
+        blocks.append(context(esc(rest).replace("{command}", f"`{whole}`")))
     return blocks
 
 
 def render_review_notification(n: Notification) -> SlackMessage:
-    """A review request (title, facts, diff, buttons) or, for the author, its outcome."""
+    """A review request (title, facts, diff, buttons) or, for the author, its outcome; the
+    adapter's words in the recipient's language (their directory entry's)."""
     if n.kind == CHANGE_DECIDED:
         return render_change_decided(n)
+    language = n.recipient.language
+    _ = interface(language)
     short = esc(n.case_id[:8])
-    blocks: list[Block] = [header("📝 " + n.title)]
-    facts = "\n".join(f"*{esc(label)}:* {esc(value)}" for label, value in n.facts)
+    title = title_of(n)
+    blocks: list[Block] = [header("📝 " + title)]
+    facts = "\n".join(f"*{esc(label)}:* {esc(value)}" for label, value in facts_of(n))
     if facts:
         blocks.extend(section(chunk) for chunk in split_text(facts))
-    blocks.extend(diff_sections(n.text, n.case_id))
+    blocks.extend(diff_sections(n.text, n.case_id, language))
     buttons = []
     if A.APPROVE_CHANGE in n.actions:
         confirm = {
-            "title": plain("Approve this change?"),
-            "text": plain("If it has all the approvals it needs, it is published and served within seconds."),
-            "confirm": plain("Approve"),
-            "deny": plain("Not yet"),
+            "title": plain(_("Approve this change?")),
+            "text": plain(_("If it has all the approvals it needs, it is published and served within seconds.")),
+            "confirm": plain(_("Approve")),
+            "deny": plain(_("Not yet")),
         }
-        buttons.append(button("Approve", A.APPROVE_CHANGE, n.case_id, style="primary", confirm=confirm))
+        buttons.append(button(_("Approve"), A.APPROVE_CHANGE, n.case_id, style="primary", confirm=confirm))
     if A.REQUEST_CHANGES in n.actions:
-        buttons.append(button("Request changes", A.REQUEST_CHANGES, n.case_id))
+        buttons.append(button(_("Request changes"), A.REQUEST_CHANGES, n.case_id))
     if buttons:
         blocks.append(actions(buttons, block_id=REVIEW_ACTIONS_BLOCK))
-    blocks.append(context(f"Try it first: `/policy preview {short}` · Change `{short}`"))
-    return SlackMessage(text=n.title, blocks=blocks)
+    words = _("Try it first: {command} · Change {change}")
+    blocks.append(context(words.format(command=f"`/policy preview {short}`", change=f"`{short}`")))
+    return SlackMessage(text=title, blocks=blocks)
 
 
 def render_change_decided(n: Notification) -> SlackMessage:
-    """A plain message to the author: what became of their change."""
-    lines = [f"*{esc(n.title)}*", esc(n.text)]
-    lines += [f"{esc(label)}: {esc(value)}" for label, value in n.facts]
-    return SlackMessage(text=f"{n.title}: {n.text}", blocks=[section(chunk) for chunk in split_text("\n".join(lines))])
+    """A plain message to the author: what became of their change (the core's sentence)."""
+    title = title_of(n)
+    lines = [f"*{esc(title)}*", esc(n.text)]
+    lines += [f"{esc(label)}: {esc(value)}" for label, value in facts_of(n)]
+    return SlackMessage(text=f"{title}: {n.text}", blocks=[section(chunk) for chunk in split_text("\n".join(lines))])
 
 
 def render_review_settled(blocks: list[Block], sentence: str) -> SlackMessage:
@@ -111,13 +161,14 @@ def render_review_settled(blocks: list[Block], sentence: str) -> SlackMessage:
     return SlackMessage(text=sentence, blocks=kept)
 
 
-def render_request_changes_modal(change_id: str, metadata: str) -> dict[str, Any]:
+def render_request_changes_modal(change_id: str, metadata: str, language: str | None = None) -> dict[str, Any]:
     """Why the change goes back: the author reads this, so it is required."""
+    _ = interface(language)
     blocks: list[Block] = [
         {
             "type": "input",
             "block_id": WHY_BLOCK,
-            "label": plain("What should the author change?"),
+            "label": plain(_("What should the author change?")),
             "element": {
                 "type": "plain_text_input",
                 "action_id": WHY_ACTION,
@@ -126,8 +177,16 @@ def render_request_changes_modal(change_id: str, metadata: str) -> dict[str, Any
             },
         },
         context(
-            "Sent to the author with your name. The change is closed; they edit it and submit again. "
-            f"Change `{esc(change_id[:8])}`"
+            esc(_("Sent to the author with your name. The change is closed; they edit it and submit again."))
+            + " "
+            + _("Change {change}").format(change=f"`{esc(change_id[:8])}`")
         ),
     ]
-    return modal(A.REQUEST_CHANGES_MODAL, "Request changes", blocks, submit="Send back", metadata=metadata)
+    return modal(
+        A.REQUEST_CHANGES_MODAL,
+        _("Request changes"),
+        blocks,
+        submit=_("Send back"),
+        metadata=with_language(metadata, language),
+        language=language,
+    )

@@ -19,11 +19,13 @@ from slack_bolt.context.ack import Ack
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack import actions as A
+from adapters.slack import render as R
 from adapters.slack import render_review as RR
 from adapters.slack.previews import PreviewRouting
 from adapters.slack.surface import user_of
 from bot.conversation.replies import NoticeKind
 from bot.errors import PolicybotError
+from bot.language.i18n.catalog import interface
 from bot.publishing.changes import Publishing
 
 APPROVE = "approve"  # Publishing.review_by_actor's words for the two buttons
@@ -78,7 +80,8 @@ class ReviewListeners(PreviewRouting):
             change_id = A.decode_plain_id(action.get("value"), "change")
             channel, ts = self.own_click(body, user_id)
             metadata = "|".join([change_id, channel or "", ts or ""])
-            self.web.views_open(trigger_id=trigger, view=RR.render_request_changes_modal(change_id, metadata))
+            language = self.work_language(self.actor_for(body, user_id, context), offered_only=False)
+            self.web.views_open(trigger_id=trigger, view=RR.render_request_changes_modal(change_id, metadata, language))
 
         self.right_away(user_id, job)
 
@@ -87,12 +90,13 @@ class ReviewListeners(PreviewRouting):
     ) -> None:
         values = (view.get("state") or {}).get("values") or {}
         why = str(((values.get(RR.WHY_BLOCK) or {}).get(RR.WHY_ACTION) or {}).get("value") or "").strip()
+        metadata, language = R.metadata_language(str(view.get("private_metadata") or ""))
         if not why:
-            ack(response_action="errors", errors={RR.WHY_BLOCK: "Say what the author should change."})
+            ack(response_action="errors", errors={RR.WHY_BLOCK: interface(language)(RR.WHY_EMPTY)})
             return
         ack()
         user_id = user_of(body, context)
-        change_id, _, rest = str(view.get("private_metadata") or "").partition("|")
+        change_id, _, rest = metadata.partition("|")
         channel, _, ts = rest.partition("|")
         delivery = self.view_delivery(view)
 

@@ -182,6 +182,19 @@ class SlackSurface:
 
     # ------------------------------------------------------------------------------ who
 
+    def work_language(self, actor: Actor, *, offered_only: bool = True) -> str:
+        """The language for someone's case and review work (a case's status line, "Message the
+        employee", "Request changes"): the language the message it comes from is written in.
+        That is their directory entry's, only when the settings offer it for a case (the case
+        service records it so) and as it stands for a review request (bot/publishing/notices.py
+        writes it so: ``offered_only=False``); else the language the bot speaks to them."""
+        directory = self.runtime.directory
+        person = directory.find(actor) if directory is not None else None
+        language = person.language if person is not None else None
+        if language and (not offered_only or language in self.runtime.settings.languages):
+            return language
+        return self.engine.language_of(actor)
+
     def actor_for(self, body: dict[str, Any], user_id: str, context: Any = None) -> Actor:
         """The person as the core knows them. The workspace is Bolt's ``context.team_id`` (an
         Enterprise Grid org-wide install has none: then ``enterprise_id``), else the body's."""

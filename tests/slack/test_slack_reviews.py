@@ -15,6 +15,7 @@ from conftest import GENERAL, REPO, SlackFactory, SlackHarness, all_text, button
 from fake_slack_api import BOT_TOKEN, FakeSlackAPI, Message
 from slack_requests import SIGNING_SECRET, dm_message, view_submission
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 from sqlalchemy import func, select
 
 from adapters.slack.config import SlackConfig
@@ -277,3 +278,58 @@ def test_a_preview_by_anyone_else_is_refused_privately(reviews: Reviews, user: s
 def test_policy_preview_followed_by_ordinary_words_is_an_ordinary_check(reviews: Reviews) -> None:
     reviews.slack.slash(KIM, "preview of my post was shared")
     assert MARK not in reviews.slack.last_dm(KIM).text and reviews.ephemeral_to(KIM) == []
+
+
+# ------------------------------------------------------------------------------ in Welsh
+
+
+@pytest.fixture
+def welsh_reviews(slack_factory: SlackFactory, fake_slack: FakeSlackAPI, tmp_path: Path) -> Reviews:
+    """The same library, with Lee, the reviewer, reading Welsh (his directory entry says so)."""
+    (tmp_path / "directory.yaml").write_text(
+        DIRECTORY.replace(f"slack_id: {LEE}}}", f"slack_id: {LEE}, language: cy}}"), encoding="utf-8"
+    )
+    (tmp_path / "flows").mkdir()
+    shutil.copy(REPO / "flows" / "legal-threat.test.yaml", tmp_path / "flows")
+    settings = tmp_path / "policybot.yaml"
+    settings.write_text(SETTINGS, encoding="utf-8")  # the directory entry alone says Welsh
+    for user, name in ((ASHA, "asha"), (LEE, "lee")):
+        fake_slack.add_user(user, name, f"{name}@council.example", name.title())
+    return Reviews(slack_factory(settings_path=settings), fake_slack, tmp_path)
+
+
+def test_a_welsh_reviewer_gets_the_review_request_and_the_reason_modal_in_welsh(welsh_reviews: Reviews) -> None:
+    change = welsh_reviews.submit()
+    assert welsh_reviews.deliver() == 1
+    message = welsh_reviews.review_message()
+    validate(message)
+    text = all_text(message)
+    short = change.id[:8]
+    assert f"Mae newid i’r llyfrgell lifoedd yn aros i chi ei adolygu ({short})" in message.text
+    assert "*Cyflwynwyd gan:* Asha Patel" in text and "*Cymeradwyaethau sydd eu hangen:* 1" in text
+    assert f"Rhowch gynnig arno yn gyntaf: `/policy preview {short}`" in text
+    assert button_labels(message) == ["Cymeradwyo", "Gofyn am newidiadau"]
+    assert "waits for your review" not in text and "Submitted by" not in text
+    _, approve = find_button(message, "Cymeradwyo")
+    assert approve["confirm"]["title"]["text"] == "Cymeradwyo’r newid hwn?"
+
+    welsh_reviews.slack.click(LEE, message, "Gofyn am newidiadau")
+    [opened] = welsh_reviews.fake.opened_views
+    view = opened["view"]
+    View(**view).validate_json()
+    assert view["title"]["text"] == "Gofyn am newidiadau" and view["submit"]["text"] == "Anfon yn ôl"
+    assert view["blocks"][0]["label"]["text"] == "Beth ddylai’r awdur ei newid?"
+    empty = {"review_why": {"review_why_text": {"type": "plain_text_input", "value": ""}}}
+    refused = welsh_reviews.slack.sender.interactive(
+        view_submission(LEE, "request_changes_modal", empty, private_metadata=view["private_metadata"])
+    )
+    assert refused.json()["errors"] == {"review_why": "Dywedwch beth ddylai’r awdur ei newid."}
+    values = {"review_why": {"review_why_text": {"type": "plain_text_input", "value": "Dyfynnwch y cymal"}}}
+    welsh_reviews.slack.sender.interactive(
+        view_submission(LEE, "request_changes_modal", values, private_metadata=view["private_metadata"])
+    )
+    welsh_reviews.slack.settle()
+    assert welsh_reviews.status(change) == "rejected"  # the language suffix did not get in the way
+    assert welsh_reviews.deliver() == 1
+    [told] = welsh_reviews.fake.messages_in(dm(ASHA))
+    assert f"Your change to the flow library ({short})" in all_text(told)  # Asha reads English

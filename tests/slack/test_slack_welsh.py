@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import EMPLOYEE, MANAGER, SlackFactory, SlackHarness, all_text, button_labels, dm
 from fake_slack_api import BOT_TOKEN, FakeSlackAPI, Message
-from slack_requests import SIGNING_SECRET
+from slack_requests import SIGNING_SECRET, app_home_opened, home_block_actions, view_submission
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
 from adapters.slack.config import SlackConfig
 from adapters.slack.notifier import SlackNotifier, make_notifier_client
@@ -166,3 +167,83 @@ def test_a_language_switch_that_was_tampered_with_is_refused(welsh: SlackHarness
     [refusal] = welsh.dm_messages(EMPLOYEE)[before:]
     assert "could not be read" in refusal.text
     assert welsh.runtime.engine.language_of(welsh.bot.people.actor("T0COUNCIL", EMPLOYEE)) == "cy"
+
+
+def valid_view(view: dict) -> dict:
+    """The view as slack_sdk's View model reads it (type, title, buttons, every block), valid."""
+    View(**view).validate_json()
+    for block in view["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+    return view
+
+
+def view_text(view: dict) -> str:
+    return all_text(Message(channel="", ts="", text="", blocks=view["blocks"]))
+
+
+def test_the_home_tab_and_the_start_modal_are_in_welsh_for_a_welsh_slack(welsh: SlackHarness) -> None:
+    welsh.event(app_home_opened(EMPLOYEE))
+    home = valid_view(welsh.fake.home_views[EMPLOYEE])
+    text = view_text(home)
+    assert "Eich achosion agored" in text and "Dim byd ar agor." in text
+    assert "Ddim yn siŵr a ddylech bostio" in text
+    assert "Your open cases" not in text and "Start a check" not in text
+    [start] = [b["accessory"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "start_check"]
+    assert start["text"]["text"] == "Dechrau gwiriad"
+
+    welsh.sender.interactive(home_block_actions(EMPLOYEE, {"action_id": "start_check", "value": start["value"]}))
+    welsh.settle()
+    [opened] = welsh.fake.opened_views
+    modal = valid_view(opened["view"])
+    assert modal["title"]["text"] == "Gwirio’r polisi" and modal["close"]["text"] == "Canslo"
+    assert "Beth sy’n digwydd?" in view_text(modal) and "What is happening?" not in view_text(modal)
+
+
+def test_a_welsh_manager_messages_the_employee_and_acknowledges_in_welsh(
+    welsh: SlackHarness, fake_slack: FakeSlackAPI
+) -> None:
+    welsh.slash(EMPLOYEE)
+    welsh.click(EMPLOYEE, welsh.last_dm(EMPLOYEE), LEGAL_THREAT_CY)
+    for label in ("Ar gyfrif neu dudalen y cyngor", "Ydy, mae’n dal i fyny", "Gallaf"):
+        welsh.click(EMPLOYEE, welsh.last_dm(EMPLOYEE), label)
+    deliver(welsh, fake_slack)
+    [to_bob] = welsh.fake.messages_in(dm(MANAGER))
+
+    welsh.click(MANAGER, to_bob, "Anfon neges at y cyflogai")
+    [opened] = welsh.fake.opened_views
+    modal = valid_view(opened["view"])
+    assert modal["title"]["text"] == "Ysgrifennu at y cyflogai" and modal["submit"]["text"] == "Anfon"
+    assert "Neges at Alice Employee" in view_text(modal)
+    empty = {"message": {"message_text": {"type": "plain_text_input", "value": " "}}}
+    refused = welsh.sender.interactive(
+        view_submission(MANAGER, "case_message_modal", empty, private_metadata=modal["private_metadata"])
+    )
+    assert refused.json() == {"response_action": "errors", "errors": {"message": "Ysgrifennwch neges, neu caewch hwn."}}
+    values = {"message": {"message_text": {"type": "plain_text_input", "value": "Dewch i’m gweld"}}}
+    welsh.sender.interactive(
+        view_submission(MANAGER, "case_message_modal", values, private_metadata=modal["private_metadata"])
+    )
+    welsh.settle()
+    deliver(welsh, fake_slack)
+    assert any("Dewch i’m gweld" in all_text(m) for m in welsh.dm_messages(EMPLOYEE))  # it reached Alice
+
+    welsh.click(MANAGER, to_bob, "Cydnabod")
+    acknowledged = valid(welsh.fake.message(to_bob.channel, to_bob.ts))
+    assert "✔️ Wedi’i gydnabod gan Bob Manager. Mae’r cyflogai wedi cael gwybod." in all_text(acknowledged)
+
+    # Bob's Home tab speaks as the bot does to him in a conversation: his Slack is in English. Only
+    # his case work (the case message and its status line, the modals about it) follows his
+    # directory entry's Welsh.
+    welsh.event(app_home_opened(MANAGER))
+    text = view_text(valid_view(welsh.fake.home_views[MANAGER]))
+    assert "Cases waiting for you" in text and "_acknowledged_" in text
+    # Alice's Home tab follows her Welsh Slack: her case, where it stands and who has it, in Welsh
+    welsh.event(app_home_opened(EMPLOYEE))
+    home = valid_view(welsh.fake.home_views[EMPLOYEE])
+    text = view_text(home)
+    assert "Eich achosion agored" in text and "_wedi’i gydnabod_" in text
+    assert "Wedi’i anfon at Bob Manager" in text and "mae Bob Manager yn delio ag ef" in text
+    [withdraw] = [b["accessory"] for b in home["blocks"] if b.get("accessory", {}).get("action_id") == "case_withdraw"]
+    assert withdraw["text"]["text"] == "Tynnu’n ôl" and withdraw["confirm"]["deny"]["text"] == "Ei gadw"
