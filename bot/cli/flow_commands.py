@@ -176,7 +176,7 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
     from bot.conversation.engine import Engine
     from bot.conversation.events import Actor, FreeText, Start
     from bot.conversation.library import FlowLibrary
-    from bot.conversation.replies import LanguageSwitch, Notice, NoticeKind, Outcome, Question, Reply
+    from bot.conversation.replies import Notice, NoticeKind, Outcome, Question, without_switch
     from bot.store import Store
 
     library = ctx.library
@@ -188,9 +188,7 @@ def run_command(ctx: CliContext, flow_id: str, answers: tuple[str, ...], as_json
     engine = Engine(library, store)
     actor = Actor(user_id="cli", display_name="You", locale=language)
 
-    def said(replies: list[Reply]) -> list[Reply]:
-        return [r for r in replies if not isinstance(r, LanguageSwitch)]  # no switch to press here
-
+    said = without_switch  # no switch to press here
     replies = said(engine.handle(actor, Start(flow_id=flow_id)))
     for answer in answers:
         current = replies[-1]

@@ -313,3 +313,9 @@ def language_of(replies: Sequence[Reply]) -> str | None:
         if isinstance(reply, Question | Outcome | SwitchOffer):
             return reply.language
     return None
+
+
+def without_switch(replies: Sequence[Reply]) -> list[Reply]:
+    """The replies with the language switch left out: what a scenario test or ``policybot run``
+    reads as "where the conversation is", since the switch is added after the last of them."""
+    return [r for r in replies if not isinstance(r, LanguageSwitch)]

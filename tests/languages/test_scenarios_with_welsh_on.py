@@ -1,0 +1,21 @@
+"""The shipped scenario tests pass when the council offers Welsh, whatever its default language:
+scenarios are written in English and run in English, and the language switch the core adds after
+every reply set is not a step of the conversation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli.main import cli
+
+
+@pytest.mark.parametrize("default", ["en", "cy"])
+def test_every_shipped_scenario_passes_with_welsh_offered(tmp_path: Path, default: str) -> None:
+    settings = tmp_path / "policybot.yaml"
+    settings.write_text(f"languages: [en, cy]\ndefault_language: {default}\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--settings", str(settings), "test"])
+    assert result.exit_code == 0, result.output[-2000:]
+    assert ", 0 failed" in result.output
