@@ -127,6 +127,7 @@ class Outbox:
         # another table of the same shape (the flow library's review notifications) is delivered
         # by the same code: bot/publishing/tables.py library_outbox
         self.table = table
+        self._insert = insert(table)  # built once: values come as parameters, the compiled form is cached
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.owner = owner or worker_id()
@@ -138,21 +139,22 @@ class Outbox:
         """Queue a notification inside the caller's transaction (it exists only if that commits)."""
         now = self.clock.now()
         conn.execute(
-            insert(self.table).values(
-                id=notification.id,
-                case_id=notification.case_id,
-                kind=notification.kind,
-                recipient=json.dumps(asdict(notification.recipient), separators=(",", ":")),
-                title=notification.title,
-                text=notification.text,
-                actions=json.dumps(list(notification.actions)),
-                facts=json.dumps([list(f) for f in notification.facts], ensure_ascii=False),
-                urgency=notification.urgency,
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=not_before or now,
-                created_at=now,
-            )
+            self._insert,
+            {
+                "id": notification.id,
+                "case_id": notification.case_id,
+                "kind": notification.kind,
+                "recipient": json.dumps(asdict(notification.recipient), separators=(",", ":")),
+                "title": notification.title,
+                "text": notification.text,
+                "actions": json.dumps(list(notification.actions)),
+                "facts": json.dumps([list(f) for f in notification.facts], ensure_ascii=False),
+                "urgency": notification.urgency,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+            },
         )
 
     # -- delivering ------------------------------------------------------------------------
