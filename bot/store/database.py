@@ -184,7 +184,7 @@ class Store:
         if claim is not None:
             # One statement that skips a repeat, instead of a savepoint around an insert that
             # fails (SAVEPOINT, INSERT, RELEASE: three round trips on every turn).
-            return bool(conn.execute(claim, row).rowcount == 1)
+            return conn.execute(claim, row).first() is not None  # no row back: the key was there
         try:
             with conn.begin_nested():
                 conn.execute(_INSERT_DELIVERY, row)
@@ -207,8 +207,10 @@ _INSERT_AUDIT = insert(audit)
 _INSERT_DELIVERY = insert(deliveries)
 # Both databases the store runs on say "insert unless the key is there" in one statement.
 _CLAIM_DELIVERY = {
-    "sqlite": sqlite_insert(deliveries).on_conflict_do_nothing(index_elements=["key"]),
-    "postgresql": postgresql_insert(deliveries).on_conflict_do_nothing(index_elements=["key"]),
+    "sqlite": sqlite_insert(deliveries).on_conflict_do_nothing(index_elements=["key"]).returning(deliveries.c.key),
+    "postgresql": postgresql_insert(deliveries)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(deliveries.c.key),
 }
 
 
