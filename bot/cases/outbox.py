@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, or_, select, update
 
 from bot.cases.model import DeliveryState
 from bot.cases.notify import DeliveryFailed, Notification, Notifier, Recipient
@@ -127,6 +127,13 @@ class Outbox:
         # another table of the same shape (the flow library's review notifications) is delivered
         # by the same code: bot/publishing/tables.py library_outbox
         self.table = table
+        # Built once: the values come as parameters, so SQLAlchemy's cache has them compiled.
+        self._insert = insert(table)
+        self._deliveries_of = (
+            select(table)
+            .where(table.c.case_id.in_(bindparam("b_ids", expanding=True)))
+            .order_by(table.c.created_at, table.c.id)
+        )
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.owner = owner or worker_id()
@@ -138,21 +145,22 @@ class Outbox:
         """Queue a notification inside the caller's transaction (it exists only if that commits)."""
         now = self.clock.now()
         conn.execute(
-            insert(self.table).values(
-                id=notification.id,
-                case_id=notification.case_id,
-                kind=notification.kind,
-                recipient=json.dumps(asdict(notification.recipient), separators=(",", ":")),
-                title=notification.title,
-                text=notification.text,
-                actions=json.dumps(list(notification.actions)),
-                facts=json.dumps([list(f) for f in notification.facts], ensure_ascii=False),
-                urgency=notification.urgency,
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=not_before or now,
-                created_at=now,
-            )
+            self._insert,
+            {
+                "id": notification.id,
+                "case_id": notification.case_id,
+                "kind": notification.kind,
+                "recipient": json.dumps(asdict(notification.recipient), separators=(",", ":")),
+                "title": notification.title,
+                "text": notification.text,
+                "actions": json.dumps(list(notification.actions)),
+                "facts": json.dumps([list(f) for f in notification.facts], ensure_ascii=False),
+                "urgency": notification.urgency,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+            },
         )
 
     # -- delivering ------------------------------------------------------------------------
@@ -302,11 +310,7 @@ class Outbox:
         found: dict[str, list[DeliveryState]] = {cid: [] for cid in case_ids}
         if not case_ids:
             return found
-        rows = conn.execute(
-            select(self.table)
-            .where(self.table.c.case_id.in_(case_ids))
-            .order_by(self.table.c.created_at, self.table.c.id)
-        ).mappings()
+        rows = conn.execute(self._deliveries_of, {"b_ids": case_ids}).mappings()
         for row in rows:
             recipient = json.loads(row["recipient"])
             found[row["case_id"]].append(

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, and_, or_, select
+from sqlalchemy import Connection, RowMapping, and_, bindparam, or_, select
 
 from bot.cases.access import NOT_YOURS, UNKNOWN_PERSON, CaseAccess
 from bot.cases.model import LIVE, Answered, Case, CaseEvent, CaseRecipient, Cited, DeliveryState, UnknownCase
@@ -124,7 +124,7 @@ class CaseReader:
         return case
 
     def load(self, conn: Connection, case_id: str) -> Case | None:
-        row = conn.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
+        row = conn.execute(_LOAD_CASE, {"b_id": case_id}).mappings().first()
         if row is None:
             return None
         return self.cases(conn, [row])[0]
@@ -135,9 +135,7 @@ class CaseReader:
         if not ids:
             return []
         recipients: dict[str, list[CaseRecipient]] = {i: [] for i in ids}
-        for r in conn.execute(
-            select(case_recipients).where(case_recipients.c.case_id.in_(ids)).order_by(case_recipients.c.id)
-        ).mappings():
+        for r in conn.execute(_RECIPIENTS_OF, {"b_ids": ids}).mappings():
             recipients[r["case_id"]].append(
                 CaseRecipient(
                     kind=r["kind"],
@@ -156,12 +154,25 @@ class CaseReader:
                 )
             )
         events: dict[str, list[CaseEvent]] = {i: [] for i in ids}
-        for e in conn.execute(
-            select(case_events).where(case_events.c.case_id.in_(ids)).order_by(case_events.c.at, case_events.c.id)
-        ).mappings():
+        for e in conn.execute(_EVENTS_OF, {"b_ids": ids}).mappings():
             events[e["case_id"]].append(CaseEvent(e["at"], e["action"], e["actor"], e["actor_name"], e["detail"]))
         deliveries = self.outbox.deliveries(conn, ids)
         return [_case(row, recipients[row["id"]], events[row["id"]], deliveries[row["id"]]) for row in rows]
+
+
+# Built once (every case opened is read back in its turn): the ids come as parameters, so
+# SQLAlchemy finds the compiled statements in its cache without rebuilding them.
+_LOAD_CASE = select(cases).where(cases.c.id == bindparam("b_id"))
+_RECIPIENTS_OF = (
+    select(case_recipients)
+    .where(case_recipients.c.case_id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(case_recipients.c.id)
+)
+_EVENTS_OF = (
+    select(case_events)
+    .where(case_events.c.case_id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(case_events.c.at, case_events.c.id)
+)
 
 
 def _case(

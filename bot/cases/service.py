@@ -53,6 +53,12 @@ from bot.language.flow_model import Duration
 from bot.language.settings import Settings
 from bot.store import Store
 
+# Built once: the values come as parameters, so SQLAlchemy finds the compiled insert in its
+# cache instead of rebuilding the statement and its cache key on every case opened.
+_INSERT_CASES = insert(cases)
+_INSERT_CASE_RECIPIENTS = insert(case_recipients)
+_INSERT_CASE_EVENTS = insert(case_events)
+
 MESSAGE_LIMIT = 2000  # characters in a message between a recipient and the employee
 RESOLUTION_LIMIT = 1000
 
@@ -112,7 +118,8 @@ class CaseService:
         employee_name = employee.name if employee else (draft.employee.display_name or draft.employee.user_id)
         ack_due = self.hours.deadline(now, draft.deadline) if draft.deadline is not None else None
         conn.execute(
-            insert(cases).values(
+            _INSERT_CASES,
+            dict(
                 id=case_id,
                 conversation_id=draft.conversation_id,
                 employee_user_id=draft.employee.user_id,
@@ -151,7 +158,7 @@ class CaseService:
                 ack_due_at=ack_due,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
         added = self._add_recipients(conn, case_id, self._resolve(draft.targets, employee, employee_name), 0, now)
         self._event(
@@ -409,7 +416,8 @@ class CaseService:
                 continue
             existing.add((recipient.kind, recipient.key))
             conn.execute(
-                insert(case_recipients).values(
+                _INSERT_CASE_RECIPIENTS,
+                dict(
                     case_id=case_id,
                     kind=recipient.kind,
                     key=recipient.key,
@@ -425,7 +433,7 @@ class CaseService:
                     note=recipient.note,
                     language=recipient.language,
                     added_at=now,
-                )
+                ),
             )
             added.append(recipient)
         return added
@@ -434,9 +442,10 @@ class CaseService:
         self, conn: Connection, case_id: str, action: str, actor: str, actor_name: str, detail: str | None = None
     ) -> None:
         conn.execute(
-            insert(case_events).values(
+            _INSERT_CASE_EVENTS,
+            dict(
                 case_id=case_id, at=self.clock.now(), action=action, actor=actor, actor_name=actor_name, detail=detail
-            )
+            ),
         )
 
 

@@ -22,6 +22,10 @@ from bot.cases.tables import timers
 from bot.clock import Clock
 from bot.store import Store
 
+# Built once: the values come as parameters, so SQLAlchemy finds the compiled insert in its
+# cache instead of rebuilding the statement and its cache key on every case opened.
+_INSERT_TIMERS = insert(timers)
+
 ACK_DEADLINE = "ack_deadline"
 PENDING = "pending"
 FIRED = "fired"
@@ -40,7 +44,7 @@ def schedule(conn: Connection, case_id: str, kind: str, due_at: datetime, now: d
     """Add a timer inside the caller's transaction; returns its id."""
     timer_id = uuid.uuid4().hex
     conn.execute(
-        insert(timers).values(id=timer_id, case_id=case_id, kind=kind, due_at=due_at, status=PENDING, created_at=now)
+        _INSERT_TIMERS, dict(id=timer_id, case_id=case_id, kind=kind, due_at=due_at, status=PENDING, created_at=now)
     )
     return timer_id
 

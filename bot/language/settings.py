@@ -269,7 +269,8 @@ class Settings:
 
     def target_name(self, target: str, language: str | None = None) -> str:
         """A target's name, in ``language`` when the settings or the catalogue have it."""
-        name = str(self.targets.get(target, {}).get("name", target.replace("_", " ")))
+        # Read in place: ``targets`` copies every contact, and template_org asks for each name.
+        name = str(self.data["escalation"].get(target, {}).get("name", target.replace("_", " ")))
         if not language or language == ENGLISH:
             return name
         own = self.data.get("translations", {}).get(language, {}).get("escalation", {}).get(target)
@@ -328,7 +329,7 @@ class Settings:
                 for key, value in org.items()
             }
         org["rules"] = self.rules
-        org["contacts"] = {target: self.target_name(target, language) for target in self.targets}
+        org["contacts"] = {target: self.target_name(target, language) for target in self.data["escalation"]}
         return org
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock, SystemClock
@@ -56,6 +56,16 @@ FAILED = "failed"
 RECORD_RETRIES = RetryPolicy(attempts=3, base_seconds=0.1, cap_seconds=0.5)
 # Marking an event done or retried after its work: worth a little longer.
 BOOKKEEPING_RETRIES = RetryPolicy(attempts=4, base_seconds=0.1, cap_seconds=1.0)
+
+
+# Built once: SQLAlchemy then finds the compiled form in its cache without rebuilding the
+# statement and its cache key on every click (the values come as parameters).
+_RECORD = insert(inbound_events)
+_FINISH = (
+    update(inbound_events)
+    .where(inbound_events.c.id == bindparam("b_id"))
+    .values(status=DONE, payload=None, lease_owner=None, lease_until=None)
+)
 
 
 @dataclass(frozen=True)
@@ -120,27 +130,26 @@ class InboundJournal:
 
         def write() -> InboundEvent | None:
             now = self.clock.now()
-            with self.store.transaction() as conn:
-                try:
-                    with conn.begin_nested():
-                        inserted = conn.execute(
-                            insert(inbound_events).values(
-                                key=key,
-                                platform=self.platform,
-                                person=person[:200],
-                                payload=text,
-                                status=PENDING,
-                                attempts=1,
-                                lease_owner=self.owner,
-                                lease_until=now + self.lease,
-                                received_at=now,
-                            )
-                        ).inserted_primary_key
-                        assert inserted is not None
-                        new_id = inserted[0]
-                except IntegrityError:
-                    return None
-            return InboundEvent(int(new_id), key, self.platform, person, payload, 1, now)
+            row = {
+                "key": key,
+                "platform": self.platform,
+                "person": person[:200],
+                "payload": text,
+                "status": PENDING,
+                "attempts": 1,
+                "lease_owner": self.owner,
+                "lease_until": now + self.lease,
+                "received_at": now,
+            }
+            # The insert is the transaction's only statement, so a repeated key rolls the whole
+            # transaction back: no savepoint needed (two statements fewer before every ack).
+            try:
+                with self.store.transaction() as conn:
+                    inserted = conn.execute(_RECORD, row).inserted_primary_key
+            except IntegrityError:
+                return None
+            assert inserted is not None
+            return InboundEvent(int(inserted[0]), key, self.platform, person, payload, 1, now)
 
         event = retry_transient(write, "writing an inbound event", policy=RECORD_RETRIES)
         if event is not None:
@@ -156,17 +165,7 @@ class InboundJournal:
 
         def write() -> None:
             with self.store.transaction() as conn:
-                conn.execute(
-                    update(inbound_events)
-                    .where(inbound_events.c.id == event.id)
-                    .values(
-                        status=DONE,
-                        payload=None,
-                        lease_owner=None,
-                        lease_until=None,
-                        finished_at=self.clock.now(),
-                    )
-                )
+                conn.execute(_FINISH, {"b_id": event.id, "finished_at": self.clock.now()})
 
         retry_transient(write, "marking an inbound event done", policy=BOOKKEEPING_RETRIES)
 
