@@ -124,7 +124,7 @@ def test_an_author_edits_checks_tries_and_submits_a_reviewer_approves_and_the_bo
     check_page(page, "04-edit")
     editor = page.get_by_label("negative-comment.yaml")
     original = editor.input_value()
-    editor.fill(original.replace("next: rules}", "next: rulez}"))
+    editor.fill(original.replace("next: rules\n", "next: rulez\n"))
     page.get_by_role("button", name="Check").click()
     problems = page.locator("ul.problems li")
     assert problems.count() >= 1

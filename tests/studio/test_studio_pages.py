@@ -19,7 +19,7 @@ from bot.ops.reports import flow_stats
 from bot.store.schema import audit
 from tests.studio.cases_kit import raise_case
 
-BROKEN = ("next: rules}", "next: rulez}")  # a typo in where an answer leads
+BROKEN = ("next: rules\n", "next: rulez\n")  # a typo in where an answer leads
 
 
 def _actions(studio) -> list[str]:
