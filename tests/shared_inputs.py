@@ -47,3 +47,14 @@ def policy_texts() -> Path:
         "the policy texts",
         "set POLICYBOT_POLICY_DIR or put them in ../shared/policy",
     )
+
+
+def need_tools(problems: list[str]) -> None:
+    """Nothing when ``problems`` is empty (Node, Chromium, npm packages: what a browser or Node test
+    needs is there); else skip saying what to install, and fail when CI requires every input."""
+    if not problems:
+        return
+    problem = "; ".join(problems)
+    if services_required():
+        pytest.fail(f"{problem}; POLICYBOT_REQUIRE_SERVICES=1 says it must be there")
+    pytest.skip(problem)

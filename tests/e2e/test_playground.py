@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import services_required
+from tests.shared_inputs import need_tools
 from tests.teams.conftest import RunningBot
 from tests.teams.fake_connector import FakeConnector
 
@@ -55,10 +55,7 @@ def _free_port() -> int:
 @pytest.fixture
 def playground(bot: RunningBot, tmp_path: Path) -> Iterator[str]:
     problem = _missing()
-    if problem is not None:
-        if services_required():
-            pytest.fail(f"{problem}; POLICYBOT_REQUIRE_SERVICES=1 says it must be there")
-        pytest.skip(problem)
+    need_tools([problem] if problem else [])
     port = _free_port()
     binary = HERE / "node_modules" / ".bin" / "agentsplayground"
     process = subprocess.Popen(

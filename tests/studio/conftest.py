@@ -147,7 +147,8 @@ class Client:
         history: list[requests.Response] = []
         for _ in range(10):
             headers = {"Cookie": f"{COOKIE}={self.cookie}"} if self.cookie and url.startswith(self.base) else {}
-            response = self.http.request(method, url, data=form, headers=headers, allow_redirects=False, timeout=30)
+            # 180 s: a submit runs the scenario tests, which take a while on a busy machine
+            response = self.http.request(method, url, data=form, headers=headers, allow_redirects=False, timeout=180)
             if url.startswith(self.base):
                 self._remember(response)
             if not (follow and response.status_code in (301, 302, 303, 307) and "Location" in response.headers):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import services_required
+from tests.shared_inputs import need_tools
 from tests.studio.cases_kit import raise_case
 from tests.studio.conftest import IDENTITIES
 from tests.studio.test_studio_policies import V1
@@ -46,10 +46,7 @@ def _need_browser() -> None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         problems.append("the playwright package is not installed")
-    if problems:
-        if services_required():
-            pytest.fail("; ".join(problems) + "; POLICYBOT_REQUIRE_SERVICES=1 says they must be there")
-        pytest.skip("; ".join(problems))
+    need_tools(problems)
 
 
 @pytest.fixture(scope="module")

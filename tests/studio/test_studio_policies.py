@@ -23,7 +23,7 @@ def _upload(client, name: str, data: bytes, source_id: str = "notts"):
     headers = {"Cookie": f"{COOKIE}={client.cookie}"}  # a multipart form, as the browser sends it
     response = requests.post(
         client.base + "/policies/import", data={"csrf": client.csrf, "id": source_id}, files=files, headers=headers,
-        timeout=30,
+        timeout=180,
     )  # fmt: skip
     return response
 

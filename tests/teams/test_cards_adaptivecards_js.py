@@ -23,7 +23,7 @@ import pytest
 from adapters.teams import cards
 from bot.cases.notify import Notification, Recipient
 from bot.conversation.library import default_flows_dir
-from tests.conftest import services_required
+from tests.shared_inputs import need_tools
 
 from . import test_all_cards, test_welsh
 from .conftest import TEST_FLOWS
@@ -38,12 +38,9 @@ def node_or_skip() -> str:
         problem = "Node.js is not installed (apt-get install nodejs)"
     elif not (JS / "node_modules" / "adaptivecards").is_dir():
         problem = "the adaptivecards package is not installed: run `npm ci` in tests/teams/js"
-    if problem is None:
-        assert node is not None
-        return node
-    if services_required():
-        pytest.fail(f"{problem}; POLICYBOT_REQUIRE_SERVICES=1 says it must be there")
-    pytest.skip(problem)
+    need_tools([problem] if problem else [])
+    assert node is not None
+    return node
 
 
 def every_card(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
