@@ -8,6 +8,8 @@ are computed once per process: the flows served do not change until it restarts.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from aiohttp import web
 from adapters.studio.app import STUDIO, Studio, require, studio_of
 from adapters.studio.changes import desk_for
 from adapters.studio.svg import flow_diagram
-from bot.conversation.library import default_flows_dir
+from bot.conversation.library import FlowLibrary, default_flows_dir
 from bot.conversation.paths import all_paths
 from bot.conversation.scenarios import Report, run_scenarios, scenario_files
 from bot.errors import Problem, UnknownFlow
@@ -45,12 +47,38 @@ def flows_folder(studio: Studio) -> Path:
     return studio.flows_dir or default_flows_dir()
 
 
+_REPORTS: dict[str, Report] = {}  # by what the results depend on; a studio restart reuses them
+_REPORTS_LOCK = threading.Lock()
+
+
+def _report_key(library: FlowLibrary, files: list[Path]) -> str:
+    """What scenario results depend on: every flow version, the settings, the scenario files."""
+    digest = hashlib.sha256()
+    for flow in library.all():
+        digest.update(f"{flow.id}={flow.version};".encode())
+    digest.update(json.dumps(library.settings.data, sort_keys=True, default=str).encode())
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def run_scenario_tests(studio: Studio) -> None:
     """Run every flow's scenario tests once (seconds to a minute: each walks the engine on a
-    database of its own); started in a thread when the studio starts, so no page waits for it."""
+    database of its own); started in a thread when the studio starts, so no page waits for it.
+    The same library, settings and scenario files give the same results, so a second studio in
+    the same process (a restart, the tests) takes them from memory."""
     library = studio.runtime.library
     try:
-        studio.cache["scenarios"] = run_scenarios(library, scenario_files([flows_folder(studio)]))
+        files = scenario_files([flows_folder(studio)])
+        key = _report_key(library, files)
+        with _REPORTS_LOCK:
+            report = _REPORTS.get(key)
+            if report is None:
+                report = run_scenarios(library, files)
+                if len(_REPORTS) > 16:
+                    _REPORTS.clear()
+                _REPORTS[key] = report
+        studio.cache["scenarios"] = report
     finally:
         studio.scenarios_done.set()
 
