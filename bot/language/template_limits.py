@@ -15,8 +15,10 @@ then pinning workers with gigabytes of memory):
   operators are also never folded at compile time, which is how ``10**(10**9)`` in a branch
   condition used to hang ``validate`` before anything was shown.
 - Each render has a budget (``RenderBudget``): loop steps, characters produced (output, joins,
-  ``~``, and each loop step's own text) and wall-clock time, checked at every loop step, output
-  and operator. The loop and ``~`` checks are filters the code generator wraps round every
+  ``~``, and each loop step's own text) and processor time, checked at every loop step, output
+  and operator. The time is the rendering thread's own CPU time (``time.thread_time``), not the
+  wall clock: a template is refused for the work it does, never because the machine was busy
+  with something else (CI once refused a shipped flow's advice on a loaded 2-core runner). The loop and ``~`` checks are filters the code generator wraps round every
   ``for`` and ``~`` (their names hold a ``:``, so no template can name them).
 - List, tuple and dict literals, ``+`` and ``*`` are held to ``MAX_TEXT`` by weight (the
   characters the value would print as), so no value a template can build is big to print,
@@ -48,7 +50,7 @@ MAX_OUTPUT = 20_000  # characters one rendered text may have (Slack shows at mos
 MAX_WORK = 100_000  # characters produced in one render, loop bodies and intermediate texts included
 MAX_LOOP_STEPS = 10_000  # loop iterations in one render, nested loops counted together
 MAX_INT_BITS = 256  # about 77 digits: far past any score or count
-RENDER_SECONDS = 0.5  # wall-clock time one render may take
+RENDER_SECONDS = 0.5  # processor time one render may take (the thread's own, so load elsewhere does not count)
 
 # Filters docs/flows.md lists. Each takes a text or a short list and gives back no more than it had.
 ALLOWED_FILTERS = ("capitalize", "d", "default", "first", "join", "last", "length", "lower", "title", "trim", "upper")
@@ -72,7 +74,7 @@ class TemplateLimit(TemplateProblem):
 class RenderBudget:
     """What one render may still do; set for the duration of a render by ``budget()``."""
 
-    deadline: float = field(default_factory=lambda: time.monotonic() + RENDER_SECONDS)
+    deadline: float = field(default_factory=lambda: time.thread_time() + RENDER_SECONDS)
     steps: int = MAX_LOOP_STEPS
     work: int = MAX_WORK
 
@@ -83,7 +85,7 @@ class RenderBudget:
             raise TemplateLimit(f"this needs more than {MAX_LOOP_STEPS:,} loop steps to fill in")
         if self.work < 0:
             raise TemplateLimit(f"this makes more than {MAX_WORK:,} characters while it is filled in")
-        if time.monotonic() > self.deadline:
+        if time.thread_time() > self.deadline:
             raise TemplateLimit(f"this takes more than {RENDER_SECONDS:g} s to fill in")
 
 

@@ -161,7 +161,8 @@ def render(source: str, context: Mapping[str, Any]) -> str:
     if is_plain(source):
         return source.strip()
     try:
-        text = str(run_with_budget(lambda: _compiled(source).render(**context))).strip()
+        template = _compiled(source)  # compiled once, outside the render's budget
+        text = str(run_with_budget(lambda: template.render(**context))).strip()
     except TemplateLimit:
         raise
     except UndefinedError as err:
@@ -199,7 +200,8 @@ def evaluate_for_employee(expression: str, context: Mapping[str, Any], where: st
 def evaluate(expression: str, context: Mapping[str, Any]) -> bool:
     """Evaluate a branch condition (``org.rules.welsh_language_standards``) to true or false."""
     try:
-        return bool(run_with_budget(lambda: _compiled_expression(expression)(**context)))
+        condition = _compiled_expression(expression)  # compiled once, outside the budget
+        return bool(run_with_budget(lambda: condition(**context)))
     except TemplateLimit:
         raise
     except UndefinedError as err:
