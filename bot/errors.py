@@ -10,7 +10,18 @@ from dataclasses import dataclass
 
 
 class PolicybotError(Exception):
-    """Base of every error policybot raises on purpose. ``str(err)`` is the whole message."""
+    """Base of every error policybot raises on purpose. ``str(err)`` is the whole message, in English.
+
+    An error an employee or manager may read in chat is raised with its English sentence as a
+    message id and the names in it as values, ``NotAllowed(N_("Only {name} can do that."),
+    name=...)``, so ``bot.language.i18n.wording.said_in`` can say it in the reader's language.
+    (This module is below the language layer, so it only keeps the two apart.)
+    """
+
+    def __init__(self, message: str = "", /, **values: str) -> None:
+        self.message_id = message
+        self.values = values
+        super().__init__(message.format(**values) if values else message)
 
 
 @dataclass(frozen=True, order=True)

@@ -19,6 +19,7 @@ from adapters.slack.surface import user_of
 from bot.cases.service import CaseService
 from bot.conversation.replies import Notice, NoticeKind
 from bot.errors import NotAllowed, PolicybotError
+from bot.language.i18n.wording import said_in
 
 
 class CaseListeners(HomeTab):
@@ -65,7 +66,7 @@ class CaseListeners(HomeTab):
                 else:
                     result = self.cases.acknowledge(case_id, actor)
             except NotAllowed as err:
-                self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
+                self._tell_clicker(body, user_id, said_in(err, self.work_language(actor)), NoticeKind.INFO)
                 return
             if channel and ts:
                 # In the person's own DM the status is in their language; a team channel has none on file.
@@ -78,7 +79,7 @@ class CaseListeners(HomeTab):
                     language,
                 )
                 self.update(channel, ts, settled)
-            self._tell_clicker(body, user_id, result.message, NoticeKind.INFO)
+            self._tell_clicker(body, user_id, result.message_in(self.work_language(actor)), NoticeKind.INFO)
             if not channel:  # clicked on the Home tab: show it as it is now
                 self.publish_home(body, user_id, context)
 
@@ -91,12 +92,14 @@ class CaseListeners(HomeTab):
 
         def job() -> None:
             case_id = A.decode_plain_id(action.get("value"), "case")
+            actor = self.actor_for(body, user_id, context)
+            language = self.engine.language_of(actor)  # the employee's own case: the bot's language with them
             try:
-                result = self.cases.withdraw(case_id, self.actor_for(body, user_id, context))
+                result = self.cases.withdraw(case_id, actor)
             except NotAllowed as err:
-                self._tell(user_id, None, str(err), NoticeKind.INFO)
+                self._tell(user_id, None, said_in(err, language), NoticeKind.INFO)
                 return
-            self._tell(user_id, None, result.message, NoticeKind.INFO)
+            self._tell(user_id, None, result.message_in(language), NoticeKind.INFO)
             self.publish_home(body, user_id, context)
 
         self.later(user_id, job)

@@ -22,6 +22,7 @@ from bot.conversation.events import Start
 from bot.conversation.replies import NoticeKind, Outcome
 from bot.errors import NotAllowed
 from bot.language.i18n.catalog import interface
+from bot.language.i18n.wording import said_in
 
 
 class ModalListeners(ConversationListeners, CaseListeners):
@@ -125,7 +126,7 @@ class ModalListeners(ConversationListeners, CaseListeners):
                 case = self.cases.get(case_id, actor)
                 self.cases.access.check_act(case, actor)
             except NotAllowed as err:
-                self._tell_clicker(body, user_id, str(err), NoticeKind.INFO)
+                self._tell_clicker(body, user_id, said_in(err, self.work_language(actor)), NoticeKind.INFO)
                 return
             language = self.work_language(actor)
             view = R.render_case_message_modal(case.id, case.employee_name, language)
@@ -153,8 +154,8 @@ class ModalListeners(ConversationListeners, CaseListeners):
                     A.decode_plain_id(case_id, "case"), actor, text, delivery_id=delivery
                 )
             except NotAllowed as err:
-                self._tell(user_id, None, str(err), NoticeKind.INFO)
+                self._tell(user_id, None, said_in(err, language), NoticeKind.INFO)
                 return
-            self._tell(user_id, None, result.message, NoticeKind.INFO)
+            self._tell(user_id, None, result.message_in(language), NoticeKind.INFO)
 
         self.later(user_id, job)

@@ -260,7 +260,8 @@ def render_question(q: Question) -> SlackMessage:
 
 def render_answered(question_text: str, choice: str, progress: str | None, language: str | None = None) -> SlackMessage:
     """A question after it was answered: the choice shown, the buttons gone (so no second answer)."""
-    chose = interface(language)("You chose: {choice}")
+    _ = interface(language)  # written as _(…) so Babel's extract finds the message
+    chose = _("You chose: {choice}")
     blocks = [section(f"{question_text}\n✅ " + chose.format(choice=f"*{esc(choice)}*"), block_id="answered")]
     if progress:
         blocks.append(context(progress))

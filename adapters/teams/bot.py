@@ -119,7 +119,9 @@ T = TypeVar("T")
 class CaseDesk(Protocol):
     """What case cards and "my cases" need (adapters/teams/casedesk.py, over bot/cases)."""
 
-    def act(self, actor: Actor, case_id: str, action: str, text: str | None) -> CaseClick: ...
+    def act(
+        self, actor: Actor, case_id: str, action: str, text: str | None, language: str | None = None
+    ) -> CaseClick: ...
 
     def summary_for(self, actor: Actor) -> tuple[list[Any], list[Any]]: ...
 
@@ -486,7 +488,8 @@ class TeamsBot(ActivityHandler):
             return ClickResult(None, [], toast=await self._say(actor, CASES_OFF))
         name = next(k for k, v in act.CASE_VERBS.items() if v == action.verb)
         assert action.case_id is not None
-        click = await self._call(self.cases.act, actor, action.case_id, name, action.text)
+        language = await self._language(actor)
+        click = await self._call(self.cases.act, actor, action.case_id, name, action.text, language)
         if not click.update_card:  # refused or incomplete: the (possibly shared) card stays as it is
             return ClickResult(None, [Notice(click.text)] if ctx.activity.type != "invoke" else [], toast=click.text)
         notification_id = _notification_id(ctx.activity)

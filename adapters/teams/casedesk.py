@@ -14,6 +14,12 @@ from bot.cases.model import Case
 from bot.cases.service import CaseService
 from bot.conversation.events import Actor
 from bot.errors import NotAllowed, PolicybotError
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.wording import said_in
+
+WRITE_FIRST = N_("Write a message first, then press Send.")
+DEAD_BUTTON = N_("That button does nothing any more.")
+NOT_SENT_TO_YOU = N_("Only the people this case was sent to can act on it.")
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,11 @@ class TeamsCaseDesk:
     def __init__(self, service: CaseService) -> None:
         self.service = service
 
-    def act(self, actor: Actor, case_id: str, action: str, text: str | None) -> CaseClick:
+    def act(self, actor: Actor, case_id: str, action: str, text: str | None, language: str | None = None) -> CaseClick:
+        """Apply a click. Every sentence back is in the language of the clicker's case cards (the
+        case service's ``case_language``), else in ``language``, the one the bot speaks to them."""
+        language = self.service.case_language(actor) or language
+        _ = interface(language)
         try:
             if action == "acknowledge":
                 result = self.service.acknowledge(case_id, actor)
@@ -37,15 +47,15 @@ class TeamsCaseDesk:
                 result = self.service.resolve(case_id, actor)
             elif action == "message_employee":
                 if not text:
-                    return CaseClick("Write a message first, then press Send.", update_card=False)
+                    return CaseClick(_(WRITE_FIRST), update_card=False)
                 result = self.service.message_employee(case_id, actor, text)
             else:
-                return CaseClick("That button does nothing any more.", update_card=False)
+                return CaseClick(_(DEAD_BUTTON), update_card=False)
         except NotAllowed as err:
-            return CaseClick(str(err) or "Only the people this case was sent to can act on it.", update_card=False)
+            return CaseClick(said_in(err, language) or _(NOT_SENT_TO_YOU), update_card=False)
         except PolicybotError as err:  # unknown case, empty or too long message: say so, change nothing
-            return CaseClick(str(err), update_card=False)
-        return CaseClick(result.message, update_card=True, closed=not result.case.is_live)
+            return CaseClick(said_in(err, language), update_card=False)
+        return CaseClick(result.message_in(language), update_card=True, closed=not result.case.is_live)
 
     def summary_for(self, actor: Actor) -> tuple[list[Case], list[Case]]:
         """(the person's own cases, live cases waiting for them), for "my cases"."""

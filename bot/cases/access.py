@@ -19,10 +19,12 @@ from bot.cases.directory import COMMS, Directory, Person, target_role
 from bot.cases.model import Case
 from bot.conversation.events import Actor
 from bot.errors import NotAllowed
+from bot.language.i18n.catalog import N_
 from bot.language.settings import Settings
 
-NOT_YOURS = "This case was not sent to you, so you can't see or act on it."
-UNKNOWN_PERSON = (
+# Message ids: the reader gets them in their own language (bot.language.i18n.wording.said_in).
+NOT_YOURS = N_("This case was not sent to you, so you can't see or act on it.")
+UNKNOWN_PERSON = N_(
     "policybot can't tell who you are: your chat account is not in the staff directory, so it can't "
     "check that this case was sent to you. Ask the comms team to add you to the directory."
 )
@@ -72,8 +74,17 @@ class CaseAccess:
         """The acting person, if they may acknowledge, resolve or message the employee; else NotAllowed."""
         person = self.person(actor)
         if self.is_employee(case, actor, person):
-            names = ", ".join(case.recipient_names()) or "the people it was sent to"
-            raise NotAllowed(f"You raised this case, so you can't acknowledge or resolve it yourself; {names} will.")
+            names = ", ".join(case.recipient_names())
+            if not names:
+                raise NotAllowed(
+                    N_(
+                        "You raised this case, so you can't acknowledge or resolve it yourself; "
+                        "the people it was sent to will."
+                    )
+                )
+            raise NotAllowed(
+                N_("You raised this case, so you can't acknowledge or resolve it yourself; {names} will."), names=names
+            )
         if person is None:
             raise NotAllowed(UNKNOWN_PERSON)
         if not (self.is_recipient(case, person) or self.is_comms(person)):
@@ -84,5 +95,5 @@ class CaseAccess:
         person = self.person(actor)
         if not self.is_employee(case, actor, person):
             if self.may_view(case, actor):
-                raise NotAllowed(f"Only {case.employee_name}, who raised this case, can do that.")
+                raise NotAllowed(N_("Only {name}, who raised this case, can do that."), name=case.employee_name)
             raise NotAllowed(NOT_YOURS if person is not None else UNKNOWN_PERSON)

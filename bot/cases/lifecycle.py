@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from bot.cases.model import ACKNOWLEDGED, OPEN, RESOLVED, WITHDRAWN, Case
+from bot.language.i18n.catalog import N_
+from bot.language.i18n.wording import Wording
 
 ACKNOWLEDGE = "acknowledge"
 RESOLVE = "resolve"
@@ -32,16 +35,29 @@ def leads_to(action: str) -> str:
     return TRANSITIONS[action][1]
 
 
-def when(at: datetime | None) -> str:
+# A time in words, in a language (MessageComposer.local: the organisation's timezone).
+TimeInWords = Callable[[datetime | None, str | None], str]
+
+
+def when(at: datetime | None, language: str | None = None) -> str:
     return at.strftime("%d %b %Y %H:%M UTC") if at else "an unknown time"
 
 
-def why_unchanged(action: str, case: Case, fmt: Callable[[datetime | None], str] = when) -> str:
+def why_unchanged(action: str, case: Case, fmt: TimeInWords = when) -> Wording:
     """Why ``action`` did nothing on ``case``, in words for the person who clicked."""
     if case.state == RESOLVED:
-        return f"This case was already resolved by {case.closed_by_name} on {fmt(case.closed_at)}."
+        return Wording(
+            N_("This case was already resolved by {name} on {when}."),
+            {"name": case.closed_by_name or "", "when": partial(fmt, case.closed_at)},
+        )
     if case.state == WITHDRAWN:
-        return f"{case.employee_name} withdrew this case on {fmt(case.closed_at)}, so nothing more is needed."
+        return Wording(
+            N_("{name} withdrew this case on {when}, so nothing more is needed."),
+            {"name": case.employee_name, "when": partial(fmt, case.closed_at)},
+        )
     if case.state == ACKNOWLEDGED and action == ACKNOWLEDGE:
-        return f"{case.acknowledged_by_name} already picked this case up on {fmt(case.acknowledged_at)}."
-    return f"Nothing changed: the case is {case.state}."
+        return Wording(
+            N_("{name} already picked this case up on {when}."),
+            {"name": case.acknowledged_by_name or "", "when": partial(fmt, case.acknowledged_at)},
+        )
+    return Wording(N_("Nothing changed: the case is {state}."), {"state": case.state})

@@ -40,7 +40,8 @@ def _id() -> str:
     return uuid.uuid4().hex
 
 
-def _names(names: list[str], language: str | None = None) -> str:
+def names_in_words(names: list[str], language: str | None = None) -> str:
+    """ "A, B and C" in ``language``."""
     if len(names) <= 1:
         return "".join(names)
     _ = interface(language)
@@ -117,7 +118,7 @@ class Composer:
             "This was sent to {earlier} on {when} and nobody acknowledged it within {waited}, "
             "so it now comes to you as well."
         ).format(
-            earlier=_names(earlier, language),
+            earlier=names_in_words(earlier, language),
             when=self.local(case.created_at, language),
             waited=self.deadline_text(case, language),
         )
@@ -142,7 +143,7 @@ class Composer:
             when=self.local(case.created_at, language)
         )
         if added:
-            lead += " " + _("It has now also gone to {names}.").format(names=_names(added, language))
+            lead += " " + _("It has now also gone to {names}.").format(names=names_in_words(added, language))
         heading = _("Reminder: {name} is still waiting ({title})").format(name=case.employee_name, title=title)
         return Notification(
             id=_id(),
@@ -184,7 +185,7 @@ class Composer:
             title=_("Your case has been passed on"),
             text=_(
                 'Nobody picked up your case about "{title}" within {waited}, so it has now also gone to {names}.'
-            ).format(title=title, waited=self.deadline_text(case, language), names=_names(added, language)),
+            ).format(title=title, waited=self.deadline_text(case, language), names=names_in_words(added, language)),
             facts=[(_("Case"), case.short_id)],
             urgency=case.urgency,
         )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from bot.cases.notify import Recipient
 from bot.errors import PolicybotError
+from bot.language.i18n.wording import Wording
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -173,9 +174,17 @@ class CaseResult:
     """What an action did: the case as it is now, whether this action changed it, and what to say.
 
     ``changed`` is False when the action had already been done (a double click, a platform
-    retry, a second manager acknowledging): the adapter shows ``message`` and the current case.
+    retry, a second manager acknowledging): the adapter shows ``words`` in the clicker's language
+    (``message_in``) and the current case; ``message`` is the English, for the terminal and logs.
     """
 
     case: Case
     changed: bool
-    message: str
+    words: Wording
+
+    @property
+    def message(self) -> str:
+        return str(self.words)
+
+    def message_in(self, language: str | None) -> str:
+        return self.words.said_in(language)

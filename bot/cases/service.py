@@ -24,13 +24,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Connection, insert, select, update
 
 from bot.cases import lifecycle
 from bot.cases.access import CaseAccess
 from bot.cases.directory import COMMS, Directory, Person, Resolution
-from bot.cases.messages import DELIVERY_FAILED, Composer
+from bot.cases.messages import DELIVERY_FAILED, Composer, names_in_words
 from bot.cases.model import (
     ACKNOWLEDGED,
     OPEN,
@@ -50,6 +51,8 @@ from bot.conversation.escalation import CaseDraft
 from bot.conversation.events import Actor
 from bot.errors import PolicybotError
 from bot.language.flow_model import Duration
+from bot.language.i18n.catalog import N_
+from bot.language.i18n.wording import Wording
 from bot.language.settings import Settings
 from bot.store import Store
 
@@ -235,19 +238,22 @@ class CaseService:
             case = self.reader.require(conn, case.id)
             if action == lifecycle.ACKNOWLEDGE:
                 self.outbox.enqueue(conn, self.compose.acknowledged(case, name))
-                message = f"Thanks, {name}: {case.employee_name} has been told you are dealing with it."
+                message = Wording(
+                    N_("Thanks, {name}: {employee} has been told you are dealing with it."),
+                    {"name": name, "employee": case.employee_name},
+                )
             elif action == lifecycle.RESOLVE:
                 self.outbox.enqueue(conn, self.compose.resolved(case, name, clean_note))
-                message = f"Resolved. {case.employee_name} has been told."
+                message = Wording(N_("Resolved. {employee} has been told."), {"employee": case.employee_name})
             else:
                 for recipient in case.recipients:
                     self.outbox.enqueue(conn, self.compose.withdrawn(case, recipient))
-                message = "Withdrawn. The people it was sent to have been told nothing more is needed."
+                message = Wording(N_("Withdrawn. The people it was sent to have been told nothing more is needed."))
             return CaseResult(case, True, message)
 
-    def _unchanged(self, action: str, case: Case, actor: Actor) -> str:
+    def _unchanged(self, action: str, case: Case, actor: Actor) -> Wording:
         if action == lifecycle.ACKNOWLEDGE and case.state == ACKNOWLEDGED and case.acknowledged_by == actor.user_id:
-            return "You have already acknowledged this case."
+            return Wording(N_("You have already acknowledged this case."))
         return lifecycle.why_unchanged(action, case, self.compose.local)
 
     def message_employee(self, case_id: str, actor: Actor, text: str, *, delivery_id: str | None = None) -> CaseResult:
@@ -260,12 +266,13 @@ class CaseService:
             case = self.reader.visible(conn, case_id, actor)
             sender = self.access.check_act(case, actor)
             if delivery_id is not None and not self.store.claim_delivery(conn, delivery_id, self.clock.now()):
-                return CaseResult(case, False, f"Already sent to {case.employee_name}.")
+                return CaseResult(case, False, Wording(N_("Already sent to {names}."), {"names": case.employee_name}))
             self._event(conn, case.id, "message", actor.user_id, sender.name, f"to {case.employee_name}: {body}")
             self.outbox.enqueue(
                 conn, self.compose.message(case, case.employee_recipient, sender.name, body, to_employee=True)
             )
-            return CaseResult(self.reader.require(conn, case.id), True, f"Sent to {case.employee_name}.")
+            sent = Wording(N_("Sent to {names}."), {"names": case.employee_name})
+            return CaseResult(self.reader.require(conn, case.id), True, sent)
 
     def message_recipients(self, case_id: str, actor: Actor, text: str) -> CaseResult:
         """The employee writes to whoever picked the case up (or, before that, to everyone it went to)."""
@@ -280,7 +287,8 @@ class CaseService:
                 self.outbox.enqueue(
                     conn, self.compose.message(case, recipient, case.employee_name, body, to_employee=False)
                 )
-            return CaseResult(self.reader.require(conn, case.id), True, f"Sent to {names}.")
+            sent = Wording(N_("Sent to {names}."), {"names": partial(names_in_words, [r.name for r in targets])})
+            return CaseResult(self.reader.require(conn, case.id), True, sent)
 
     def _reply_targets(self, case: Case) -> list[Recipient]:
         if case.acknowledged_by_key:
@@ -293,6 +301,14 @@ class CaseService:
         return [r.recipient() for r in case.recipients]
 
     # -- reading (bot.cases.reading) -------------------------------------------------------------
+    def case_language(self, actor: Actor) -> str | None:
+        """The language someone's case messages reach them in: their directory entry's, when the
+        settings offer it. None when the directory gives none: the adapter then uses the
+        language the bot speaks to them. A click on a case card is answered in the card's language."""
+        person = self.access.person(actor)
+        language = person.language if person is not None else None
+        return language if language in self.settings.languages else None
+
     def get(self, case_id: str, actor: Actor) -> Case:
         """One case, for someone allowed to see it (the employee, its recipients, the comms team)."""
         return self.reader.get(case_id, actor)

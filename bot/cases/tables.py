@@ -123,9 +123,7 @@ case_events = Table(
     Index("ix_case_events_case", "case_id"),
 )
 declare(
-    PersonalData(
-        "case_events", person=("actor",), details=("actor_name", "detail"), parent=Parent("cases", "case_id")
-    )
+    PersonalData("case_events", person=("actor",), details=("actor_name", "detail"), parent=Parent("cases", "case_id"))
 )
 
 outbox = Table(

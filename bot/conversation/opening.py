@@ -176,9 +176,7 @@ def about_choice(topic: str, routing: Routing | None, flows: Sequence[Flow]) -> 
         members.sort(key=lambda f: (-routing.score_of(f.id), f.id))
         extra = [f for f in near_top_urgent(routing.matches) if f not in members]
         members += extra
-    candidates = [
-        FlowCandidate(f.id, f.title, routing.score_of(f.id) if routing else 0.0) for f in members
-    ]
+    candidates = [FlowCandidate(f.id, f.title, routing.score_of(f.id) if routing else 0.0) for f in members]
     candidates.append(_something_else())
     return FlowChoice(MENU_PROMPT, candidates, ChoiceKind.LIKELY)
 

@@ -52,7 +52,6 @@ class ShownAnswer(str):
         return self.shown
 
 
-
 class Presenter:
     """Builds replies for one flow library and staff directory. Safe to share between threads."""
 
@@ -222,9 +221,7 @@ class Presenter:
                 c = self.registry.get(cid)
                 label = readable_clause(c.clause, language)
                 summary = c.summary_in(language)
-                views.append(
-                    CitationView(c.id, c.policy.title, c.clause, summary, c.quote, label, c.policy.language)
-                )
+                views.append(CitationView(c.id, c.policy.title, c.clause, summary, c.quote, label, c.policy.language))
         return views
 
     def context(self, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> dict[str, Any]:

@@ -123,14 +123,13 @@ def not_an_answer(reading: Reading, labels: list[str], language: str | None = No
         return Notice(text, NoticeKind.INVALID)
     numbers = ", ".join(f"{i + 1}" for i in range(len(labels)))
     text = _(
-        "Please answer with one of the options ({numbers}) or its words. "
-        "You can also type back, restart, why or stop."
+        "Please answer with one of the options ({numbers}) or its words. You can also type back, restart, why or stop."
     ).format(numbers=numbers)
     return Notice(text, NoticeKind.INVALID)
 
 
 def _yes_or_no(typed: str, labels: list[str]) -> Reading | None:
-    """"no" for "No, they are away or not answering": the only option that starts with it.
+    """ "no" for "No, they are away or not answering": the only option that starts with it.
 
     Two options starting with "No" are a question for the person, not a guess for us; None when
     the text is no plain yes or no (it is read as words instead).

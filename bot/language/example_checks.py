@@ -141,8 +141,7 @@ def _negative_problems(entry: _Entry, ids: list[str]) -> list[Problem]:
             Problem(
                 where,
                 entry.line,
-                f"'{entry.text}' is a negative, so it must name another flow; to teach this flow, "
-                "move it to examples",
+                f"'{entry.text}' is a negative, so it must name another flow; to teach this flow, move it to examples",
             )
         ]
     # A negative naming a flow this organisation does not have (deleted, or never copied) is simply

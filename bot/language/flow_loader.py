@@ -93,8 +93,11 @@ def _top_schema() -> dict[str, Any]:
     schema = _checked_schema()
     top = dict(schema)
     top["properties"] = dict(schema["properties"])
-    top["properties"]["states"] = {"type": "object", "minProperties": 1,
-                                   "propertyNames": schema["properties"]["states"]["propertyNames"]}
+    top["properties"]["states"] = {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": schema["properties"]["states"]["propertyNames"],
+    }
     return top
 
 

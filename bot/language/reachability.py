@@ -191,9 +191,7 @@ class _Sure:
     def __contains__(self, question: object) -> bool:
         tree = self._tree
         return (
-            isinstance(question, str)
-            and question in tree._questions
-            and tree.strictly_dominates(question, self._state)
+            isinstance(question, str) and question in tree._questions and tree.strictly_dominates(question, self._state)
         )
 
 

@@ -60,7 +60,7 @@ def _quote_hint(expected: Any, instance: Any) -> str:
     if "string" not in (expected if isinstance(expected, list) else [expected]):
         return ""
     if isinstance(instance, bool):
-        return " (YAML reads Yes, No, On and Off as true or false; put the text in quotes, like \"Yes\")"
+        return ' (YAML reads Yes, No, On and Off as true or false; put the text in quotes, like "Yes")'
     if isinstance(instance, int | float):
         return " (put it in quotes to make it text)"
     if isinstance(instance, dict) and len(instance) == 1:
@@ -102,8 +102,7 @@ def _describe_rest(
     if error.validator == "pattern":
         return (
             path,
-            f"{where} '{instance}' is not in the expected form "
-            f"({schema.get('description') or error.validator_value})",
+            f"{where} '{instance}' is not in the expected form ({schema.get('description') or error.validator_value})",
         )
     if error.validator in ("minItems", "minProperties"):
         return path, f"{where} must not be empty"

@@ -18,7 +18,8 @@ then pinning workers with gigabytes of memory):
   ``~``, and each loop step's own text) and processor time, checked at every loop step, output
   and operator. The time is the rendering thread's own CPU time (``time.thread_time``), not the
   wall clock: a template is refused for the work it does, never because the machine was busy
-  with something else (CI once refused a shipped flow's advice on a loaded 2-core runner). The loop and ``~`` checks are filters the code generator wraps round every
+  with something else (CI once refused a shipped flow's advice on a loaded 2-core runner).
+  The loop and ``~`` checks are filters the code generator wraps round every
   ``for`` and ``~`` (their names hold a ``:``, so no template can name them).
 - List, tuple and dict literals, ``+`` and ``*`` are held to ``MAX_TEXT`` by weight (the
   characters the value would print as), so no value a template can build is big to print,

@@ -170,8 +170,10 @@ class _LineLoader(_Base):  # type: ignore[misc,valid-type]
         date that does not exist (``2026-13-40``) crashed the loader. Our files want text for both.
         """
         tag = super().resolve(kind, value, implicit)
-        if kind is yaml.ScalarNode and implicit[0] and (
-            tag == _TIMESTAMP or (tag in (_INT, _FLOAT) and _BASE_60.match(value))
+        if (
+            kind is yaml.ScalarNode
+            and implicit[0]
+            and (tag == _TIMESTAMP or (tag in (_INT, _FLOAT) and _BASE_60.match(value)))
         ):
             return _STR
         return tag

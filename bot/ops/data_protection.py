@@ -75,11 +75,7 @@ def identifiers_for(person_id: str, directory: Any = None) -> list[str]:
     if directory is not None:
         wanted = person_id.strip().lower()
         person = directory.get(person_id) or next(
-            (
-                p
-                for p in directory
-                if wanted in {str(v).lower() for v in (p.id, p.email, p.slack_id, p.teams_id) if v}
-            ),
+            (p for p in directory if wanted in {str(v).lower() for v in (p.id, p.email, p.slack_id, p.teams_id) if v}),
             None,
         )
     if person is not None:

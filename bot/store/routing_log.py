@@ -142,9 +142,7 @@ class RoutingLog:
                         conn.execute(insert(routing_secret).values(name="pseudonym", value=made))
                 except IntegrityError:  # another replica made one first: use that one
                     pass
-                row = conn.execute(
-                    select(routing_secret.c.value).where(routing_secret.c.name == "pseudonym")
-                ).first()
+                row = conn.execute(select(routing_secret.c.value).where(routing_secret.c.name == "pseudonym")).first()
             assert row is not None
             self._key = str(row.value).encode("utf-8")
         return self._key

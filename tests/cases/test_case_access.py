@@ -8,6 +8,7 @@ from bot.cases.worker import Worker
 from bot.clock import FakeClock
 from bot.conversation.events import Actor
 from bot.errors import NotAllowed, PolicybotError
+from bot.language.i18n.wording import said_in
 from bot.runtime import Runtime
 from tests.cases.conftest import AMARA, BEN, CARA, DEV, LEE, STRANGER, Inbox, Org, escalate
 
@@ -134,3 +135,32 @@ def test_messages_must_have_words(org: Org, clock: FakeClock) -> None:
         runtime.cases.message_employee(case_id, DEV, "   ")
     with pytest.raises(PolicybotError, match="under 2000"):
         runtime.cases.message_employee(case_id, DEV, "x" * 2001)
+
+
+def test_refusals_and_results_are_said_in_the_readers_language(org: Org, clock: FakeClock) -> None:
+    """The case service decides the sentence; the adapter says it in the clicker's language."""
+    runtime, case_id = _case(org, clock)
+    cases = runtime.cases
+    assert cases is not None
+    with pytest.raises(NotAllowed) as own:
+        cases.acknowledge(case_id, AMARA)
+    assert str(own.value) == ("You raised this case, so you can't acknowledge or resolve it yourself; Dev Patel will.")
+    assert said_in(own.value, "cy") == (
+        "Chi a gododd yr achos hwn, felly ni allwch ei gydnabod na’i ddatrys eich hun; bydd Dev Patel yn gwneud hynny."
+    )
+    with pytest.raises(NotAllowed) as stranger:
+        cases.get(case_id, STRANGER)
+    assert said_in(stranger.value, "cy").startswith("Ni all policybot ddweud pwy ydych chi")
+
+    done = cases.acknowledge(case_id, DEV)
+    assert done.message == "Thanks, Dev Patel: Amara Okafor has been told you are dealing with it."
+    assert done.message_in("cy") == "Diolch, Dev Patel: mae Amara Okafor wedi cael gwybod eich bod yn delio ag ef."
+    # A repeat names the time in the reader's language (CLDR's Welsh day and month names)
+    resolved = cases.resolve(case_id, DEV)
+    assert resolved.message_in("cy") == "Wedi’i ddatrys. Mae Amara Okafor wedi cael gwybod."
+    again = cases.resolve(case_id, DEV)
+    assert not again.changed and again.message.startswith("This case was already resolved by Dev Patel on ")
+    welsh = again.message_in("cy")
+    assert welsh.startswith("Cafodd yr achos hwn ei ddatrys eisoes gan Dev Patel ar "), welsh
+    english_time = again.message.removeprefix("This case was already resolved by Dev Patel on ")
+    assert english_time not in welsh, (english_time, welsh)  # the time itself is in Welsh

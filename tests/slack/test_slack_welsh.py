@@ -228,10 +228,15 @@ def test_a_welsh_manager_messages_the_employee_and_acknowledges_in_welsh(
     welsh.settle()
     deliver(welsh, fake_slack)
     assert any("Dewch i’m gweld" in all_text(m) for m in welsh.dm_messages(EMPLOYEE))  # it reached Alice
+    # what the case service says back to Bob is in his Welsh too, not only the modal
+    assert any("Wedi’i anfon at Alice Employee." in all_text(m) for m in welsh.dm_messages(MANAGER))
 
     welsh.click(MANAGER, to_bob, "Cydnabod")
     acknowledged = valid(welsh.fake.message(to_bob.channel, to_bob.ts))
     assert "✔️ Wedi’i gydnabod gan Bob Manager. Mae’r cyflogai wedi cael gwybod." in all_text(acknowledged)
+    thanks = "Diolch, Bob Manager: mae Alice Employee wedi cael gwybod eich bod yn delio ag ef."
+    assert any(thanks in all_text(m) for m in welsh.dm_messages(MANAGER))
+    assert not any("has been told you are dealing with it" in all_text(m) for m in welsh.dm_messages(MANAGER))
 
     # Bob's Home tab speaks as the bot does to him in a conversation: his Slack is in English. Only
     # his case work (the case message and its status line, the modals about it) follows his

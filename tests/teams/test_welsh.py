@@ -180,6 +180,10 @@ def test_a_legal_threat_in_welsh_in_teams_switching_to_english_halfway(
     assert acknowledged.status == 200
     after = acknowledged.body["value"]
     assert "Cydnabod" not in titles(after) and "Anfon neges at y cyflogai" in titles(after)
+    # the status line the case service gives back is in Dai's Welsh, like the card it goes on
+    assert "Diolch, Dai Jones: mae Alex Example wedi cael gwybod eich bod yn delio ag ef." in joined(after), joined(
+        after
+    )
 
 
 def test_the_adapters_own_messages_the_help_menu_and_its_switch_in_welsh(council: Council) -> None:

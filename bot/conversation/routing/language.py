@@ -13,7 +13,7 @@ ENGLISH = "en"
 
 
 def language_of(text: str) -> str:
-    """"cy" for a message in Welsh, else "en"."""
+    """ "cy" for a message in Welsh, else "en"."""
     import pycld2  # imported on first use: only routing needs it
 
     try:

@@ -34,9 +34,7 @@ def _postings(
     return indptr, owners[order].astype(np.int32), values[order].astype(np.float32)
 
 
-def _gather(
-    indptr: NDArray[np.int64], ids: NDArray[np.int32]
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _gather(indptr: NDArray[np.int64], ids: NDArray[np.int32]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The positions of every posting of the given features, and which query feature each came from."""
     starts, ends = indptr[ids], indptr[ids + 1]
     lengths = ends - starts

@@ -199,11 +199,7 @@ def import_folder(folder: Path, flows: list[Flow], registry: Registry, settings:
             accepted[text.path] = translated
         status = None if stem == CITATIONS else _status(path)
         has_any = any(language in t.translations for t in texts.values())
-        if (
-            status is not None
-            and not accepted
-            and (not has_any or status == _flow_status(by_id.get(stem), language))
-        ):
+        if status is not None and not accepted and (not has_any or status == _flow_status(by_id.get(stem), language)):
             status = None  # nothing new: the file is left exactly as it is
         if accepted or status:
             write_translations(target, language, accepted, texts, status=status)
