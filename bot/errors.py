@@ -6,6 +6,7 @@ an IT admin deploying the bot), not for a developer: they say what is wrong, whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -18,10 +19,12 @@ class PolicybotError(Exception):
     (This module is below the language layer, so it only keeps the two apart.)
     """
 
-    def __init__(self, message: str = "", /, **values: str) -> None:
+    def __init__(self, message: str = "", /, **values: str | Callable[[str | None], str]) -> None:
+        # a value is a name as written, or a function of the language (a count in words, a date)
         self.message_id = message
         self.values = values
-        super().__init__(message.format(**values) if values else message)
+        english = {k: v if isinstance(v, str) else v(None) for k, v in values.items()}
+        super().__init__(message.format(**english) if values else message)
 
 
 @dataclass(frozen=True, order=True)

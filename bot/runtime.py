@@ -22,6 +22,7 @@ from bot.conversation.escalation import CaseOpener, PeopleDirectory
 from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.errors import NotAllowed
+from bot.language.i18n.catalog import N_
 from bot.language.settings import Settings, load_settings
 from bot.publishing.changes import Publishing
 from bot.publishing.live import LiveLibrary, serving_library
@@ -62,10 +63,12 @@ class Runtime:
         if actor is not None:
             found = self.directory.find(actor) if self.directory is not None else None
             if found is None:
-                raise NotAllowed("policybot can't tell who you are: your chat account is not in the staff directory")
+                raise NotAllowed(
+                    N_("policybot can't tell who you are: your chat account is not in the staff directory")
+                )
             who = found.id
         if who is None:
-            raise NotAllowed("say who you are (your directory id) to preview a change")
+            raise NotAllowed(N_("say who you are (your directory id) to preview a change"))
         draft = self.publishing.draft_library(change, who)
         return PreviewEngine(
             draft, self.publishing.get(change).id, clock=self.clock, people=self.engine.people, cases=self.cases

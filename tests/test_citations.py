@@ -42,12 +42,31 @@ def test_real_registry_loads_with_every_policy(registry: Registry) -> None:
     assert all(c.audience in AUDIENCES for c in registry.citations.values())
 
 
-@pytest.mark.parametrize("cid", [
-    "notts-18", "notts-27", "notts-29", "notts-37", "notts-42", "notts-47d", "notts-54b", "notts-55",
-    "notts-57", "notts-60", "notts-74", "appb-at-work-flowchart", "appb-wiki-ip-address",
-    "appb-wiki-editor-permission", "appb-personal-no-council-it", "denb-3-welsh-reply",
-    "denb-5-welsh-bilingual", "denb-5-welsh-emergency", "denb-faq-tough-day", "dcc-1-disclaimer",
-])
+@pytest.mark.parametrize(
+    "cid",
+    [
+        "notts-18",
+        "notts-27",
+        "notts-29",
+        "notts-37",
+        "notts-42",
+        "notts-47d",
+        "notts-54b",
+        "notts-55",
+        "notts-57",
+        "notts-60",
+        "notts-74",
+        "appb-at-work-flowchart",
+        "appb-wiki-ip-address",
+        "appb-wiki-editor-permission",
+        "appb-personal-no-council-it",
+        "denb-3-welsh-reply",
+        "denb-5-welsh-bilingual",
+        "denb-5-welsh-emergency",
+        "denb-faq-tough-day",
+        "dcc-1-disclaimer",
+    ],
+)
 def test_clauses_flows_rely_on_are_registered(registry: Registry, cid: str) -> None:
     assert cid in registry
     assert registry.get(cid).summary
@@ -71,8 +90,7 @@ def test_every_quote_locates_its_clause(registry: Registry, policy_dir: Path) ->
     Sentences the document itself repeats word for word may share a quote; anything else that
     matches several places is too short to locate a clause.
     """
-    texts = {key: normalise((policy_dir / p.file).read_text(encoding="utf-8"))
-             for key, p in registry.policies.items()}
+    texts = {key: normalise((policy_dir / p.file).read_text(encoding="utf-8")) for key, p in registry.policies.items()}
     uses = Counter((c.policy.key, normalise(c.quote)) for c in registry.citations.values())
     ambiguous = {q: (texts[key].count(q), n) for (key, q), n in uses.items() if texts[key].count(q) != n}
     assert ambiguous == {}
@@ -127,23 +145,29 @@ def test_the_minimal_registry_is_valid(tmp_path: Path) -> None:
     reg = load_registry(write(tmp_path, GOOD))
     cit = reg.get("p1-rule")
     assert (cit.policy.file, cit.quote, cit.audience, cit.verbatim, cit.line) == (
-        "p1.txt", "Always be kind", "employee", None, 4)
+        "p1.txt",
+        "Always be kind",
+        "employee",
+        None,
+        4,
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "line", "words"), [
-    ('    quote: "Always be kind"\n', "", 4, "missing 'quote'"),
-    ("    policy: p1\n", "    policy: p2\n", 5, "policy 'p2'"),
-    ("  p1-rule:\n", "  P1_Rule:\n", 4, "only a-z"),
-    ("    audience: employee\n", "    audience: employee\n    note: hi\n", 10, "unknown key 'note'"),
-    ("    audience: employee\n", "    audience: everyone\n", 9, "must be one of"),
-    ('    summary: "Be kind."\n', "    summary: [a, b]\n", 8, "'summary' in citation 'p1-rule' must be"),
-    ("citations:\n", "citations:\n  bad: [1\n", 4, "YAML syntax error: the '[' opened on this line"),
-    ("  p1: {file: p1.txt,", "  p1: {file: ../p1.txt,", 2, "bare file name"),
-    ("citations:\n", "extra: 1\ncitations:\n", 3, "unknown key 'extra'"),
-])
-def test_a_broken_registry_is_reported_at_its_line(
-    tmp_path: Path, old: str, new: str, line: int, words: str
-) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ('    quote: "Always be kind"\n', "", 4, "missing 'quote'"),
+        ("    policy: p1\n", "    policy: p2\n", 5, "policy 'p2'"),
+        ("  p1-rule:\n", "  P1_Rule:\n", 4, "only a-z"),
+        ("    audience: employee\n", "    audience: employee\n    note: hi\n", 10, "unknown key 'note'"),
+        ("    audience: employee\n", "    audience: everyone\n", 9, "must be one of"),
+        ('    summary: "Be kind."\n', "    summary: [a, b]\n", 8, "'summary' in citation 'p1-rule' must be"),
+        ("citations:\n", "citations:\n  bad: [1\n", 4, "YAML syntax error: the '[' opened on this line"),
+        ("  p1: {file: p1.txt,", "  p1: {file: ../p1.txt,", 2, "bare file name"),
+        ("citations:\n", "extra: 1\ncitations:\n", 3, "unknown key 'extra'"),
+    ],
+)
+def test_a_broken_registry_is_reported_at_its_line(tmp_path: Path, old: str, new: str, line: int, words: str) -> None:
     assert old in GOOD
     found = problems_of(write(tmp_path, GOOD.replace(old, new)))
     assert any(at == line and words in message for at, message in found), found
@@ -173,8 +197,10 @@ def test_quotes_match_across_typography_but_not_case(tmp_path: Path) -> None:
     assert check_quotes(ok, policies) == []
     wrong_case = load_registry(write(tmp_path, GOOD.replace("Always be kind", "always be kind"), "b.yaml"))
     assert check_quotes(wrong_case, policies) == [
-        Problem(str(tmp_path / "b.yaml"), 4, "the quote of 'p1-rule' is not in p1.txt; copy it exactly from the "
-                "policy text")]
+        Problem(
+            str(tmp_path / "b.yaml"), 4, "the quote of 'p1-rule' is not in p1.txt; copy it exactly from the policy text"
+        )
+    ]
 
 
 def test_an_altered_quote_in_the_real_registry_is_reported(registry: Registry, policy_dir: Path) -> None:

@@ -34,16 +34,20 @@ from adapters.slack.surface import SlackSurface
 from bot.conversation.events import Actor, Event, Start
 from bot.conversation.replies import Notice, NoticeKind, Outcome, Question, Reply
 from bot.errors import PolicybotError
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.wording import said_in
 from bot.publishing.preview import PreviewEngine
 
 PREVIEW_WORD = "preview"
 END_WORD = "end"
 CHANGE_REFERENCE = re.compile(r"^[0-9a-fA-F]{4,32}$")  # what `library submit` prints, or its start
 MAX_PREVIEWS = 200  # people previewing at once in one process; the oldest is dropped beyond that
-ENDED = (
+ENDED = N_(
     "That is the end of the preview. What you write now goes to the live bot again; "
     "`/policy preview {change}` goes through the draft again."
 )
+NO_PREVIEW = N_("You have no preview going.")
+NO_PREVIEWS_HERE = N_("Previews are not available here: the flow library is not in a database.")
 
 
 def preview_words(text: str) -> list[str] | None:
@@ -126,7 +130,8 @@ class PreviewRouting(SlackSurface):
         had_open = engine.unfinished(actor) is not None
         replies = engine.handle(actor, event, delivery_id=delivery)
         if self.previews.after_turn(session, replies, had_open, engine.unfinished(actor) is not None):
-            replies = [*replies, Notice(engine.mark + ENDED.format(change=engine.change_id[:8]), NoticeKind.INFO)]
+            ended = interface(engine.language_of(actor))(ENDED).format(change=engine.change_id[:8])
+            replies = [*replies, Notice(engine.mark + ended, NoticeKind.INFO)]
         return replies
 
     def resume_turn(self, user_id: str, actor: Actor, conversation_id: str) -> list[Reply]:
@@ -151,20 +156,21 @@ class PreviewRouting(SlackSurface):
         dm = self.people.dm_channel(user_id)
         if words[0].lower() == END_WORD:
             ended = self.previews.end(user_id)
+            _ = interface(self.engine.language_of(self.actor_for(body, user_id, context)))
             if ended is None:
-                self.tell_privately(user_id, channel, "You have no preview going.")
+                self.tell_privately(user_id, channel, _(NO_PREVIEW))
                 return
             change = ended.engine.change_id[:8]
-            self.post(dm, [Notice(ended.engine.mark + ENDED.format(change=change), NoticeKind.INFO)])
+            self.post(dm, [Notice(ended.engine.mark + _(ENDED).format(change=change), NoticeKind.INFO)])
             return
         actor = self.actor_for(body, user_id, context)
         try:
             if self.runtime.publishing is None:
-                raise PolicybotError("Previews are not available here: the flow library is not in a database.")
+                raise PolicybotError(NO_PREVIEWS_HERE)
             with self.gate:  # reads the change and the live library
                 engine = self.runtime.preview(words[0], actor)
         except PolicybotError as err:  # NotAllowed included: anyone but the author and the reviewers
-            self.tell_privately(user_id, channel, str(err))
+            self.tell_privately(user_id, channel, said_in(err, self.engine.language_of(actor)))
             return
         self.previews.begin(user_id, engine)
         situation = " ".join(words[1:])

@@ -33,6 +33,7 @@ from adapters.slack.render import (
 )
 from bot.cases.notify import Notification
 from bot.language.i18n.catalog import N_, interface
+from bot.publishing.notices import facts_of, title_of
 
 CHANGE_SUBMITTED = "change_submitted"  # bot/publishing/notices.py
 CHANGE_DECIDED = "change_decided"
@@ -44,39 +45,10 @@ FENCE = "```"
 WHY_BLOCK = "review_why"
 WHY_ACTION = "review_why_text"
 WHY_EMPTY = N_("Say what the author should change.")
-# The core's English words on a review message (bot/publishing/notices.py), here so a reviewer
-# or author who reads another language gets them from the catalogue.
-SUBMITTED_TITLE = N_("A change to the flow library waits for your review ({change})")
-DECIDED_TITLE = N_("Your change to the flow library ({change})")
-FACT_WORDS = (
-    N_("Submitted by"),
-    N_("Note"),
-    N_("Flows"),
-    N_("Approvals needed"),
-    N_("Change"),
-    N_("(settings or citations)"),
-)
 
 
 def is_review(n: Notification) -> bool:
     return n.kind in REVIEW_KINDS
-
-
-def title_of(n: Notification) -> str:
-    """The core's title, or in the recipient's language its catalogue wording (same change id)."""
-    if n.recipient.language in (None, "en"):
-        return n.title
-    pattern = DECIDED_TITLE if n.kind == CHANGE_DECIDED else SUBMITTED_TITLE
-    return interface(n.recipient.language)(pattern).format(change=n.case_id[:8])
-
-
-def facts_of(n: Notification) -> list[tuple[str, str]]:
-    """The facts with their labels (and the core's fixed values) in the recipient's language."""
-    _ = interface(n.recipient.language)
-    return [
-        (_(label) if label in FACT_WORDS else label, _(value) if value in FACT_WORDS else value)
-        for label, value in n.facts
-    ]
 
 
 def diff_sections(text: str, change_id: str, language: str | None = None) -> list[Block]:

@@ -26,6 +26,7 @@ from adapters.slack.surface import user_of
 from bot.conversation.replies import NoticeKind
 from bot.errors import PolicybotError
 from bot.language.i18n.catalog import interface
+from bot.language.i18n.wording import said_in
 from bot.publishing.changes import Publishing
 
 APPROVE = "approve"  # Publishing.review_by_actor's words for the two buttons
@@ -58,13 +59,14 @@ class ReviewListeners(PreviewRouting):
             channel, ts = self.own_click(body, user_id)
             change_id = A.decode_plain_id(action.get("value"), "change")
             actor = self.actor_for(body, user_id, context)
+            language = self.work_language(actor, offered_only=False)  # the review message's language
             delivery = self.click_delivery(body, action)
             try:
                 sentence = self.publishing.review_by_actor(actor, change_id, APPROVE, delivery_id=delivery)
             except PolicybotError as err:  # NotAllowed too: the author, a non-reviewer, a stranger
-                self.tell_privately(user_id, where, str(err))
+                self.tell_privately(user_id, where, said_in(err, language))
                 return
-            self._settle(user_id, channel, ts, self.message_blocks(body), sentence)
+            self._settle(user_id, channel, ts, self.message_blocks(body), sentence.said_in(language))
 
         self.later(user_id, job)
 
@@ -107,12 +109,12 @@ class ReviewListeners(PreviewRouting):
             try:
                 sentence = self.publishing.review_by_actor(actor, change_id, REQUEST_CHANGES, why, delivery_id=delivery)
             except PolicybotError as err:
-                self.tell_privately(user_id, channel if own else None, str(err))
+                self.tell_privately(user_id, channel if own else None, said_in(err, language))
                 return
             if own and ts:
-                self._settle(user_id, channel, ts, self._blocks_of(channel, ts), sentence)
+                self._settle(user_id, channel, ts, self._blocks_of(channel, ts), sentence.said_in(language))
             else:
-                self._tell(user_id, None, sentence, NoticeKind.INFO)
+                self._tell(user_id, None, sentence.said_in(language), NoticeKind.INFO)
 
         self.later(user_id, job)
 

@@ -84,6 +84,7 @@ from bot.conversation.replies import (
 from bot.errors import PolicybotError
 from bot.language.i18n.catalog import N_, interface
 from bot.language.i18n.languages import name_of
+from bot.language.i18n.wording import said_in
 from bot.telemetry.logging_setup import carry, current_correlation_id
 
 log = logging.getLogger("policybot.teams")
@@ -97,6 +98,10 @@ LANGUAGES_REMEMBERED = 5000  # people whose language is kept to word an apology 
 LANGUAGE_LOOKUP_SECONDS = 1.0  # how long an apology waits to ask the core which language to say it in
 
 # The adapter's own fixed words, in the person's language (the engine's ``language_of``) where shown.
+CHANNEL_HELLO = N_(
+    "Hello! I'm Policybot. Mention me with what's happening (for example: "
+    "@Policybot check a post), or message me directly to keep it private."
+)
 STALE_BUTTON = N_("That button is from a card I can't use any more. Type help to start again.")
 DEAD_BUTTON = N_("That button does nothing any more.")
 DONE = N_("Done.")
@@ -129,7 +134,15 @@ class CaseDesk(Protocol):
 class ReviewDesk(Protocol):
     """What review cards and ``preview CHANGE`` need (adapters/teams/reviewdesk.py, over bot/publishing)."""
 
-    def review(self, actor: Actor, change_id: str, action: str, why: str | None) -> ReviewClick: ...
+    def review(
+        self,
+        actor: Actor,
+        change_id: str,
+        action: str,
+        why: str | None,
+        delivery_id: str | None = None,
+        language: str | None = None,
+    ) -> ReviewClick: ...
 
     def preview(self, change: str, actor: Actor) -> Engine: ...
 
@@ -263,7 +276,7 @@ class TeamsBot(ActivityHandler):
         with a neutral line here (adapters/teams/private.py)."""
         if is_shared(ctx) and belongs_to_a_check(replies):
             await self.private.send(ctx, replies, self._send)
-            await self._send(ctx, [Notice(moved_line(ctx))])
+            await self._send(ctx, [Notice(moved_line(ctx, language_of_replies(replies)))])
             return
         await self._send(ctx, replies)
 
@@ -340,7 +353,7 @@ class TeamsBot(ActivityHandler):
         try:
             engine = await self._call(self.reviews.preview, change, actor)
         except PolicybotError as err:  # NotAllowed included: not the author or a reviewer, unknown change
-            return [Notice(str(err))]
+            return [Notice(said_in(err, await self._language(actor)))]
         session = self.previews.start(actor.user_id, engine, getattr(engine, "change_id", change))
         return [session.engine.menu()]
 
@@ -390,7 +403,7 @@ class TeamsBot(ActivityHandler):
             # a shared card (the topic menu in a channel) stays as it is for everyone else
             if belongs_to_a_check(result.replies):
                 await self.private.send(ctx, result.replies, self._send)
-                return message_response(moved_line(ctx))
+                return message_response(moved_line(ctx, await self._language(actor)))
             await self._send(ctx, result.replies)
             return message_response(result.toast or await self._say(actor, DONE))
         await self._send(ctx, result.replies)
@@ -532,7 +545,10 @@ class TeamsBot(ActivityHandler):
             return ClickResult(None, [], toast=await self._say(actor, REVIEWS_OFF))
         assert action.case_id is not None
         delivery = f"teams:{ctx.activity.id}" if ctx.activity.id else None
-        click = await self._call(self.reviews.review, actor, action.case_id, action.verb, action.text, delivery)
+        language = await self._language(actor)
+        click = await self._call(
+            self.reviews.review, actor, action.case_id, action.verb, action.text, delivery, language
+        )
         if not click.update_card:  # refused: only the clicker is told; the card stays as it was
             return ClickResult(None, [Notice(click.text)] if ctx.activity.type != "invoke" else [], toast=click.text)
         notification_id = _notification_id(ctx.activity)
@@ -550,15 +566,8 @@ class TeamsBot(ActivityHandler):
         if _conversation_type(ctx.activity) == "personal":
             await self._send(ctx, await self._welcome(actor_for(ctx.activity)))
         else:
-            await self._send(
-                ctx,
-                [
-                    Notice(
-                        "Hello! I'm Policybot. Mention me with what's happening (for example: "
-                        "@Policybot check a post), or message me directly to keep it private."
-                    )
-                ],
-            )
+            # a channel or group chat: nobody's language is known, so every offered language
+            await self._send(ctx, [Notice(self.engine.speaking.to_everyone(CHANNEL_HELLO))])
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         ctx = turn_context

@@ -45,6 +45,7 @@ from bot.conversation.replies import (
 )
 from bot.language.i18n.catalog import N_, interface
 from bot.language.i18n.languages import join_names
+from bot.publishing.notices import FLOWS, SUBMITTED_BY, facts_of, title_of
 
 CARD_VERSION = "1.5"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -773,7 +774,11 @@ def _is_status(block: dict[str, Any]) -> bool:
 
 REVIEW_KINDS = ("change_submitted", "change_decided")
 REVIEW_BUTTON_TITLES = {"approve_change": N_("Approve"), "request_changes": N_("Request changes")}
-REVIEW_PREVIEW = "Change waiting for your review: "
+REVIEW_PREVIEW = N_("Change waiting for your review: {about}")
+REVIEW_FROM = N_("from {name}")
+REASON_LABEL = N_("What should the author change?")
+REASON_MISSING = N_("Say what should change, so the author knows")
+SEND_BACK = N_("Send back to the author")
 DIFF_LINES = 120  # lines of the diff on a full card; a compact one shows fewer
 DIFF_LINES_COMPACT = 40
 DIFF_LINE_LIMIT = 300
@@ -813,8 +818,11 @@ def diff_block(text: str, change_id: str, max_lines: int) -> dict[str, Any]:
 
 
 def _review_facts(n: Notification, compact: bool) -> list[dict[str, Any]]:
+    """The notice's facts, labels in the recipient's language."""
     return [
-        {"title": clip(label, 80), "value": clip(value, 300 if compact else 1000)} for label, value in n.facts if value
+        {"title": clip(label, 80), "value": clip(value, 300 if compact else 1000)}
+        for label, value in facts_of(n)
+        if value
     ]
 
 
@@ -830,7 +838,7 @@ def review_card(n: Notification) -> Card:
             {
                 "type": "Container",
                 "style": "accent",
-                "items": [text_block(n.title, size="Medium", weight="Bolder")],
+                "items": [text_block(title_of(n), size="Medium", weight="Bolder")],
             }
         ]
         facts = _review_facts(n, compact)
@@ -858,24 +866,23 @@ def review_card(n: Notification) -> Card:
                                 {
                                     "type": "Input.Text",
                                     "id": act.REASON_INPUT,
-                                    "label": "What should the author change?",
+                                    "label": _(REASON_LABEL),
                                     "isMultiline": True,
                                     "isRequired": True,
-                                    "errorMessage": "Say what should change, so the author knows",
+                                    "errorMessage": _(REASON_MISSING),
                                     "maxLength": act.REASON_MAX,
                                 }
                             ],
-                            "actions": [
-                                execute("Send back to the author", act.data(act.REQUEST_CHANGES, k=n.case_id, n=n.id))
-                            ],
+                            "actions": [execute(_(SEND_BACK), act.data(act.REQUEST_CHANGES, k=n.case_id, n=n.id))],
                         },
                     }
                 )
         content = card(body, buttons)
-        names = dict(n.facts)
-        sender = names.get("Submitted by")
-        about = ", ".join(x for x in (names.get("Flows"), f"from {sender}" if sender else None) if x)
-        content["fallbackText"] = preview(REVIEW_PREVIEW + (about or n.title) + f" ({n.case_id[:8]})")
+        names = dict(n.facts)  # as the core stored them, labels in English
+        sender = names.get(SUBMITTED_BY)
+        about = ", ".join(x for x in (names.get(FLOWS), _(REVIEW_FROM).format(name=sender) if sender else None) if x)
+        shown = _(REVIEW_PREVIEW).format(about=about or title_of(n))
+        content["fallbackText"] = preview(f"{shown} ({n.case_id[:8]})")
         return content
 
     return fitted(build)
@@ -884,7 +891,7 @@ def review_card(n: Notification) -> Card:
 def review_decided_card(n: Notification) -> Card:
     """To the author: their change was published, or sent back with the reviewer's reason."""
     body: list[dict[str, Any]] = [
-        text_block(n.title, size="Medium", weight="Bolder"),
+        text_block(title_of(n), size="Medium", weight="Bolder"),
         text_block(clip(n.text, PREVIEW_LIMIT)),
     ]
     facts = _review_facts(n, False)

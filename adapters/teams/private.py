@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 from adapters.teams.inbound import aad_object_id, actor_for, tenant_id
 from adapters.teams.storage import TeamsStorage, person_keys
 from bot.conversation.replies import Notice
+from bot.language.i18n.catalog import N_, interface
 
 log = logging.getLogger("policybot.teams")
 
@@ -43,13 +44,15 @@ def belongs_to_a_check(replies: list[Any]) -> bool:
     return any(not isinstance(reply, Notice) for reply in replies)
 
 
-def moved_line(ctx: TurnContext) -> str:
+MOVED = N_("{name}, I've sent you a private message to carry on with this.")
+MOVED_NO_NAME = N_("I've sent you a private message to carry on with this.")
+
+
+def moved_line(ctx: TurnContext, language: str | None = None) -> str:
+    """The neutral line left in the shared chat, in the language the bot speaks to the person."""
     name = (ctx.activity.from_property.name or "").split(" ")[0] if ctx.activity.from_property else ""
-    return (
-        f"{name or 'Hi'}, I've sent you a private message to carry on with this."
-        if name
-        else ("I've sent you a private message to carry on with this.")
-    )
+    _ = interface(language)
+    return _(MOVED).format(name=name) if name else _(MOVED_NO_NAME)
 
 
 Send = Callable[[TurnContext, list[Any]], Awaitable[None]]

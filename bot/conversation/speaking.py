@@ -66,13 +66,26 @@ class Speaking:
                 return actor if reply.language == actor.language else replace(actor, language=reply.language)
         return self.settle(conn, actor)
 
+    def to_everyone(self, message: str) -> str:
+        """An interface message for a shared place (a channel, a group chat) where nobody's
+        language is known: in every offered language, Welsh first when it is on (the Welsh
+        Language Standards' bilingual notices), each once."""
+        said = [interface(language)(message) for language in self.offered]
+        return "\n\n".join(dict.fromkeys(said))
+
     def offers(self, language: str) -> bool:
         return language in self.offered
 
     def first_words(self, conn: Connection, actor: Actor, language: str) -> bool:
         """Whether first words in ``language`` should switch the bot to it: Welsh (the only
-        language the router tells apart) is offered here and the person has chosen no language."""
-        return self.several and language in self.offered and chosen_language(conn, actor.user_id) is None
+        language the router tells apart) is offered here and the person has chosen no language.
+
+        The router's "en" means "not Welsh" (too short, a name, or English), so it never switches:
+        someone whose Teams or Slack is in Welsh and types "FB post" keeps their Welsh, with the
+        one-tap switch to English on every reply (docs/languages.md, the order of the choices)."""
+        if language == ENGLISH or not self.several or language not in self.offered:
+            return False
+        return chosen_language(conn, actor.user_id) is None
 
     def choose(self, conn: Connection, actor: Actor, language: str, now: datetime) -> Actor:
         """Remember the person's language and speak it from this reply on."""

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from bot.errors import NotAllowed
 from bot.language.flow_model import Flow
+from bot.language.i18n.catalog import N_
 from bot.language.settings import Settings
 
 
@@ -36,16 +37,25 @@ class Authoring:
 
     def check_review(self, person: str, author: str) -> None:
         if person == author:
-            raise NotAllowed(
-                "you submitted this change, so someone else has to review it: "
-                f"{', '.join(r for r in self.reviewers if r != author) or 'name another reviewer in the settings'}"
-            )
+            others = ", ".join(r for r in self.reviewers if r != author)
+            if not others:
+                raise NotAllowed(
+                    N_(
+                        "you submitted this change, so someone else has to review it: "
+                        "name another reviewer in the settings"
+                    )
+                )
+            raise NotAllowed(N_("you submitted this change, so someone else has to review it: {others}"), others=others)
         if not self.is_reviewer(person):
             if not self.reviewers:
                 raise NotAllowed(
-                    "nobody is named as a reviewer yet: add directory ids to authoring.reviewers in the settings"
+                    N_("nobody is named as a reviewer yet: add directory ids to authoring.reviewers in the settings")
                 )
-            raise NotAllowed(f"{person} is not a reviewer of the flow library (reviewers: {', '.join(self.reviewers)})")
+            raise NotAllowed(
+                N_("{person} is not a reviewer of the flow library (reviewers: {reviewers})"),
+                person=person,
+                reviewers=", ".join(self.reviewers),
+            )
 
     def check_rollback(self, person: str) -> None:
         if not self.is_reviewer(person):
@@ -53,7 +63,7 @@ class Authoring:
 
     def check_preview(self, person: str, author: str) -> None:
         if person != author and not self.is_reviewer(person):
-            raise NotAllowed("only the change's author and the reviewers may preview it")
+            raise NotAllowed(N_("only the change's author and the reviewers may preview it"))
 
     def approvals_needed(self, flows: Iterable[Flow]) -> int:
         """Two when any of these flows can escalate to a two-approval target, else one."""

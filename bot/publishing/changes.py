@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from bot.clock import Clock
 from bot.conversation.events import Actor
 from bot.conversation.library import FlowLibrary
 from bot.errors import FileProblems, NotAllowed, PolicybotError, Problem
+from bot.language.i18n.catalog import N_, plural
+from bot.language.i18n.wording import Wording
 from bot.language.settings import Settings
 from bot.publishing import versions
 from bot.publishing.authoring import Authoring
@@ -42,7 +45,12 @@ class Decision:
 
     change: Change
     published_version: int | None
-    message: str
+    words: Wording
+
+    @property
+    def message(self) -> str:
+        """In English, for the command line and the studio."""
+        return str(self.words)
 
 
 class ChangeRefused(FileProblems):
@@ -168,16 +176,19 @@ class Publishing:
             change = self._pending(conn, reference)
             self.authoring.check_review(reviewer, change.author)
             if reviewer in change.approvals:
-                raise NotAllowed(f"you have already approved this change; it needs another reviewer ({_needs(change)})")
+                raise NotAllowed(N_("You have already approved this change; {needs}."), needs=_needs(change))
             self._review(conn, change.id, reviewer, APPROVE, None)
             if len(change.approvals) + 1 < change.approvals_needed:
                 change = self._load(conn, change.id) or change
-                return Decision(change, None, f"Approved by {reviewer}; {_needs(change)} before it is published.")
+                approved = Wording(
+                    N_("Approved by {reviewer}; {needs} before it is published."),
+                    {"reviewer": reviewer, "needs": _needs(change)},
+                )
+                return Decision(change, None, approved)
             number = self._publish(conn, change, reviewer)
             change = self._load(conn, change.id) or change
-        return Decision(
-            change, number, f"Published as library version {number}; every replica serves it within seconds."
-        )
+        published = N_("Published as library version {version}; every replica serves it within seconds.")
+        return Decision(change, number, Wording(published, {"version": str(number)}))
 
     def reject(self, reference: str, reviewer: str, why: str, *, delivery_id: str | None = None) -> Change:
         """Send a change back to its author (Slack and Teams call this "Request changes").
@@ -195,14 +206,22 @@ class Publishing:
                 .where(library_changes.c.id == change.id, library_changes.c.status == PENDING)
                 .values(status=REJECTED, decided_at=self.clock.now())
             )
-            self.notices.decided(conn, change, f"Changes requested by {reviewer}: {why}")
+            self.notices.decided(
+                conn, change, Wording(N_("Changes requested by {reviewer}: {why}"), {"reviewer": reviewer, "why": why})
+            )
             found = self._load(conn, change.id)
         assert found is not None
         return found
 
+    def reviewer_language(self, actor: Actor) -> str | None:
+        """The language review notices reach this person in (their directory entry's, as
+        ReviewNotices writes them), so a press is answered in the language of the card pressed."""
+        person = self.directory.find(actor) if self.directory is not None else None
+        return person.language if person is not None else None
+
     def review_by_actor(
         self, actor: Actor, reference: str, action: str, why: str | None = None, *, delivery_id: str | None = None
-    ) -> str:
+    ) -> Wording:
         """The adapters' button: ``approve`` or ``request_changes`` by the authenticated clicker.
 
         The clicker is looked up in the staff directory by their platform identity (as the case
@@ -213,15 +232,17 @@ class Publishing:
         person = self.directory.find(actor) if self.directory is not None else None
         if person is None:
             raise NotAllowed(
-                "policybot can't tell who you are: your chat account is not in the staff directory, so it can't "
-                "check that you review the flow library. Ask the comms team to add you to the directory."
+                N_(
+                    "policybot can't tell who you are: your chat account is not in the staff directory, so it "
+                    "can't check that you review the flow library. Ask the comms team to add you to the directory."
+                )
             )
         if action == APPROVE:
-            return self.approve(reference, person.id, delivery_id=delivery_id).message
+            return self.approve(reference, person.id, delivery_id=delivery_id).words
         if action in ("request_changes", REJECT):
             why = why or "changes requested (no reason given)"
             change = self.reject(reference, person.id, why, delivery_id=delivery_id)
-            return f"Sent back to {change.author} with your request for changes."
+            return Wording(N_("Sent back to {author} with your request for changes."), {"author": change.author})
         raise PolicybotError(f"'{action}' is not something a reviewer can do to a change")
 
     # -- rolling back and exporting -------------------------------------------------------------------
@@ -315,7 +336,8 @@ class Publishing:
             .where(library_changes.c.id == change.id)
             .values(status=PUBLISHED, decided_at=now, published_version=number)
         )
-        self.notices.decided(conn, change, f"Published as library version {number} (approved by {by}).")
+        decided = N_("Published as library version {version} (approved by {by}).")
+        self.notices.decided(conn, change, Wording(decided, {"version": str(number), "by": by}))
         return number
 
     def _review(self, conn: Connection, change_id: str, reviewer: str, decision: str, why: str | None) -> None:
@@ -374,18 +396,30 @@ class Publishing:
         )
 
 
-def _already(change: Change) -> str:
+def _already(change: Change) -> Wording:
     """Where a change stands, for a press that was already applied once."""
     if change.status == PUBLISHED:
-        return f"Already done: published as library version {change.published_version}."
+        return Wording(
+            N_("Already done: published as library version {version}."), {"version": str(change.published_version)}
+        )
     if change.status == REJECTED:
-        return f"Already done: sent back to {change.author}."
-    return f"Already done: your approval is recorded; {_needs(change)}."
+        return Wording(N_("Already done: sent back to {author}."), {"author": change.author})
+    return Wording(N_("Already done: your approval is recorded; {needs}."), {"needs": _needs(change)})
 
 
-def _needs(change: Change) -> str:
+def _needs(change: Change) -> Callable[[str | None], str]:
+    """ "it needs 2 more approvals from another reviewer", in a language (Welsh has six plural forms)."""
     more = change.approvals_needed - len(change.approvals)
-    return f"it needs {more} more approval{'s' if more != 1 else ''} from another reviewer"
+
+    def in_language(language: str | None) -> str:
+        ngettext = plural(language)
+        return ngettext(
+            "it needs {n} more approval from another reviewer",
+            "it needs {n} more approvals from another reviewer",
+            more,
+        ).format(n=more)
+
+    return in_language
 
 
 def _live_or_fail(conn: Connection) -> versions.Version:

@@ -21,6 +21,9 @@ from bot.cases.directory import Directory
 from bot.cases.notify import Notification, Recipient
 from bot.cases.outbox import Outbox, RetryPolicy
 from bot.clock import Clock
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.languages import ENGLISH
+from bot.language.i18n.wording import Wording
 from bot.language.settings import Settings
 from bot.publishing.diff import FileDiff, as_text
 from bot.publishing.model import Change
@@ -29,11 +32,36 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+# The notices' fixed words. They are stored in English (the outbox row is the record of what was
+# sent); each adapter shows them in the recipient's language with ``title_of`` and ``facts_of``.
+SUBMITTED_TITLE = N_("A change to the flow library waits for your review ({change})")
+DECIDED_TITLE = N_("Your change to the flow library ({change})")
+SUBMITTED_BY = N_("Submitted by")
+FLOWS = N_("Flows")
+FACT_WORDS = (SUBMITTED_BY, N_("Note"), FLOWS, N_("Approvals needed"), N_("Change"), N_("(settings or citations)"))
+
 CHANGE_SUBMITTED = "change_submitted"
 CHANGE_DECIDED = "change_decided"
 APPROVE_ACTION = "approve_change"
 REQUEST_CHANGES_ACTION = "request_changes"
 DIFF_LIMIT = 2500  # characters of the diff in a chat message; the rest is one command away
+
+
+def title_of(n: Notification) -> str:
+    """A review notice's title in its recipient's language (their directory entry's)."""
+    if n.recipient.language in (None, ENGLISH):
+        return n.title
+    pattern = DECIDED_TITLE if n.kind == CHANGE_DECIDED else SUBMITTED_TITLE
+    return interface(n.recipient.language)(pattern).format(change=n.case_id[:8])
+
+
+def facts_of(n: Notification) -> list[tuple[str, str]]:
+    """A review notice's facts, their labels (and the fixed values) in the recipient's language."""
+    _ = interface(n.recipient.language)
+    return [
+        (_(label) if label in FACT_WORDS else label, _(value) if value in FACT_WORDS else value)
+        for label, value in n.facts
+    ]
 
 
 class ReviewNotices:
@@ -78,16 +106,18 @@ class ReviewNotices:
                 ),
             )
 
-    def decided(self, conn: Connection, change: Change, what: str) -> None:
+    def decided(self, conn: Connection, change: Change, what: Wording) -> None:
+        """Tell the author, in the language of their directory entry (the reviewer's words as written)."""
+        author = self.recipient(change.author)
         self.outbox.enqueue(
             conn,
             Notification(
                 id=uuid.uuid4().hex,
                 case_id=change.id,
                 kind=CHANGE_DECIDED,
-                recipient=self.recipient(change.author),
+                recipient=author,
                 title=f"Your change to the flow library ({change.id[:8]})",
-                text=what,
+                text=what.said_in(author.language),
                 facts=[("Flows", ", ".join(change.flows) or "(settings or citations)")],
             ),
         )

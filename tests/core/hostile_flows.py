@@ -35,26 +35,20 @@ def huge_text() -> str:
 def nested_ranges() -> str:
     return _flow(
         "nested-ranges",
-        "\"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}\"",
+        '"{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"',
     )
 
 
 def lipsum_bomb() -> str:
-    return _flow("lipsum-bomb", "\"{{ lipsum(1000000) }}\"")
+    return _flow("lipsum-bomb", '"{{ lipsum(1000000) }}"')
 
 
 def huge_power() -> str:
-    return _flow("huge-power", "\"{{ 10**(10**10) }}\"")
+    return _flow("huge-power", '"{{ 10**(10**10) }}"')
 
 
 def power_in_branch() -> str:
-    branch = (
-        "  check:\n"
-        "    branch:\n"
-        "      - if: \"10**(10**9) > 1\"\n"
-        "        next: done\n"
-        "      - else: done\n"
-    )
+    branch = '  check:\n    branch:\n      - if: "10**(10**9) > 1"\n        next: done\n      - else: done\n'
     return _flow("power-in-branch", "Fine.", extra_state=branch).replace("next: done}", "next: check}")
 
 

@@ -64,8 +64,11 @@ def click(engine: Engine, actor: Actor, q: Question, option: int, **kw: str) -> 
 
 def test_walk_to_an_outcome_with_clicks(engine: Engine) -> None:
     q1 = question(engine.handle(ALICE, Start(flow_id="report")))
-    assert (q1.state, q1.text, [o.label for o in q1.options]) == ("where", "Where was it posted?",
-                                                                  ["A council account", "My own account"])
+    assert (q1.state, q1.text, [o.label for o in q1.options]) == (
+        "where",
+        "Where was it posted?",
+        ["A council account", "My own account"],
+    )
     assert (q1.step, q1.max_steps, q1.can_go_back) == (1, 2, False)
     assert [c.id for c in q1.citations] == ["notts-27"]
     q2 = question(click(engine, ALICE, q1, 0))
@@ -197,8 +200,9 @@ def test_simultaneous_clicks_on_one_question_apply_exactly_once(tmp_path: Path, 
         barrier = threading.Barrier(2)
         results: list[list[Reply]] = [[], []]
 
-        def press(i: int, q: Question = q1, gate: threading.Barrier = barrier,
-                  out: list[list[Reply]] = results) -> None:
+        def press(
+            i: int, q: Question = q1, gate: threading.Barrier = barrier, out: list[list[Reply]] = results
+        ) -> None:
             gate.wait()
             out[i] = click(engines[i], ALICE, q, i)
 
@@ -275,10 +279,15 @@ def test_a_conversation_finishes_on_the_flow_version_it_started_on(tmp_path: Pat
     q2 = question(click(first, ALICE, q1, 0))
     first.store.close()
     # The comms team changes the flow: a third option, and new wording for an outcome.
-    changed = (flows_dir / "report.yaml").read_text().replace(
-        "      - {label: My own account, next: own}",
-        "      - {label: My own account, next: own}\n      - {label: A partner's account, next: tell_comms}",
-    ).replace("Take it down now and tell {{ org.contacts.comms }}", "NEW WORDING {{ org.contacts.comms }}")
+    changed = (
+        (flows_dir / "report.yaml")
+        .read_text()
+        .replace(
+            "      - {label: My own account, next: own}",
+            "      - {label: My own account, next: own}\n      - {label: A partner's account, next: tell_comms}",
+        )
+        .replace("Take it down now and tell {{ org.contacts.comms }}", "NEW WORDING {{ org.contacts.comms }}")
+    )
     (flows_dir / "report.yaml").write_text(changed)
     second = Engine(library(flows_dir), sqlite_store(tmp_path))  # a restarted process with the new file
     end = outcome(click(second, ALICE, q2, 1))

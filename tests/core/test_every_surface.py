@@ -132,8 +132,9 @@ def test_a_clause_cited_by_several_ids_is_listed_once_and_each_policy_named_once
     assert groups[0].clauses[0].ids == list(ids[:3])
     assert len(groups[0].clauses[0].summaries) == 3  # each rule's summary kept, the clause once
 
-    end = Outcome("c", "f", "F", "s", _outcome(_walk(runtime, "legal-threat", ["1", "1", "1"])).verdict, "advice",
-                  [], views, [])
+    end = Outcome(
+        "c", "f", "F", "s", _outcome(_walk(runtime, "legal-threat", ["1", "1", "1"])).verdict, "advice", [], views, []
+    )
     console = click.unstyle(render(end, 100))
     slack_text = _slack_text(slack.render_outcome(end).blocks)
     card = _teams_text(teams.outcome_card(end))

@@ -34,8 +34,10 @@ def test_every_shipped_flow_validates_and_renders_every_path_under_the_example_s
         paths = paths_json(library.compiled(flow), settings)
         assert paths, flow.id
         assert all(p["outcome"]["text"] for p in paths), flow.id
-    assert any("the Designated Safeguarding Lead" in p["outcome"]["text"]
-               for p in paths_json(library.compiled(library.get("safeguarding-concern")), settings))
+    assert any(
+        "the Designated Safeguarding Lead" in p["outcome"]["text"]
+        for p in paths_json(library.compiled(library.get("safeguarding-concern")), settings)
+    )
 
 
 POLICYBOT = str(Path(sys.executable).with_name("policybot"))

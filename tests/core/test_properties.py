@@ -49,8 +49,10 @@ def _shown(replies: list[Reply]) -> Reply:
 
 @pytest.mark.parametrize("flow_id", FLOW_IDS)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(actions=st.lists(ACTIONS, max_size=14), finish=st.lists(st.integers(min_value=0, max_value=8), min_size=12,
-                                                                 max_size=12))
+@given(
+    actions=st.lists(ACTIONS, max_size=14),
+    finish=st.lists(st.integers(min_value=0, max_value=8), min_size=12, max_size=12),
+)
 def test_random_answers_never_crash_and_valid_answers_always_reach_an_outcome(
     flow_id: str, actions: list[tuple[str, object]], finish: list[int]
 ) -> None:
@@ -72,8 +74,11 @@ def test_random_answers_never_crash_and_valid_answers_always_reach_an_outcome(
         for pick in finish:
             if not isinstance(current, Question):
                 break
-            current = _shown(engine.handle(ACTOR, Choose(current.conversation_id, current.state,
-                                                         pick % len(current.options), current.turn)))
+            current = _shown(
+                engine.handle(
+                    ACTOR, Choose(current.conversation_id, current.state, pick % len(current.options), current.turn)
+                )
+            )
             assert not isinstance(current, Notice), current
         assert isinstance(current, Outcome), f"{flow_id} did not reach an outcome: {current!r}"
         assert current.citations, f"{flow_id} outcome {current.state} shows no citation"

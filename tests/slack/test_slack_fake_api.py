@@ -77,9 +77,9 @@ def test_history_is_newest_first_paged_and_carries_metadata_only_when_asked(fake
     web = client(fake_slack)
     channel = fake_slack.dm_channel(EMPLOYEE)
     posted = [
-        web.chat_postMessage(
-            channel=EMPLOYEE, text=f"m{i}", metadata={"event_type": "t", "event_payload": {"n": i}}
-        )["ts"]
+        web.chat_postMessage(channel=EMPLOYEE, text=f"m{i}", metadata={"event_type": "t", "event_payload": {"n": i}})[
+            "ts"
+        ]
         for i in range(5)
     ]
     web.chat_postMessage(channel=EMPLOYEE, text="reply", thread_ts=posted[0])  # not in the history

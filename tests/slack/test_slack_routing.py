@@ -26,8 +26,11 @@ def shown_kinds(tmp_path: Path) -> dict[ChoiceKind, FlowChoice]:
     """One real choice of each routing kind, from the engine on the shipped flows."""
     engine = Engine(FlowLibrary.load(default_flows_dir(), load_settings(None)), Store(f"sqlite:///{tmp_path}/r.db"))
     found: dict[ChoiceKind, FlowChoice] = {}
-    for text in ("a client sent me a friend request on facebook", "loads of people moaning on fb about the council",
-                 "hiya, quick one for you"):
+    for text in (
+        "a client sent me a friend request on facebook",
+        "loads of people moaning on fb about the council",
+        "hiya, quick one for you",
+    ):
         for reply in engine.handle(ALEX, Start(text=text)):
             if isinstance(reply, FlowChoice):
                 found[reply.kind] = reply

@@ -340,3 +340,51 @@ def _inputs(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, list):
         return [r for v in node for r in _inputs(v)]
     return []
+
+
+@pytest.fixture
+def welsh_org(tmp_path: Path, connector: FakeConnector, database_url: str) -> Iterator[Org]:
+    """The same council, with Jo (a reviewer) and Alex (the author) reading Welsh (directory entries)."""
+    directory = DIRECTORY.replace("manager: jo}", "manager: jo, language: cy}").replace(
+        "teams_id: " + JO_AAD + "}", "teams_id: " + JO_AAD + ", language: cy}"
+    )
+    assert directory.count("language: cy") == 2
+    (tmp_path / "directory.yaml").write_text(directory, encoding="utf-8")
+    (tmp_path / "policybot.yaml").write_text(SETTINGS + "languages: [en, cy]\n", encoding="utf-8")
+    runtime = build_runtime(tmp_path / "policybot.yaml", database_url, flows_dir=TEST_FLOWS, clock=FakeClock())
+    running = start_bot(runtime, connector)
+    notifier = TeamsNotifier(running.service, loop=running.server.loop)
+    try:
+        yield Org(running, runtime, connector, Worker(runtime, notifier))
+    finally:
+        running.server.stop()
+        runtime.store.close()
+
+
+def test_a_welsh_reviewer_reviews_in_welsh_and_a_welsh_author_hears_in_welsh(welsh_org: Org) -> None:
+    org = welsh_org
+    alex = installed(org, "Alex Author", "29:1alex", ALEX_AAD, "alex@council.example")
+    jo = installed(org, "Jo Reviewer", "29:1jo", JO_AAD, "jo@council.example")
+    change = org.submit()
+    org.worker.run_once()
+    found = [(a, c) for a, c in jo.cards() if any(x.get("title") == "Cymeradwyo" for x in all_actions(c))]
+    assert len(found) == 1, "Jo got no Welsh review card"
+    activity, content = found[0]
+    assert card_problems(content) == []
+    shown = words(content)
+    short = change.id[:8]
+    assert f"Mae newid i’r llyfrgell lifoedd yn aros i chi ei adolygu ({short})" in shown
+    assert "Cyflwynwyd gan: Alex Author" in shown and "Submitted by" not in shown
+    assert activity.latest["summary"].startswith("Newid yn aros i chi ei adolygu: can-i-post, gan Alex Author")
+    titles = [a["title"] for a in all_actions(content)]
+    assert titles == ["Cymeradwyo", "Gofyn am newidiadau", "Anfon yn ôl at yr awdur"]
+
+    empty = jo.click("Anfon yn ôl at yr awdur", card=found[0])
+    assert "Dywedwch beth ddylai newid yn gyntaf" in empty.body["value"]
+    result = jo.click("Anfon yn ôl at yr awdur", card=found[0], why="Cadwch yr hen eiriad.")
+    assert "Wedi’i anfon yn ôl at alex gyda’ch cais am newidiadau." in words(result.body["value"])
+    org.worker.run_once()
+    told = words(alex.last_card()[1])
+    assert f"Eich newid i’r llyfrgell lifoedd ({short})" in told
+    assert "Mae jo wedi gofyn am newidiadau: Cadwch yr hen eiriad." in told  # the reason as Jo wrote it
+    assert "Changes requested" not in told

@@ -418,3 +418,26 @@ def test_welsh_cards_pass_the_card_rules(tmp_path: Path) -> None:
     assert {"Ateb", "Yn ôl", "Stopio", "English", "Parhau", "Cydnabod", "Wedi’i ddatrys", "Cymeradwyo"} <= set(
         all_titles
     )
+
+
+def test_a_channel_hears_welsh_first_and_a_welsh_speaker_is_moved_in_welsh(
+    council: Council, connector: FakeConnector
+) -> None:
+    """A channel is shared: the bot's greeting there is bilingual, Welsh first (nobody's language
+    is known). The neutral line left behind when a check moves to a private chat is in the
+    language the bot speaks to the person who started it."""
+    channel, team = "19:general@thread.tacv2", "19:team-general@thread.tacv2"
+    alex = TeamsUser(
+        council.bot.url, connector, name="Alex Example", teams_id="29:1alex", aad_id=ALEX_AAD, locale="cy-GB"
+    )
+    assert alex.post(alex.team_installation(channel, team)).status == 201
+    hello = " ".join(a.latest.get("text") or "" for a in connector.sent_to(channel))
+    welsh, english = hello.index("Helo! Policybot ydw i."), hello.index("Hello! I'm Policybot.")
+    assert welsh < english
+
+    # English words from someone whose Teams is in Welsh: the router's "not Welsh" keeps their Welsh
+    mention = alex.channel_mention("someone is threatening to sue me over my tweet", channel, team)
+    assert alex.post(mention).status == 201
+    said = [a.latest.get("text") or "" for a in connector.sent_to(mention["conversation"]["id"])]
+    assert "Alex, rydw i wedi anfon neges breifat atoch chi i barhau â hyn." in said, said
+    assert not any("I've sent you a private message" in line for line in said)
