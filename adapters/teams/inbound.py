@@ -26,8 +26,10 @@ COMMAND_FLOWS = {
     "check a post": "can-i-post",
     "new starter walkthrough": "onboarding",
 }
-MENU_WORDS = {"help", "menu", "start", "hi", "hello", "?"}
-CASES_WORDS = {"my cases", "cases"}
+# Typed words for the menu and "my cases", in English and in Welsh (a person speaking Cymraeg
+# types Welsh; the bot's language for them does not matter, so both always work).
+MENU_WORDS = {"help", "menu", "start", "hi", "hello", "?", "cymorth", "dewislen", "dechrau", "helo", "shwmae"}
+CASES_WORDS = {"my cases", "cases", "fy achosion", "achosion"}
 
 _AT_TAG = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")

@@ -8,6 +8,7 @@ is checked against the Adaptive Card rules by the ``connector`` fixture.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -441,3 +442,17 @@ def test_a_channel_hears_welsh_first_and_a_welsh_speaker_is_moved_in_welsh(
     said = [a.latest.get("text") or "" for a in connector.sent_to(mention["conversation"]["id"])]
     assert "Alex, rydw i wedi anfon neges breifat atoch chi i barhau â hyn." in said, said
     assert not any("I've sent you a private message" in line for line in said)
+
+
+def test_welsh_command_words_work_as_the_english_ones_do(council: Council, connector: FakeConnector) -> None:
+    alex = TeamsUser(council.bot.url, connector, name="Alex Example", teams_id="29:1alex", aad_id=ALEX_AAD)
+    assert alex.say("cymorth").status == 201  # an English Teams: the words still work
+    _stored, menu = alex.last_card()
+    assert any(a.get("verb") == "start" for a in all_actions(menu)), titles(menu)
+    assert alex.say("my cases").status == 201
+    english = connector.sent_to(alex.conversation_id)[-1].latest
+    assert alex.say("fy achosion").status == 201
+    welsh = connector.sent_to(alex.conversation_id)[-1].latest
+    assert welsh is not english and welsh.get("attachments") == english.get("attachments")
+    assert welsh.get("text") == english.get("text")
+    assert "cases" in json.dumps(english).lower(), english  # it is the cases answer, not a routed situation
