@@ -30,11 +30,12 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from adapters.slack.installs import SlackInstalls
+from bot.language.i18n.catalog import N_
 from bot.telemetry.logging_setup import carry
 
 log = logging.getLogger(__name__)
 
-REFUSAL = (
+REFUSAL = N_(
     "Sorry, Policy Bot is only for the council's own staff, so I can't help with this. If you work for "
     "the council, use Policy Bot from your council Slack account."
 )
@@ -59,10 +60,15 @@ def person_team(body: dict[str, Any], context: BoltContext) -> str | None:
 class AccessCheck:
     """The Bolt middleware that refuses anyone outside the council's installs."""
 
-    def __init__(self, web: WebClient, io: ThreadPoolExecutor, installs: SlackInstalls | None = None) -> None:
+    def __init__(
+        self, web: WebClient, io: ThreadPoolExecutor, installs: SlackInstalls | None = None, refusal: str = REFUSAL
+    ) -> None:
+        """``refusal``: REFUSAL in every language the settings offer (nothing is known of an
+        outsider's language, and nothing of theirs is looked up)."""
         self.web = web
         self.io = io
         self.installs = installs
+        self.refusal = refusal
 
     def _installed(self, team: str | None, enterprise: str | None, context: BoltContext) -> bool:
         result = context.authorize_result
@@ -96,7 +102,7 @@ class AccessCheck:
             person_team(body, context),
         )
         if body.get("command"):  # the answer to a slash command is shown to the person only
-            answer = json.dumps({"response_type": "ephemeral", "text": REFUSAL})
+            answer = json.dumps({"response_type": "ephemeral", "text": self.refusal})
             return BoltResponse(status=200, body=answer, headers={"Content-Type": "application/json"})
         user, channel = context.user_id, context.channel_id
         if user and channel:
@@ -105,6 +111,6 @@ class AccessCheck:
 
     def _tell(self, channel: str, user: str) -> None:
         try:
-            self.web.chat_postEphemeral(channel=channel, user=user, text=REFUSAL)
+            self.web.chat_postEphemeral(channel=channel, user=user, text=self.refusal)
         except Exception as err:  # nobody to tell if Slack refuses: the refusal itself stands
             log.info("could not tell an outside user they may not use the bot (%s)", type(err).__name__)

@@ -35,7 +35,7 @@ from slack_bolt.context.ack import Ack
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from adapters.slack.access import AccessCheck
+from adapters.slack.access import REFUSAL, AccessCheck
 from adapters.slack.config import SlackConfig
 from adapters.slack.inbound import REPLAY, SlackInbound
 from adapters.slack.installs import SlackInstalls
@@ -110,7 +110,7 @@ class SlackBot(ModalListeners, ReviewListeners):
         )
         if installs is not None:
             installs.attach(self.app)  # the workspace's token for this request's calls
-        self.access = AccessCheck(self.web, self.io, installs)
+        self.access = AccessCheck(self.web, self.io, installs, refusal=self.engine.speaking.to_everyone(REFUSAL))
         self.app.middleware(self.access.middleware)
         self.app.use(self._time_ack)
         # Every acknowledged request is written down before the ack goes out (surface.later).

@@ -19,6 +19,7 @@ from adapters.slack.surface import user_of
 from bot.cases.service import CaseService
 from bot.conversation.replies import Notice, NoticeKind
 from bot.errors import NotAllowed, PolicybotError
+from bot.language.i18n.catalog import N_
 from bot.language.i18n.wording import said_in
 
 
@@ -36,7 +37,7 @@ class CaseListeners(HomeTab):
     def cases(self) -> CaseService:
         """The case service, its calls holding a database turn (``TurnGate``)."""
         if self.gated_cases is None:
-            raise PolicybotError("Escalation cases are switched off in this installation.")
+            raise PolicybotError(N_("Escalation cases are switched off in this installation."))
         return self.gated_cases
 
     def _tell_clicker(self, body: dict[str, Any], user_id: str, text: str, kind: NoticeKind) -> None:

@@ -38,6 +38,10 @@ from bot.conversation.events import (
 from bot.conversation.replies import EscalationSent, NoticeKind, Outcome, Question
 from bot.language.i18n.catalog import N_, interface
 
+# A button whose value was altered or is from an older version: said in the language last spoken.
+UNREADABLE_BUTTON_RESTART = N_("That button could not be read. Here is a fresh start.")
+UNREADABLE_MENU_ITEM = N_("That menu item could not be read.")
+UNREADABLE_BUTTON = N_("That button could not be read.")
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 # The message subtypes that are someone writing to the bot; Bolt leaves the rest (edits, joins,
 # deletions) to the catch-all, acknowledged and ignored.
@@ -76,7 +80,7 @@ class ConversationListeners(PreviewRouting):
         if in_bot_dm:
             ack()
         else:
-            ack(text=MOVED_TO_DM)
+            ack(text=self.engine.speaking.to_everyone(MOVED_TO_DM))  # before any lookup: every language
         if not user_id:
             return
         text = str(body.get("text") or "").strip()
@@ -122,9 +126,10 @@ class ConversationListeners(PreviewRouting):
         delivery = delivery_id("event", body.get("event_id") or event.get("ts"))
 
         def job() -> None:
-            self.handle_and_post(body, user_id, Start(text=text or None), context=context, delivery=delivery)
+            replies = self.handle_and_post(body, user_id, Start(text=text or None), context=context, delivery=delivery)
             if channel and not channel.startswith("D"):
-                self.web.chat_postEphemeral(channel=channel, user=user_id, text=MOVED_TO_DM.replace("*", ""))
+                moved = interface(R.reply_language(replies))(MOVED_TO_DM).replace("*", "")
+                self.web.chat_postEphemeral(channel=channel, user=user_id, text=moved)
 
         self.later(user_id, job)
 
@@ -140,9 +145,8 @@ class ConversationListeners(PreviewRouting):
             try:
                 value = A.ChoiceValue.decode(action.get("value"))
             except A.BadValue:
-                self._tell(
-                    user_id, channel, "That button could not be read. Here is a fresh start.", NoticeKind.INVALID
-                )
+                unread = interface(self.people.language_spoken(user_id))(UNREADABLE_BUTTON_RESTART)
+                self._tell(user_id, channel, unread, NoticeKind.INVALID)
                 self.post(channel or self.people.dm_channel(user_id), [self.engine.menu()])
                 return
             event = Choose(value.conversation_id, value.state, value.option, value.turn)
@@ -170,7 +174,8 @@ class ConversationListeners(PreviewRouting):
             try:
                 choice, conversation_id = A.decode_menu_value(raw)
             except A.BadValue:
-                self._tell(user_id, channel, "That menu item could not be read.", NoticeKind.INVALID)
+                unread = interface(self.people.language_spoken(user_id))(UNREADABLE_MENU_ITEM)
+                self._tell(user_id, channel, unread, NoticeKind.INVALID)
                 return
             make: dict[str, Callable[[str], Event]] = {
                 A.MENU_WHY: Why,
@@ -318,7 +323,8 @@ class ConversationListeners(PreviewRouting):
             try:
                 language, conversation_id = A.decode_language_value(action.get("value"))
             except A.BadValue:
-                self._tell(user_id, channel, "That button could not be read.", NoticeKind.INVALID)
+                unread = interface(self.people.language_spoken(user_id))(UNREADABLE_BUTTON)
+                self._tell(user_id, channel, unread, NoticeKind.INVALID)
                 return
             actor = self.actor_for(body, user_id, context)
             event = SetLanguage(language, conversation_id)

@@ -38,6 +38,9 @@ def slack_user_of(actor_user_id: str) -> tuple[str, str] | None:
     return None
 
 
+LANGUAGES_REMEMBERED = 10_000  # people; beyond that the longest unheard is forgotten (English then)
+
+
 class SlackPeople:
     """Cached ``users.info``, ``users.lookupByEmail`` and ``conversations.open``."""
 
@@ -49,6 +52,7 @@ class SlackPeople:
         self._actors: dict[tuple[str, str], tuple[float, Actor]] = {}
         self._dms: dict[str, str] = {}
         self._by_email: dict[str, tuple[float, str]] = {}
+        self._spoken: dict[str, str] = {}  # Slack user id -> the language of the last reply set
 
     def actor(self, team_id: str, user_id: str) -> Actor:
         key = (team_id, user_id)
@@ -78,6 +82,21 @@ class SlackPeople:
         with self._lock:
             self._actors[key] = (now, actor)
         return actor
+
+    def remember_language(self, user_id: str, language: str | None) -> None:
+        """The language the bot last spoke to someone, for the words it has to say outside a turn
+        (an apology when a request kept failing): no database read on a path that is failing."""
+        if not language:
+            return
+        with self._lock:
+            self._spoken.pop(user_id, None)
+            self._spoken[user_id] = language
+            while len(self._spoken) > LANGUAGES_REMEMBERED:
+                del self._spoken[next(iter(self._spoken))]
+
+    def language_spoken(self, user_id: str) -> str | None:
+        with self._lock:
+            return self._spoken.get(user_id)
 
     def dm_channel(self, user_id: str) -> str:
         """The bot's DM with a person (opened if needed); ids of DMs never change, so cached for good."""

@@ -25,7 +25,7 @@ from adapters.slack.previews import PreviewRouting
 from adapters.slack.surface import user_of
 from bot.conversation.replies import NoticeKind
 from bot.errors import PolicybotError
-from bot.language.i18n.catalog import interface
+from bot.language.i18n.catalog import N_, interface
 from bot.language.i18n.wording import said_in
 from bot.publishing.changes import Publishing
 
@@ -47,7 +47,7 @@ class ReviewListeners(PreviewRouting):
     def publishing(self) -> Publishing:
         """Publishing, its calls holding a database turn (``TurnGate``)."""
         if self.gated_publishing is None:
-            raise PolicybotError("Reviewing changes is not available here: the flow library is not in a database.")
+            raise PolicybotError(N_("Reviewing changes is not available here: the flow library is not in a database."))
         return self.gated_publishing
 
     def on_approve_change(self, ack: Ack, body: dict[str, Any], context: BoltContext, action: dict[str, Any]) -> None:

@@ -36,6 +36,8 @@ from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, Event
 from bot.conversation.replies import LanguageSwitch, Notice, NoticeKind, Reply
 from bot.errors import PolicybotError
+from bot.language.i18n.catalog import N_, interface
+from bot.language.i18n.wording import said_in
 from bot.runtime import Runtime
 from bot.telemetry.logging_setup import carry
 
@@ -44,15 +46,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _SIDE_KEYS = itertools.count()
 
-SORRY = (
+# Said outside a turn, in the language last spoken to the person (SlackPeople.language_spoken).
+SORRY = N_(
     "Something went wrong on my side. Nothing you did before is lost: open my Home tab and choose "
     "Carry on, or try again in a moment."
 )
-GAVE_UP = (
+GAVE_UP = N_(
     "Sorry: something you asked me a few minutes ago kept failing on my side, so I have stopped trying. "
     "Nothing you did before is lost. Type what the situation is, or open my Home tab and choose Carry on."
 )
-MOVED_TO_DM = "I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps."
+MOVED_TO_DM = N_("I've sent you a direct message, so this stays between us. Look for *Policy Bot* under Apps.")
 
 
 def delivery_id(*parts: object) -> str:
@@ -112,16 +115,17 @@ class SlackSurface:
         return BoltResponse(status=400, body="")
 
     def _report(self, user_id: str, channel: str | None, error: BaseException | None) -> None:
-        """Tell the person a job failed, in words that say what to do."""
+        """Tell the person a job failed, in words that say what to do (in their language)."""
+        language = self.people.language_spoken(user_id)
         if isinstance(error, PolicybotError):
-            log.warning("policybot refused a Slack request: %s", error)
-            self._tell(user_id, channel, str(error), NoticeKind.ERROR)
+            log.warning("policybot refused a Slack request (%s)", type(error).__name__)
+            self._tell(user_id, channel, said_in(error, language), NoticeKind.ERROR)
         elif isinstance(error, SlackApiError):
             log.error("Slack Web API call failed: %s", error.response.get("error") if error.response else error)
-            self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
+            self._tell(user_id, channel, interface(language)(SORRY), NoticeKind.ERROR)
         elif error is not None:
             log.error("a Slack request failed", exc_info=error)
-            self._tell(user_id, channel, SORRY, NoticeKind.ERROR)
+            self._tell(user_id, channel, interface(language)(SORRY), NoticeKind.ERROR)
 
     # ------------------------------------------------------------------------------ after the ack
 
@@ -169,7 +173,7 @@ class SlackSurface:
 
     def _apologise(self, user_id: str) -> None:
         """A request that kept failing and will not be tried again (adapters/slack/inbound.py)."""
-        self._tell(user_id, None, GAVE_UP, NoticeKind.ERROR)
+        self._tell(user_id, None, interface(self.people.language_spoken(user_id))(GAVE_UP), NoticeKind.ERROR)
 
     def _tell(self, user_id: str, channel: str | None, text: str, kind: NoticeKind) -> None:
         message = R.render_notice(Notice(text, kind))
@@ -271,6 +275,7 @@ class SlackSurface:
     ) -> list[Reply]:
         actor = self.actor_for(body, user_id, context)
         replies = self.turn(user_id, actor, event, delivery)
+        self.people.remember_language(user_id, R.reply_language(replies))
         self.post(channel or self.people.dm_channel(user_id), replies)
         return replies
 

@@ -28,6 +28,8 @@ from typing import Any
 from bot.cases.directory import Directory, Person
 from bot.conversation.events import Actor
 from bot.errors import PolicybotError
+from bot.language.i18n.catalog import N_
+from bot.language.i18n.wording import Wording
 
 log = logging.getLogger("policybot.teams.graph")
 
@@ -184,7 +186,7 @@ class GraphDirectory(Directory):
         super().__init__(list(base), source=base.source)
         self.graph = graph
         self.cache_seconds = cache_seconds
-        self._managers: dict[str, tuple[Person | None, str | None, float]] = {}
+        self._managers: dict[str, tuple[Person | None, Wording | None, float]] = {}
         self._graph_people: dict[str, Person] = {}
         self._lock = threading.Lock()
 
@@ -213,7 +215,7 @@ class GraphDirectory(Directory):
         with self._lock:
             return self._graph_people.get(person_id)
 
-    def line_manager(self, person: Person) -> tuple[Person | None, str | None]:
+    def line_manager(self, person: Person) -> tuple[Person | None, Wording | None]:
         manager, why = super().line_manager(person)
         if manager is not None or person.manager:  # the file said something: it wins
             return manager, why
@@ -229,9 +231,15 @@ class GraphDirectory(Directory):
             found = self.graph.manager_of(key)
         except (GraphError, GraphUnavailable) as err:
             log.warning("graph: manager lookup failed: %s", err)
-            return None, f"{person.name}'s line manager could not be looked up in Microsoft Graph ({err})"
+            return None, Wording(
+                N_("{name}'s line manager could not be looked up in Microsoft Graph ({error})"),
+                {"name": person.name, "error": str(err)},
+            )
         if found is None:
-            result: tuple[Person | None, str | None] = (None, f"{person.name} has no manager in Microsoft Graph")
+            result: tuple[Person | None, Wording | None] = (
+                None,
+                Wording(N_("{name} has no manager in Microsoft Graph"), {"name": person.name}),
+            )
         else:
             in_file = next(
                 (

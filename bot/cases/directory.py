@@ -28,6 +28,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from bot.cases.notify import Recipient
 from bot.conversation.escalation import NoDirectory
 from bot.conversation.events import Actor
 from bot.errors import FileProblems, Problem
+from bot.language.i18n.catalog import N_
+from bot.language.i18n.wording import Wording
 from bot.language.schema_check import did_you_mean, schema_problems
 from bot.language.settings import Settings
 from bot.language.yamlload import LARGE_FILE_LIMITS, LineDict, LineList, load_yaml_file
@@ -216,19 +219,28 @@ class Directory:
         }
 
     # -- management chain and teams -----------------------------------------------------------
-    def line_manager(self, person: Person) -> tuple[Person | None, str | None]:
-        """(manager, None), or (None, why there is no usable manager)."""
+    def line_manager(self, person: Person) -> tuple[Person | None, Wording | None]:
+        """(manager, None), or (None, why there is no usable manager). The why is told to the comms
+        officer a case goes to instead (in their language) and, in English, by ``validate``."""
+        name = person.name
         if not person.manager:
-            return None, f"{person.name} has no line manager in the staff directory"
+            return None, Wording(N_("{name} has no line manager in the staff directory"), {"name": name})
         if person.manager == person.id:
-            return None, f"{person.name} is recorded as their own line manager in the staff directory"
+            return None, Wording(
+                N_("{name} is recorded as their own line manager in the staff directory"), {"name": name}
+            )
         manager = self._people.get(person.manager)
         if manager is None:
-            return None, f"{person.name}'s line manager ('{person.manager}') is not in the staff directory"
+            return None, Wording(
+                N_("{name}'s line manager ('{manager}') is not in the staff directory"),
+                {"name": name, "manager": person.manager},
+            )
         loop = self.loop_above(person)
         if loop:
             chain = " → ".join(self._people[p].name if p in self._people else p for p in loop)
-            return None, f"the management chain above {person.name} goes round in a circle ({chain})"
+            return None, Wording(
+                N_("the management chain above {name} goes round in a circle ({chain})"), {"name": name, "chain": chain}
+            )
         return manager, None
 
     def loop_above(self, person: Person) -> list[str]:
@@ -270,7 +282,7 @@ class Directory:
         for person in self._people.values():
             _, why = self.line_manager(person)
             if why:
-                problems.append(Problem(source, person.line, why))
+                problems.append(Problem(source, person.line, str(why)))
         return problems
 
     # -- escalation targets -------------------------------------------------------------------
@@ -278,16 +290,25 @@ class Directory:
         """Where ``target`` goes for this employee; never empty (a last resort is the comms team)."""
         if target != LINE_MANAGER:
             return self.team(settings, target)
-        why: str | None
+        why: Wording | None
         if employee is None:
-            why = f"{employee_name} is not in the staff directory, so their line manager is not known"
+            why = Wording(
+                N_("{name} is not in the staff directory, so their line manager is not known"), {"name": employee_name}
+            )
         else:
             manager, why = self.line_manager(employee)
             if manager is not None:
                 return [Resolution(manager.recipient(), LINE_MANAGER)]
         assert why is not None
-        note = f"This came to {settings.target_name(COMMS)} instead of a line manager: {why}."
-        return [Resolution(r.recipient, r.target, r.role, note) for r in self.team(settings, COMMS)]
+        note = Wording(
+            N_("This came to {team} instead of a line manager: {why}."),
+            {"team": partial(settings.target_name, COMMS), "why": why.said_in},
+        )
+        # the note is kept with the recipient, so it is written in the language their case reaches them in
+        return [
+            Resolution(r.recipient, r.target, r.role, note.said_in(settings.language_for(r.recipient.language)))
+            for r in self.team(settings, COMMS)
+        ]
 
     def team(self, settings: Settings, target: str) -> list[Resolution]:
         """A team target: its channel or mailbox from the settings, else its members in the directory.

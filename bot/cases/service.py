@@ -513,5 +513,5 @@ def _case_recipient(resolution: Resolution, round_no: int, now: datetime, settin
         teams_channel=r.teams_channel,
         role=resolution.role,
         note=resolution.note,
-        language=r.language if r.language in settings.languages else settings.default_language,
+        language=settings.language_for(r.language),
     )

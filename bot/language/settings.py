@@ -285,6 +285,11 @@ class Settings:
     def default_language(self) -> str:
         return str(self.data.get("default_language") or ENGLISH)
 
+    def language_for(self, language: str | None) -> str:
+        """Someone's own language when it is offered here, else the default (a team's channel, a
+        person with none on file, or one in a language the settings do not offer)."""
+        return language if language in self.languages else self.default_language
+
     @property
     def cases(self) -> dict[str, Any]:
         """Case delivery and chasing settings (attempts, backoff, timeout, worker interval, chase rounds)."""

@@ -83,7 +83,7 @@ def test_a_loop_higher_up_the_chain_also_falls_back() -> None:
         Person("big", "Big Boss", manager="boss"),
     ]
     manager, why = Directory(people).line_manager(people[0])
-    assert manager is None and why is not None and "Bo Ss → Big Boss → Bo Ss" in why
+    assert manager is None and why is not None and "Bo Ss → Big Boss → Bo Ss" in str(why)
 
 
 def test_someone_not_in_the_directory_escalates_to_comms(directory: Directory, org: Org) -> None:
@@ -235,3 +235,19 @@ def test_a_broken_directory_stops_the_bot_with_file_line_errors(org: Org, tmp_pa
     )
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"{bad}:2: 'roles' should be a list, not text"
+
+
+def test_the_note_for_comms_is_in_the_language_the_case_reaches_them_in() -> None:
+    """Cara reads Welsh (her directory entry): why a case came to her instead of a line manager
+    is kept in Welsh with her, the team's name too; the employee's name as written."""
+    people = [
+        Person("noor", "Noor Shah"),
+        Person("cara", "Cara Williams", roles=("comms",), language="cy"),
+    ]
+    settings = load_settings(None).with_overrides({"languages": ["en", "cy"]})
+    [resolution] = Directory(people).resolve(settings, "line_manager", people[0], "Noor Shah")
+    assert resolution.recipient.name == "Cara Williams"
+    assert resolution.note == (
+        "Daeth hwn at y tîm Cyfathrebu yn lle rheolwr llinell: "
+        "nid oes gan Noor Shah reolwr llinell yng nghyfeiriadur y staff."
+    )

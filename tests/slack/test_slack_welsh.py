@@ -165,7 +165,7 @@ def test_a_language_switch_that_was_tampered_with_is_refused(welsh: SlackHarness
     before = len(welsh.dm_messages(EMPLOYEE))
     welsh.send_click(EMPLOYEE, message, block_id, {**element, "value": "<!channel>|x"})
     [refusal] = welsh.dm_messages(EMPLOYEE)[before:]
-    assert "could not be read" in refusal.text
+    assert "Nid oedd modd darllen y botwm hwnnw." in refusal.text  # in the Welsh last spoken to her
     assert welsh.runtime.engine.language_of(welsh.bot.people.actor("T0COUNCIL", EMPLOYEE)) == "cy"
 
 

@@ -112,7 +112,7 @@ def test_graph_down_means_comms_with_a_note_not_a_crash(graph: FakeGraph) -> Non
     sam = base.get("sam")
     assert sam is not None
     manager, why = GraphDirectory(base, client_for(graph)).line_manager(sam)
-    assert manager is None and why is not None and "Microsoft Graph" in why
+    assert manager is None and why is not None and "Microsoft Graph" in str(why)
 
 
 def test_a_teams_user_missing_from_the_file_escalates_to_their_graph_manager_who_can_act(
