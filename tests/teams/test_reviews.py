@@ -91,10 +91,12 @@ class Org:
         return self.runtime.publishing.all_versions()[-1].number
 
 
-@pytest.fixture
-def org(tmp_path: Path, connector: FakeConnector, database_url: str) -> Iterator[Org]:
-    (tmp_path / "directory.yaml").write_text(DIRECTORY, encoding="utf-8")
-    (tmp_path / "policybot.yaml").write_text(SETTINGS, encoding="utf-8")
+def running_org(
+    tmp_path: Path, connector: FakeConnector, database_url: str, directory: str, settings: str
+) -> Iterator[Org]:
+    """The council with this directory and these settings, the bot on a socket, its worker."""
+    (tmp_path / "directory.yaml").write_text(directory, encoding="utf-8")
+    (tmp_path / "policybot.yaml").write_text(settings, encoding="utf-8")
     runtime = build_runtime(tmp_path / "policybot.yaml", database_url, flows_dir=TEST_FLOWS, clock=FakeClock())
     running = start_bot(runtime, connector)
     notifier = TeamsNotifier(running.service, loop=running.server.loop)
@@ -103,6 +105,11 @@ def org(tmp_path: Path, connector: FakeConnector, database_url: str) -> Iterator
     finally:
         running.server.stop()
         runtime.store.close()
+
+
+@pytest.fixture
+def org(tmp_path: Path, connector: FakeConnector, database_url: str) -> Iterator[Org]:
+    yield from running_org(tmp_path, connector, database_url, DIRECTORY, SETTINGS)
 
 
 def installed(org: Org, name: str, teams_id: str, aad: str, email: str) -> TeamsUser:
@@ -349,16 +356,7 @@ def welsh_org(tmp_path: Path, connector: FakeConnector, database_url: str) -> It
         "teams_id: " + JO_AAD + "}", "teams_id: " + JO_AAD + ", language: cy}"
     )
     assert directory.count("language: cy") == 2
-    (tmp_path / "directory.yaml").write_text(directory, encoding="utf-8")
-    (tmp_path / "policybot.yaml").write_text(SETTINGS + "languages: [en, cy]\n", encoding="utf-8")
-    runtime = build_runtime(tmp_path / "policybot.yaml", database_url, flows_dir=TEST_FLOWS, clock=FakeClock())
-    running = start_bot(runtime, connector)
-    notifier = TeamsNotifier(running.service, loop=running.server.loop)
-    try:
-        yield Org(running, runtime, connector, Worker(runtime, notifier))
-    finally:
-        running.server.stop()
-        runtime.store.close()
+    yield from running_org(tmp_path, connector, database_url, directory, SETTINGS + "languages: [en, cy]\n")
 
 
 def test_a_welsh_reviewer_reviews_in_welsh_and_a_welsh_author_hears_in_welsh(welsh_org: Org) -> None:
