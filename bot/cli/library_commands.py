@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from bot.publishing.model import Change
 
 
-def _publishing(ctx: CliContext) -> Publishing:
+def publishing_of(ctx: CliContext) -> Publishing:
+    """The flow library's publishing, for a one-off command (``library``, ``i18n import --submit-as``)."""
     runtime = ctx.runtime(live_reload=False)  # a one-off command: nothing to keep serving
     assert runtime.publishing is not None
     return runtime.publishing
@@ -43,7 +44,7 @@ def submit_command(ctx: CliContext, paths: tuple[Path, ...], person: str, note: 
     from bot.publishing.changes import ChangeRefused
 
     try:
-        change = _publishing(ctx).submit(list(paths), person, note)
+        change = publishing_of(ctx).submit(list(paths), person, note)
     except ChangeRefused as err:
         for problem in err.problems:
             click.echo(str(problem))
@@ -68,7 +69,7 @@ def diff_command(ctx: CliContext, change: str) -> None:
     """What a change does, flow by flow: questions, options, outcomes, advice before and after."""
     from bot.publishing.diff import as_text
 
-    publishing = _publishing(ctx)
+    publishing = publishing_of(ctx)
     found = publishing.get(change)
     click.echo(_headline(found))
     click.echo(as_text(publishing.diff(change)))
@@ -80,7 +81,7 @@ def diff_command(ctx: CliContext, change: str) -> None:
 @pass_cli
 def approve_command(ctx: CliContext, change: str, person: str) -> None:
     """Approve a change; it is published when it has the approvals it needs."""
-    click.echo(_publishing(ctx).approve(change, person).message)
+    click.echo(publishing_of(ctx).approve(change, person).message)
 
 
 @library_group.command("reject")
@@ -90,7 +91,7 @@ def approve_command(ctx: CliContext, change: str, person: str) -> None:
 @pass_cli
 def reject_command(ctx: CliContext, change: str, person: str, why: str) -> None:
     """Send a change back to its author with what to change."""
-    found = _publishing(ctx).reject(change, person, why)
+    found = publishing_of(ctx).reject(change, person, why)
     click.echo(f"Change {found.id[:8]} sent back to {found.author}.")
 
 
@@ -102,7 +103,7 @@ def history_command(ctx: CliContext, flow: str | None, as_json: bool) -> None:
     """Every change (of one flow, if given): who submitted, who reviewed, when, and the note."""
     from bot.publishing.changes import change_json
 
-    publishing = _publishing(ctx)
+    publishing = publishing_of(ctx)
     changes = publishing.history(flow)
     if as_json:
         click.echo(json.dumps([change_json(c) for c in changes], indent=2, ensure_ascii=False))
@@ -132,7 +133,7 @@ def rollback_command(ctx: CliContext, flow: str, version: int, person: str) -> N
     from bot.publishing.changes import ChangeRefused
 
     try:
-        change = _publishing(ctx).rollback(flow, version, person)
+        change = publishing_of(ctx).rollback(flow, version, person)
     except ChangeRefused as err:
         for problem in err.problems:
             click.echo(str(problem))
@@ -147,7 +148,7 @@ def rollback_command(ctx: CliContext, flow: str, version: int, person: str) -> N
 @pass_cli
 def export_command(ctx: CliContext, folder: Path, version: int | None) -> None:
     """Write the live library (or a given version) out as YAML files: flows/ and settings/."""
-    names = _publishing(ctx).export(folder, version)
+    names = publishing_of(ctx).export(folder, version)
     click.echo(
         f"Wrote {len(names)} files to {folder / 'flows'}"
         + (f" and {folder / 'settings'}" if any(n.startswith("settings/") for n in names) else "")
