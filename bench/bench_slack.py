@@ -94,6 +94,10 @@ def serve(api_url: str, port: int = 0, db: str = "") -> None:
     inline = os.environ.get("BENCH_INLINE", "") == "1"
     server = SlackHTTPServer(bot.app, port=port, reuse_port=True, inline=inline)
     url = server.start_in_thread()
+    if os.environ.get("BENCH_PREPARE", "1") == "1":  # 0: as before issue 15's last change, for comparison
+        from bot.runtime import prepare_to_serve
+
+        prepare_to_serve(runtime)  # as `policybot serve slack` does before taking requests
     print(json.dumps({"app": url, "port": server.bound_port}), flush=True)
     sys.stdin.read()  # the parent closes stdin when done
     server.stop()

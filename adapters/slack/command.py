@@ -26,6 +26,7 @@ from bot.cases.notify import Notifier
 from bot.cases.worker import Worker as OutboxWorker
 from bot.cli.options import CliContext, pass_cli
 from bot.ops.health import OpsEndpoints
+from bot.runtime import prepare_to_serve
 from bot.telemetry.logging_setup import configure_logging as setup_logging
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def serve(ctx: CliContext, host: str, port: int, threads: int | None, worker: bo
         # Replays requests acknowledged by a replica that died before handling them (or this one,
         # before it was restarted), and retries those that failed for a moment.
         bot.inbound.start()
+    prepare_to_serve(runtime)  # checkpoints off the turns, start-up heap out of the collector's way
     try:
         if config.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -49,6 +49,7 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
     from adapters.teams.storage import TeamsStorage
     from bot.cases.worker import Worker
     from bot.ops.health import OpsEndpoints
+    from bot.runtime import prepare_to_serve
     from bot.telemetry.logging_setup import configure_logging
 
     try:
@@ -80,6 +81,7 @@ def serve(ctx: CliContext, local: bool, host: str | None, port: int | None, no_w
 
     app.on_startup.append(start_worker)
     app.on_shutdown.append(stop_worker)
+    prepare_to_serve(runtime)  # checkpoints off the turns, start-up heap out of the collector's way
     click.echo(f"Policybot for Teams on http://{config.host}:{config.port}/api/messages ({config.mode} mode)")
     # Read and idle timeouts and a connection cap, /healthz and /readyz exempt (adapters/http_limits.py,
     # POLICYBOT_HTTP_* in docs/deploy.md).

@@ -17,6 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import weakref
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,23 @@ log = logging.getLogger(__name__)
 
 OWNER_ONLY_FOLDER = 0o700
 OWNER_ONLY_FILE = 0o600
+
+# WAL checkpoints (bot.store.checkpoint): a commit that takes the WAL to this many pages copies
+# them into the database file itself, inside the turn. SQLite's default, kept for every process
+# without a background checkpointer (tests, tools); servers start one and raise it to the backstop.
+AUTOCHECKPOINT_PAGES = 1000
+BACKSTOP_PAGES = 10_000  # about 40 MB: only when the background checkpointer cannot keep up
+# When the WAL starts again from its beginning (after a complete checkpoint), the file is cut back
+# to this size, so a burst does not leave a large file behind.
+JOURNAL_SIZE_LIMIT = 8 * 1024 * 1024
+
+
+@dataclass
+class _SqliteSettings:
+    autocheckpoint_pages: int = AUTOCHECKPOINT_PAGES
+
+
+_SQLITE_SETTINGS: weakref.WeakKeyDictionary[Engine, _SqliteSettings] = weakref.WeakKeyDictionary()
 
 
 def default_database_url() -> str:
@@ -62,7 +82,7 @@ def prepare_sqlite_file(url: str) -> None:
             )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(settings: _SqliteSettings, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # First, so that switching a new file to WAL waits for another connection's lock instead of
     # failing at once with "database is locked" (several replicas opening one new file together).
@@ -70,6 +90,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed transactions survive a process crash
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={int(settings.autocheckpoint_pages)}")
+    cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cursor.close()
     dbapi_connection.isolation_level = None  # the driver issues no BEGIN of its own: see _sqlite_begin
 
@@ -93,10 +115,29 @@ def create_db_engine(url: str) -> Engine:
             poolclass=StaticPool if in_memory else None,
             hide_parameters=True,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        settings = _SqliteSettings()
+        _SQLITE_SETTINGS[engine] = settings
+        event.listen(engine, "connect", partial(_sqlite_pragmas, settings))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+
+
+def set_wal_autocheckpoint(engine: Engine, pages: int) -> None:
+    """Make every connection of ``engine`` (a SQLite one) checkpoint by itself at ``pages`` pages of
+    WAL. Connections already in the pool are closed, so the next turns open ones with the new value
+    (one checked out just now finishes its turn and is closed when it comes back)."""
+    settings = _SQLITE_SETTINGS.get(engine)
+    if settings is None:
+        raise ValueError("the WAL checkpoint setting is for a SQLite engine made by create_db_engine")
+    settings.autocheckpoint_pages = pages
+    engine.dispose()
+
+
+def wal_autocheckpoint(engine: Engine) -> int | None:
+    """The pages at which ``engine``'s connections checkpoint by themselves (None: not SQLite)."""
+    settings = _SQLITE_SETTINGS.get(engine)
+    return None if settings is None else settings.autocheckpoint_pages
 
 
 def safe_url(url: str) -> str:

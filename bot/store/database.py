@@ -31,7 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.errors import PolicybotError, StaleConversation
 from bot.language.flow_model import Flow
 from bot.store import migrate
-from bot.store.connect import create_db_engine, default_database_url, safe_url
+from bot.store.checkpoint import DEFAULT_INTERVAL, WalCheckpointer
+from bot.store.connect import BACKSTOP_PAGES, create_db_engine, default_database_url, safe_url, set_wal_autocheckpoint
 from bot.store.records import ACTIVE, SET_ASIDE, Answer, Conversation
 from bot.store.schema import audit, conversations, deliveries, flow_versions
 from bot.store.transient import transient_kind
@@ -47,6 +48,7 @@ class Store:
         self.url = url or default_database_url()
         self.engine = create_db_engine(self.url)
         self.closed = False  # set by close(): background loops on this store (the library poll) stop
+        self.checkpointer: WalCheckpointer | None = None  # servers only: see checkpoint_in_background
         if create:
             self._upgrade()
 
@@ -72,8 +74,21 @@ class Store:
         with self.engine.begin() as conn:
             yield conn
 
+    def checkpoint_in_background(self, interval: float = DEFAULT_INTERVAL) -> WalCheckpointer | None:
+        """For a long-running server on a SQLite file: WAL checkpoints in a thread of their own
+        instead of inside whichever turn's commit reaches 1000 pages of WAL (bot.store.checkpoint).
+        Nothing to do on PostgreSQL or an in-memory database (None). Called once at start-up."""
+        if self.dialect != "sqlite" or self.url in ("sqlite://", "sqlite:///:memory:"):
+            return None
+        if self.checkpointer is None:
+            set_wal_autocheckpoint(self.engine, BACKSTOP_PAGES)
+            self.checkpointer = WalCheckpointer(self.engine, interval=interval)
+        return self.checkpointer.start()
+
     def close(self) -> None:
         self.closed = True
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     # -- flow versions ---------------------------------------------------------------------
