@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 
 from bot.cases.model import ACKNOWLEDGED, OPEN, RESOLVED, WITHDRAWN, Case
-from bot.language.i18n.catalog import N_
+from bot.language.i18n.catalog import N_, interface
 from bot.language.i18n.wording import Wording
 
 ACKNOWLEDGE = "acknowledge"
@@ -60,4 +60,7 @@ def why_unchanged(action: str, case: Case, fmt: TimeInWords = when) -> Wording:
             N_("{name} already picked this case up on {when}."),
             {"name": case.acknowledged_by_name or "", "when": partial(fmt, case.acknowledged_at)},
         )
-    return Wording(N_("Nothing changed: the case is {state}."), {"state": case.state})
+    # the state's word is the catalogue's ("open", "acknowledged"), as the case status lines use it
+    return Wording(
+        N_("Nothing changed: the case is {state}."), {"state": lambda language: interface(language)(case.state)}
+    )
