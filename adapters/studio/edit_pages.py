@@ -21,8 +21,8 @@ from adapters.studio.changes import desk_for
 from adapters.studio.preview import walk
 from bot.conversation.library import check_source
 from bot.errors import PolicybotError, Problem, UnknownFlow
-from bot.language.i18n.languages import english_name, name_of
 from bot.language.flow_model import Flow
+from bot.language.i18n.languages import english_name, name_of
 from bot.publishing.changes import ChangeRefused
 
 MAX_SOURCE = 256 * 1024  # characters: ten times the largest shipped flow

@@ -69,7 +69,8 @@ def test_a_stale_welsh_text_is_shown_as_stale_with_where_it_is_and_how_to_fix_it
 
     row = re.search(r'href="/flows/legal-threat".*?</tr>', client.get("/flows").text, re.S)
     assert row
-    assert f"Cymraeg (Welsh): draft — {total - 1} of {total} texts current, 1 stale needs updating" in _text(row.group(0))
+    expected = f"Cymraeg (Welsh): draft — {total - 1} of {total} texts current, 1 stale needs updating"
+    assert expected in _text(row.group(0))
     other = re.search(r'href="/flows/negative-comment".*?</tr>', client.get("/flows").text, re.S)
     assert other and "stale" not in other.group(0)
 
@@ -99,7 +100,8 @@ def test_try_it_speaks_the_language_chosen_welsh_offered_first(start_studio, cli
     assert FIRST_QUESTION[1] in said and FIRST_QUESTION[0] not in said
     assert "Ar gyfrif neu dudalen y cyngor" in said  # the options too
     assert 'name="language" value="cy"' in welsh  # kept for the answers that follow
-    answered = _preview(client.post("/flows/legal-threat/edit", {"source": source, "language": "cy", "answer": "2"}).text)
+    step = {"source": source, "language": "cy", "answer": "2"}  # an option button, answers so far: none
+    answered = _preview(client.post("/flows/legal-threat/edit", step).text)
     assert "Ar fy nghyfrif personol fy hun" in answered  # the answer given, in Welsh
     assert "Ydy’r post am y cyngor, eich gwaith" in answered  # the next question, in Welsh
 
