@@ -2,7 +2,8 @@
 
 Checking runs the same checks with the same words as ``policybot validate``
 (bot.conversation.library.check_source), and the page lists each problem beside its line.
-"Try it" walks the draft with the real engine (adapters.studio.preview), marked as a preview.
+"Try it" walks the draft with the real engine (adapters.studio.preview), marked as a preview;
+with several languages offered there is one "Try it in …" button per language, Welsh first.
 Nothing here changes the live flows: "Submit as a change request" hands the draft to publishing
 (adapters.studio.changes), which runs the same checks as ``policybot library submit`` (validate
 and the flow's scenario tests on the library the change would make); a refused draft comes back
@@ -21,6 +22,7 @@ from adapters.studio.preview import walk
 from bot.conversation.library import check_source
 from bot.errors import PolicybotError, Problem, UnknownFlow
 from bot.language.flow_model import Flow
+from bot.language.i18n.languages import english_name, name_of
 from bot.publishing.changes import ChangeRefused
 
 MAX_SOURCE = 256 * 1024  # characters: ten times the largest shipped flow
@@ -87,7 +89,9 @@ async def edit_post(request: web.Request) -> web.StreamResponse:
     flow = _flow(studio, request.match_info["flow_id"])
     form = await request.post()
     source = str(form.get("source") or "").replace("\r\n", "\n")
-    action = "answer" if form.get("answer") else str(form.get("action") or "check")  # an option button: its answer
+    try_in = str(form.get("try_in") or "")  # a "Try it in …" button: its language
+    action = "answer" if form.get("answer") else "try" if try_in else str(form.get("action") or "check")
+    language = _offered(studio, try_in or str(form.get("language") or ""))
     draft, problems = check_draft(studio, flow, source)
     studio.audit.record(user.actor.user_id, "check", f"{len(problems)} problem(s)", flow_id=flow.id)
     answers: list[str] = []
@@ -98,10 +102,27 @@ async def edit_post(request: web.Request) -> web.StreamResponse:
         new = str(form.get("answer") or "")
         if action == "answer" and new.isdigit():
             answers.append(new)
-        turn = walk(draft, studio.runtime.library, answers)
+        turn = walk(draft, studio.runtime.library, answers, language)
         if action == "try":
-            studio.audit.record(user.actor.user_id, "try", "preview started", flow_id=flow.id)
-    return _render(request, flow, source, problems, checked=True, turn=turn, answers=answers, tried=action != "check")
+            started = f"preview started in {language}" if language else "preview started"
+            studio.audit.record(user.actor.user_id, "try", started, flow_id=flow.id)
+    return _render(
+        request,
+        flow,
+        source,
+        problems,
+        checked=True,
+        turn=turn,
+        answers=answers,
+        tried=action != "check",
+        language=language,
+    )
+
+
+def _offered(studio: Studio, language: str) -> str | None:
+    """The language to try the draft in: one the settings offer, or None (the default language)."""
+    offered = studio.runtime.library.settings.languages
+    return language if len(offered) > 1 and language in offered else None
 
 
 @require("edit")
@@ -150,8 +171,11 @@ def _render(
     tried: bool = False,
     note: str = "",
     refusal: str | None = None,
+    language: str | None = None,
 ) -> web.StreamResponse:
     studio = studio_of(request)
+    settings = studio.runtime.library.settings
+    offered = settings.languages
     return studio.render(
         request,
         "edit.html",
@@ -169,4 +193,7 @@ def _render(
         turn=turn,
         answers=",".join(answers),
         publishing=desk_for(studio.runtime).enabled,
+        # (code, its own name, its English name), Welsh first; empty with one language offered
+        languages=[(code, name_of(code), english_name(code)) for code in offered] if len(offered) > 1 else [],
+        language=language or settings.default_language,
     )

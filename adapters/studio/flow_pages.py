@@ -3,7 +3,9 @@
 Everything shown comes from the core: the loaded library (and the files it left out, with their
 problems), the scenario tests (bot.conversation.scenarios, as ``policybot test`` runs them), the
 citations (bot.language.coverage) and every path (bot.conversation.paths). The scenario results
-are computed once per process: the flows served do not change until it restarts.
+are computed once per process: the flows served do not change until it restarts. With more than
+one language offered, each flow's translation state is the one ``policybot coverage`` prints
+(bot.language.i18n.status), in words for a comms officer.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from bot.conversation.paths import all_paths
 from bot.conversation.scenarios import Report, run_scenarios, scenario_files
 from bot.errors import Problem, UnknownFlow
 from bot.language.coverage import cited_ids
+from bot.language.flow_model import Flow
+from bot.language.i18n.flow_texts import FlowText
+from bot.language.i18n.languages import ENGLISH, english_name
+from bot.language.i18n.status import TranslationState, stale_texts, state_of
 
 
 @dataclass(frozen=True)
@@ -37,10 +43,37 @@ class FlowRow:
     outcomes: int
     clauses: list[str]
     open_changes: int
+    translations: list[TranslationState]
 
     @property
     def coverage(self) -> int:
         return round(100 * self.reached / self.outcomes) if self.outcomes else 100
+
+
+@dataclass(frozen=True)
+class StaleText:
+    """A text whose translation is out of date, where ``policybot validate`` reports it."""
+
+    line: int  # the translation's own line
+    english: str
+
+
+def translations_of(studio: Studio, flow: Flow) -> list[TranslationState]:
+    """Each offered language but English, in the order offered (Welsh first); none when the
+    settings offer one language, so a council that has not switched Welsh on sees nothing of it."""
+    offered = studio.runtime.library.settings.languages
+    if len(offered) < 2:
+        return []
+    return [state_of(flow, code) for code in offered if code != ENGLISH]
+
+
+def stale_of(flow: Flow, language: str) -> list[StaleText]:
+    return [StaleText(_translation_line(text, language), text.english) for text in stale_texts(flow, language)]
+
+
+def _translation_line(text: FlowText, language: str) -> int:
+    found = text.translations.get(language)
+    return found.line if found is not None else text.line
 
 
 def flows_folder(studio: Studio) -> Path:
@@ -109,6 +142,7 @@ def flow_rows(studio: Studio) -> list[FlowRow]:
                 len(outcomes),
                 sorted(cited_ids(flow)),
                 open_by_flow.get(flow.id, 0),
+                translations_of(studio, flow),
             )
         )
     return rows
@@ -139,6 +173,7 @@ async def flows_list(request: web.Request) -> web.StreamResponse:
         left_out=sorted(left_out.items()),
         publishing=desk_for(studio.runtime).enabled,
         tests_ready=scenario_report(studio) is not None,
+        several_languages=len(library.settings.languages) > 1,
     )
 
 
@@ -154,6 +189,7 @@ async def flow_page(request: web.Request) -> web.StreamResponse:
     paths = all_paths(flow, settings)
     registry = library.registry
     clauses = [(cid, registry.citations.get(cid)) for cid in sorted(cited_ids(flow))]
+    translations = translations_of(studio, flow)
     return studio.render(
         request,
         "flow.html",
@@ -164,4 +200,6 @@ async def flow_page(request: web.Request) -> web.StreamResponse:
         states=flow.states,
         clauses=clauses,
         description=flow.description,
+        file_name=Path(flow.path).name,
+        translations=[(state, english_name(state.language), stale_of(flow, state.language)) for state in translations],
     )

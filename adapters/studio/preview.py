@@ -5,12 +5,16 @@ Nothing is kept between requests: each one replays the answers given so far from
 (every answer is a form button) and can never touch live conversations, cases or the audit.
 Escalations are not opened: the preview engine has no case service, and the page says who the
 case would go to.
+
+With several languages offered the author picks one; it is given to the engine as the preview
+actor's platform locale, so the engine chooses the language exactly as it does for a person
+whose Slack or Teams is in that language (bot.conversation.speaking, ``settle``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.conversation.engine import Engine
 from bot.conversation.events import Actor, FreeText, Start
@@ -32,22 +36,24 @@ class PreviewTurn:
     outcome: Outcome | None = None
 
 
-def walk(draft: Flow, library: FlowLibrary, answers: Sequence[str]) -> PreviewTurn:
-    """Start the draft and give it ``answers`` (option numbers or words) one by one."""
+def walk(draft: Flow, library: FlowLibrary, answers: Sequence[str], language: str | None = None) -> PreviewTurn:
+    """Start the draft and give it ``answers`` (option numbers or words) one by one, in
+    ``language`` when the settings offer it (else the organisation's default language)."""
+    actor = replace(PREVIEW_ACTOR, locale=language) if language in library.settings.languages else PREVIEW_ACTOR
     others = [f for f in library.all() if f.id != draft.id]
     scoped = FlowLibrary([*others, draft], library.registry, library.settings)
     store = Store("sqlite://")
     try:
         engine = Engine(scoped, store)
         turn = PreviewTurn()
-        replies = engine.handle(PREVIEW_ACTOR, Start(flow_id=draft.id))
+        replies = engine.handle(actor, Start(flow_id=draft.id))
         _take(turn, replies)
         for answer in list(answers)[:MAX_ANSWERS]:
             if turn.question is None:
                 break
             shown = _label(turn.question, answer)
             turn.said.append(("you", shown))
-            replies = engine.handle(PREVIEW_ACTOR, FreeText(answer, turn.question.conversation_id))
+            replies = engine.handle(actor, FreeText(answer, turn.question.conversation_id))
             _take(turn, replies)
         return turn
     finally:

@@ -23,6 +23,7 @@ from tests.studio.servers import ThreadedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SETTINGS = FIXTURES / "policybot.yaml"
+WELSH_SETTINGS = FIXTURES / "policybot-welsh.yaml"  # languages: [en, cy]
 SECRET = b"0123456789abcdef0123456789abcdef"
 
 IDENTITIES: dict[str, dict[str, Any]] = {
@@ -68,8 +69,10 @@ def start_studio(provider: FakeOidcProvider, sqlite_url: str) -> Iterator[Callab
         issuers: tuple[Issuer, ...] | None = None,
         signin_per_minute: int = 100,
         database_url: str | None = None,
+        settings: Path = SETTINGS,
+        flows_dir: Path | None = None,
     ) -> RunningStudio:
-        runtime = build_runtime(SETTINGS, database_url or sqlite_url)
+        runtime = build_runtime(settings, database_url or sqlite_url, flows_dir=flows_dir)
         if authoring is not None:  # as if written in the settings file's authoring: block
             runtime.settings.data["authoring"] = {**runtime.settings.data["authoring"], **authoring}
             assert runtime.publishing is not None
@@ -97,7 +100,7 @@ def start_studio(provider: FakeOidcProvider, sqlite_url: str) -> Iterator[Callab
             ),
             signin_per_minute=signin_per_minute,
         )  # fmt: skip
-        app = create_app(config, runtime)
+        app = create_app(config, runtime, flows_dir=flows_dir)
         server.start(lambda: app)
         started.append(server)
         return RunningStudio(server.url, runtime, config, app)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.shared_inputs import need_tools
 from tests.studio.cases_kit import raise_case
-from tests.studio.conftest import IDENTITIES
+from tests.studio.conftest import IDENTITIES, WELSH_SETTINGS
 from tests.studio.test_studio_policies import V1
 from tests.studio.test_studio_publishing import MISS, _miss, advice
 
@@ -227,7 +227,7 @@ def test_an_author_edits_checks_tries_and_submits_a_reviewer_approves_and_the_bo
     context.close()
 
 
-def test_local_mode_and_no_role_pages_are_accessible(browser, start_studio, provider):
+def test_local_mode_and_no_role_pages_are_accessible(browser, start_studio, provider, tmp_path):
     local = start_studio(local=True)
     context = browser.new_context()
     context.set_default_timeout(90_000)
@@ -250,4 +250,35 @@ def test_local_mode_and_no_role_pages_are_accessible(browser, start_studio, prov
     page.get_by_role("link", name="Sign in with your council account").click()
     page.get_by_text("no role in the policybot studio").wait_for()
     check_page(page, "13-no-role")
+    context.close()
+
+    # with Welsh on: the translation status, a stale text, and Try it in Cymraeg
+    flows = tmp_path / "flows"
+    shutil.copytree(Path(__file__).parents[2] / "flows", flows)
+    legal = flows / "legal-threat.yaml"
+    legal.write_text(legal.read_text(encoding="utf-8").replace("your work or the people", "your job or the people", 1))
+    welsh = start_studio(local=True, settings=WELSH_SETTINGS, flows_dir=flows,
+                         database_url=f"sqlite:///{tmp_path / 'welsh.db'}")  # fmt: skip
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(90_000)
+    page = context.new_page()
+    errors = _no_console_errors(page)
+    page.goto(f"{welsh.url}/signin")
+    page.get_by_label("Person").select_option("cara")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{welsh.url}/flows")
+    page.get_by_role("columnheader", name="Translations").wait_for()
+    check_page(page, "18-welsh-flows")
+    page.get_by_role("link", name="Someone is threatening legal action over a post").click()
+    page.get_by_role("heading", name="1 stale Welsh text").wait_for()
+    check_page(page, "19-welsh-flow-stale")
+    page.get_by_role("link", name="Edit this flow").click()
+    page.get_by_role("button", name="Try it in Cymraeg (Welsh)").click()
+    page.get_by_role("button", name="Ar fy nghyfrif personol fy hun").click()
+    page.locator("ol.chat").get_by_text("Ar fy nghyfrif personol fy hun").wait_for()  # the answer, in Welsh
+    page.locator("ol.chat").get_by_text("Is the post about the council, your job").wait_for()  # stale: its English
+    assert page.get_by_role("button", name="Nac ydy, dim byd i’w wneud ag unrhyw un ohonyn nhw").count() == 1
+    page.locator("#preview-heading").scroll_into_view_if_needed()
+    check_page(page, "20-welsh-try-it")
+    assert not errors, errors
     context.close()

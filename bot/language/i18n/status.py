@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.language.flow_model import Flow
-from bot.language.i18n.languages import ENGLISH, english_name
+from bot.language.i18n.flow_texts import FlowText
+from bot.language.i18n.languages import ENGLISH, english_name, name_of
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,27 @@ class TranslationState:
         stale = f", {self.stale} stale" if self.stale else ""
         return f"{name}, {self.status}: {self.current} of {self.total} texts ({share:.0f}%){stale}"
 
+    @property
+    def missing(self) -> int:
+        """Texts with no translation at all yet (shown in English, like the stale ones)."""
+        return self.total - self.current - self.stale
+
+    def in_words(self) -> str:
+        """The same state for a comms officer in the studio, the language named in itself first
+        (as the bot's switch names it) and in English after:
+        "Cymraeg (Welsh): draft — 118 of 120 texts current, 2 stale"."""
+        name = f"{name_of(self.language)} ({english_name(self.language)})"
+        if name_of(self.language) == english_name(self.language):
+            name = name_of(self.language)
+        if self.status == "none":
+            return f"{name}: not translated yet — 0 of {self.total} texts"
+        words = f"{name}: {self.status} — {self.current} of {self.total} texts current"
+        if self.stale:
+            words += f", {self.stale} stale"
+        if self.missing:
+            words += f", {self.missing} not translated yet"
+        return words
+
 
 def languages_in(flows: Iterable[Flow], offered: Iterable[str] = ()) -> list[str]:
     found = {code for flow in flows for text in flow.texts.values() for code in text.translations}
@@ -49,15 +71,22 @@ def languages_in(flows: Iterable[Flow], offered: Iterable[str] = ()) -> list[str
 
 
 def translation_states(flows: list[Flow], offered: Iterable[str] = ()) -> list[TranslationState]:
-    states = []
-    for language in languages_in(flows, offered):
-        for flow in flows:
-            texts = list(flow.texts.values())
-            current = sum(1 for t in texts if t.current(language) is not None)
-            stale = sum(1 for t in texts if t.is_stale(language))
-            status = flow.translation_status.get(language, "draft" if current or stale else "none")
-            states.append(TranslationState(flow.id, language, status, current, stale, len(texts)))
-    return states
+    return [state_of(flow, language) for language in languages_in(flows, offered) for flow in flows]
+
+
+def state_of(flow: Flow, language: str) -> TranslationState:
+    """One flow's state in one language (the studio asks per flow, the CLI for them all)."""
+    texts = list(flow.texts.values())
+    current = sum(1 for t in texts if t.current(language) is not None)
+    stale = len(stale_texts(flow, language))
+    status = flow.translation_status.get(language, "draft" if current or stale else "none")
+    return TranslationState(flow.id, language, status, current, stale, len(texts))
+
+
+def stale_texts(flow: Flow, language: str) -> list[FlowText]:
+    """The texts whose English changed after they were translated, in file order: people reading
+    ``language`` see their English until the translation is brought up to date."""
+    return sorted((t for t in flow.texts.values() if t.is_stale(language)), key=lambda t: t.line)
 
 
 def format_states(states: list[TranslationState]) -> list[str]:
