@@ -52,7 +52,14 @@ TARGET_SECONDS = {"route": 0.5, "validate": 0.5}
 # Libraries the flow commands do not need: if `--why` finds one loaded by `route`, something
 # imports it too early (tests/core/test_cli_start.py guards the same set).
 HEAVY = (
-    "alembic", "slack_bolt", "slack_sdk", "aiohttp", "botbuilder", "prometheus_client", "sqlalchemy", "transitions",
+    "alembic",
+    "slack_bolt",
+    "slack_sdk",
+    "aiohttp",
+    "botbuilder",
+    "prometheus_client",
+    "sqlalchemy",
+    "transitions",
 )
 
 
@@ -151,8 +158,9 @@ def time_commands(trees: list[Tree], commands: dict[str, list[str]], runs: int, 
 def bot_source(env: dict[str, str], cwd: Path) -> str:
     """Where the measured ``bot`` package comes from (so a --checkout mistake shows)."""
     code = "import bot, pathlib; print(pathlib.Path(bot.__file__).parent.parent)"
-    return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def import_costs(env: dict[str, str], cwd: Path, top: int) -> dict[str, Any]:
@@ -167,8 +175,10 @@ def import_costs(env: dict[str, str], cwd: Path, top: int) -> dict[str, Any]:
     loaded = {name.strip() for name, _, _ in rows}
     return {
         "total_import_ms": sum(own for _, own, _ in rows) / 1000,
-        "slowest": [{"module": name, "cumulative_ms": cum / 1000, "self_ms": own / 1000}
-                    for name, own, cum in sorted(rows, key=lambda r: -r[2])[:top]],
+        "slowest": [
+            {"module": name, "cumulative_ms": cum / 1000, "self_ms": own / 1000}
+            for name, own, cum in sorted(rows, key=lambda r: -r[2])[:top]
+        ],
         "heavy_loaded": [lib for lib in HEAVY if lib in loaded],
     }
 
@@ -180,8 +190,10 @@ def print_table(timings: list[Timing]) -> None:
     for t in timings:
         target = f"< {t.target_s:.1f} s" if t.target_s else ""
         shown = t.command if t.command == BASELINE else f"policybot {shlex.join(COMMANDS[t.command])}"
-        print(f"| `{shown}` | {t.runs} | {t.median_s:.3f} s | {t.min_s:.3f} s "
-              f"| {t.max_s:.3f} s | {t.cpu_median_s:.3f} s | {target} |")
+        print(
+            f"| `{shown}` | {t.runs} | {t.median_s:.3f} s | {t.min_s:.3f} s "
+            f"| {t.max_s:.3f} s | {t.cpu_median_s:.3f} s | {target} |"
+        )
 
 
 def print_why(why: dict[str, Any]) -> None:
@@ -240,8 +252,10 @@ def main() -> int:
         print(json.dumps({"machine": machine, "timings": [asdict(t) for t in timings], "why": whys}, indent=2))
         return 0
     cached = "cached by the warm-up" if not args.no_bytecode else "not cached (PYTHONDONTWRITEBYTECODE=1)"
-    print(f"python {machine['python']}, {machine['cpus']} cpus, .pyc {cached}; "
-          f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)")
+    print(
+        f"python {machine['python']}, {machine['cpus']} cpus, .pyc {cached}; "
+        f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min)"
+    )
     for tree in trees:
         print_table([t for t in timings if t.code_from == tree.source])
         if tree.source in whys:

@@ -79,6 +79,7 @@ def serve(fake_url: str) -> None:
     from adapters.teams.config import LOCAL, TeamsConfig
     from adapters.teams.storage import TeamsStorage
     from bot.runtime import build_runtime
+
     logging.basicConfig(level=logging.ERROR)
     folder = Path(tempfile.mkdtemp(prefix="bench-teams-"))
     runtime = build_runtime(database_url=f"sqlite:///{folder / 'policybot.db'}", flows_dir=REPO / "tests/teams/flows")
@@ -251,7 +252,10 @@ def main() -> None:
     assert fake.stdout is not None
     fake_url = json.loads(fake.stdout.readline())["fake"]
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", fake_url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [sys.executable, __file__, "--serve", fake_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         cwd=REPO,
     )
     try:

@@ -108,7 +108,7 @@ class Presenter:
 
     def english(self, source: str, conv: Conversation, actor: Actor, compiled: CompiledFlow) -> str:
         """A text as it reads in English: what a conversation stores as the answer chosen."""
-        if actor.language in (None, ENGLISH):
+        if actor.language in (None, ENGLISH) or is_plain(source):  # plain: English as it stands
             return self.text(source, conv, actor, compiled)
         return self.text(source, conv, replace(actor, language=ENGLISH), compiled)
 

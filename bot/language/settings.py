@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -253,6 +253,8 @@ class Settings:
 
     data: dict[str, Any]
     path: Path | None = None
+    # template_org per language, built once: every turn's templates ask for it (docs/benchmarks.md)
+    _orgs: dict[str | None, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def org(self) -> dict[str, Any]:
@@ -324,7 +326,16 @@ class Settings:
 
     def template_org(self, language: str | None = None) -> dict[str, Any]:
         """What flow templates see as ``org``: the org block plus ``rules`` and target names,
-        in ``language`` where the settings or the interface catalogue translate them."""
+        in ``language`` where the settings or the interface catalogue translate them.
+
+        Built once per language (the settings never change once loaded); each caller gets its
+        own copy of the top level, so adding a key cannot reach another caller."""
+        built = self._orgs.get(language)
+        if built is None:
+            built = self._orgs[language] = self._build_org(language)
+        return dict(built)
+
+    def _build_org(self, language: str | None) -> dict[str, Any]:
         org = self.org
         if language and language != ENGLISH:
             own = self.data.get("translations", {}).get(language, {}).get("org", {})

@@ -16,9 +16,9 @@ then pinning workers with gigabytes of memory):
   condition used to hang ``validate`` before anything was shown.
 - Each render has a budget (``RenderBudget``): loop steps, characters produced (output, joins,
   ``~``, and each loop step's own text) and processor time, checked at every loop step, output
-  and operator. The time is the rendering thread's own CPU time (``time.thread_time``), not the
-  wall clock: a template is refused for the work it does, never because the machine was busy
-  with something else (CI once refused a shipped flow's advice on a loaded 2-core runner).
+  and operator. The time is the rendering thread's own CPU time less its garbage collections
+  (bot.language.render_clock), not the wall clock: a template is refused for the work it does,
+  never because the machine was busy or the heap was being collected.
   The loop and ``~`` checks are filters the code generator wraps round every
   ``for`` and ``~`` (their names hold a ``:``, so no template can name them).
 - List, tuple and dict literals, ``+`` and ``*`` are held to ``MAX_TEXT`` by weight (the
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextvars
 import operator
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,13 +44,14 @@ from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.errors import PolicybotError
+from bot.language.render_clock import work_time
 
 MAX_TEXT = 10_000  # characters in any one text or list a template makes
 MAX_OUTPUT = 20_000  # characters one rendered text may have (Slack shows at most 3,000 in a block)
 MAX_WORK = 100_000  # characters produced in one render, loop bodies and intermediate texts included
 MAX_LOOP_STEPS = 10_000  # loop iterations in one render, nested loops counted together
 MAX_INT_BITS = 256  # about 77 digits: far past any score or count
-RENDER_SECONDS = 0.5  # processor time one render may take (the thread's own, so load elsewhere does not count)
+RENDER_SECONDS = 0.5  # processor time one render may take (bot.language.render_clock: its own work only)
 
 # Filters docs/flows.md lists. Each takes a text or a short list and gives back no more than it had.
 ALLOWED_FILTERS = ("capitalize", "d", "default", "first", "join", "last", "length", "lower", "title", "trim", "upper")
@@ -75,7 +75,7 @@ class TemplateLimit(TemplateProblem):
 class RenderBudget:
     """What one render may still do; set for the duration of a render by ``budget()``."""
 
-    deadline: float = field(default_factory=lambda: time.thread_time() + RENDER_SECONDS)
+    deadline: float = field(default_factory=lambda: work_time() + RENDER_SECONDS)
     steps: int = MAX_LOOP_STEPS
     work: int = MAX_WORK
 
@@ -86,7 +86,7 @@ class RenderBudget:
             raise TemplateLimit(f"this needs more than {MAX_LOOP_STEPS:,} loop steps to fill in")
         if self.work < 0:
             raise TemplateLimit(f"this makes more than {MAX_WORK:,} characters while it is filled in")
-        if time.thread_time() > self.deadline:
+        if work_time() > self.deadline:
             raise TemplateLimit(f"this takes more than {RENDER_SECONDS:g} s to fill in")
 
 

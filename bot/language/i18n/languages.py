@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 ENGLISH = "en"
 WELSH = "cy"
@@ -46,6 +47,7 @@ def join_names(names: list[str], language: str | None, and_word: str) -> str:
     return ", ".join(names[:-1]) + joiner + last
 
 
+@lru_cache(maxsize=256)  # asked on every turn, with a handful of distinct locales
 def language_of_locale(locale: str | None, offered: tuple[str, ...]) -> str | None:
     """The offered language a platform locale names, or None.
 
