@@ -15,7 +15,6 @@ carries on where it left off.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,6 +23,7 @@ from bot.cases.outbox import DeliveryReport, Outbox
 from bot.cases.service import CaseService
 from bot.errors import PolicybotError
 from bot.language.settings import Settings
+from bot.store.background import BackgroundLoop
 from bot.store.transient import OutageLog
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ class PassReport:
         return bool(self.timers_fired or self.deliveries.attempted)
 
 
-class Worker:
+class Worker(BackgroundLoop):
+    thread_name = "policybot-worker"
+    stop_timeout = 30.0  # a pass delivers up to ``batch`` notifications: let it finish
+
     def __init__(
         self, runtime: CaseRuntime, notifier: Notifier, *, interval: float | None = None, batch: int = 100
     ) -> None:
@@ -66,8 +69,7 @@ class Worker:
         self.notifier = notifier
         self.interval = float(interval if interval is not None else runtime.settings.cases["worker_interval_seconds"])
         self.batch = batch
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self.outage = OutageLog("the case worker", log)
 
     def run_once(self) -> PassReport:
@@ -80,6 +82,9 @@ class Worker:
             deliveries.retrying += more.retrying
             deliveries.failed += more.failed
         return PassReport(fired, deliveries)
+
+    def loop(self) -> None:
+        self.run_forever()
 
     def run_forever(self) -> None:
         """Pass after pass until ``stop()``. A pass that fails (the database is down) is retried,
@@ -95,23 +100,3 @@ class Worker:
             if report.deliveries.attempted >= self.batch or report.timers_fired >= self.batch:
                 continue  # more is waiting: go straight on
             self._stop.wait(self.outage.backoff(self.interval))
-
-    def start(self) -> Worker:
-        """Run in a background daemon thread (inside ``serve``); returns self for chaining."""
-        if self._thread is not None and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.run_forever, name="policybot-worker", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Ask the loop to finish its current pass and wait for it (up to ``timeout`` seconds)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()

@@ -34,11 +34,11 @@ disk before the ack use PostgreSQL (docs/architecture.md).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from bot.store.background import BackgroundLoop
 from bot.store.transient import OutageLog
 
 log = logging.getLogger(__name__)
@@ -82,15 +82,17 @@ def checkpoint(engine: Engine, mode: str = "PASSIVE") -> CheckpointResult:
     return CheckpointResult(bool(busy), max(0, int(frames)), max(0, int(done)))
 
 
-class WalCheckpointer:
+class WalCheckpointer(BackgroundLoop):
     """A daemon thread checkpointing one SQLite database every ``interval`` seconds (PASSIVE)."""
 
+    thread_name = "policybot-checkpoint"
+    stop_timeout = 5.0
+
     def __init__(self, engine: Engine, *, interval: float = DEFAULT_INTERVAL) -> None:
+        super().__init__()
         self.engine = engine
         self.interval = interval
         self.passes = 0  # passes that ran (for tests and /metrics-style checks; not timed)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.outage = OutageLog("the SQLite checkpointer", log)
 
     def run_once(self) -> CheckpointResult:
@@ -98,28 +100,10 @@ class WalCheckpointer:
         self.passes += 1
         return result
 
-    def _run(self) -> None:
+    def loop(self) -> None:
         while not self._stop.wait(self.outage.backoff(self.interval)):
             try:
                 self.run_once()
                 self.outage.succeeded()
             except Exception as err:  # a pass that fails is tried again; the turns go on regardless
                 self.outage.failed(err)
-
-    def start(self) -> WalCheckpointer:
-        if self._thread is not None and self._thread.is_alive():
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="policybot-checkpoint", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()

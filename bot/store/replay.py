@@ -14,10 +14,10 @@ During a database outage a pass fails; that is one log line when it starts and o
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
+from bot.store.background import BackgroundLoop
 from bot.store.inbound import InboundEvent, InboundJournal
 from bot.store.transient import OutageLog
 
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[InboundEvent], None]
 
 
-class InboundReplayer:
+class InboundReplayer(BackgroundLoop):
+    thread_name = "policybot-inbound-replayer"
+
     def __init__(
         self,
         journal: InboundJournal,
@@ -48,8 +50,7 @@ class InboundReplayer:
         # replaying leaves little behind to be taken over yet again.
         self.capacity = capacity
         self.outage = OutageLog("the inbound replayer", log)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._last_heartbeat = 0.0
         self._last_housekeeping = 0.0
 
@@ -79,6 +80,9 @@ class InboundReplayer:
             if not self.journal.retry_later(event):
                 self.journal.finish(event)
 
+    def loop(self) -> None:
+        self.run_forever()
+
     def run_forever(self) -> None:
         while not self._stop.is_set():
             try:
@@ -87,16 +91,3 @@ class InboundReplayer:
             except Exception as err:
                 self.outage.failed(err)
             self._stop.wait(self.outage.backoff(self.interval))
-
-    def start(self) -> InboundReplayer:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self.run_forever, name="policybot-inbound-replayer", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
