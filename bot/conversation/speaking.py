@@ -43,6 +43,11 @@ class Speaking:
     def __init__(self, library: FlowLibrary) -> None:
         self.library = library
         self.offered = library.settings.languages
+        # the switch's choices for each language it can be in: the same few on every turn
+        self._choices = {
+            current: tuple(LanguageChoice(code, name_of(code), code == current) for code in self.offered)
+            for current in self.offered
+        }
         self.default = library.settings.default_language
 
     @property
@@ -94,11 +99,10 @@ class Speaking:
 
     def switch(self, language: str, conversation_id: str | None) -> LanguageSwitch:
         """The one-tap switch: every offered language named in itself, Welsh first."""
-        return LanguageSwitch(
-            current=language,
-            choices=[LanguageChoice(code, name_of(code), code == language) for code in self.offered],
-            conversation_id=conversation_id,
+        choices = self._choices.get(language) or tuple(
+            LanguageChoice(code, name_of(code), code == language) for code in self.offered
         )
+        return LanguageSwitch(current=language, choices=list(choices), conversation_id=conversation_id)
 
     def finish(self, replies: list[Reply], actor: Actor) -> list[Reply]:
         """The replies in the turn's language, with the switch at the end when there is a choice."""
