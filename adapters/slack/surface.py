@@ -188,16 +188,17 @@ class SlackSurface:
 
     def work_language(self, actor: Actor, *, offered_only: bool = True) -> str:
         """The language for someone's case and review work (a case's status line, "Message the
-        employee", "Request changes"): the language the message it comes from is written in.
-        That is their directory entry's, only when the settings offer it for a case (the case
-        service records it so) and as it stands for a review request (bot/publishing/notices.py
-        writes it so: ``offered_only=False``); else the language the bot speaks to them."""
-        directory = self.runtime.directory
-        person = directory.find(actor) if directory is not None else None
-        language = person.language if person is not None else None
-        if language and (not offered_only or language in self.runtime.settings.languages):
-            return language
-        return self.engine.language_of(actor)
+        employee", "Request changes"): the language the message it comes from is written in, as
+        the core decides it (``CaseService.case_language``; for a review request,
+        ``offered_only=False``, ``Publishing.reviewer_language``); else the language the bot
+        speaks to them."""
+        if offered_only:
+            cases = self.runtime.cases
+            language = cases.case_language(actor) if cases is not None else None
+        else:
+            publishing = self.runtime.publishing
+            language = publishing.reviewer_language(actor) if publishing is not None else None
+        return language or self.engine.language_of(actor)
 
     def actor_for(self, body: dict[str, Any], user_id: str, context: Any = None) -> Actor:
         """The person as the core knows them. The workspace is Bolt's ``context.team_id`` (an
