@@ -37,8 +37,12 @@ log = logging.getLogger(__name__)
 SUBMITTED_TITLE = N_("A change to the flow library waits for your review ({change})")
 DECIDED_TITLE = N_("Your change to the flow library ({change})")
 SUBMITTED_BY = N_("Submitted by")
+NOTE = N_("Note")
 FLOWS = N_("Flows")
-FACT_WORDS = (SUBMITTED_BY, N_("Note"), FLOWS, N_("Approvals needed"), N_("Change"), N_("(settings or citations)"))
+APPROVALS_NEEDED = N_("Approvals needed")
+CHANGE = N_("Change")
+NO_FLOWS = N_("(settings or citations)")
+FACT_WORDS = (SUBMITTED_BY, NOTE, FLOWS, APPROVALS_NEEDED, CHANGE, NO_FLOWS)
 
 CHANGE_SUBMITTED = "change_submitted"
 CHANGE_DECIDED = "change_decided"
@@ -82,13 +86,13 @@ class ReviewNotices:
         if len(text) > DIFF_LIMIT:
             text = text[: DIFF_LIMIT - 1] + f"…\n(the whole diff: policybot library diff {change.id[:8]})"
         facts = [
-            ("Submitted by", self.recipient(change.author).name),
-            ("Flows", ", ".join(change.flows) or "(settings or citations)"),
-            ("Approvals needed", str(change.approvals_needed)),
-            ("Change", change.id[:8]),
+            (SUBMITTED_BY, self.recipient(change.author).name),
+            (FLOWS, ", ".join(change.flows) or NO_FLOWS),
+            (APPROVALS_NEEDED, str(change.approvals_needed)),
+            (CHANGE, change.id[:8]),
         ]
         if change.note:
-            facts.insert(1, ("Note", change.note))
+            facts.insert(1, (NOTE, change.note))
         for reviewer in reviewers:
             if reviewer == change.author:
                 continue
@@ -99,7 +103,7 @@ class ReviewNotices:
                     case_id=change.id,
                     kind=CHANGE_SUBMITTED,
                     recipient=self.recipient(reviewer),
-                    title=f"A change to the flow library waits for your review ({change.id[:8]})",
+                    title=SUBMITTED_TITLE.format(change=change.id[:8]),
                     text=text,
                     actions=[APPROVE_ACTION, REQUEST_CHANGES_ACTION],
                     facts=facts,
@@ -116,9 +120,9 @@ class ReviewNotices:
                 case_id=change.id,
                 kind=CHANGE_DECIDED,
                 recipient=author,
-                title=f"Your change to the flow library ({change.id[:8]})",
+                title=DECIDED_TITLE.format(change=change.id[:8]),
                 text=what.said_in(author.language),
-                facts=[("Flows", ", ".join(change.flows) or "(settings or citations)")],
+                facts=[(FLOWS, ", ".join(change.flows) or NO_FLOWS)],
             ),
         )
 
